@@ -1,0 +1,203 @@
+"""What a trained network looks like: the quantities the paper inspects (SPEC §4-§6).
+
+- memorization (Def 4.2, Thm 4.1, Figure 3): per-neuron activation counts on
+  the training inputs, and the fraction of unseen cube points on which the
+  whole first hidden layer is zero (so the output is 0: an error);
+- interpretability (Thm 3.2, Figure 2b): first-layer column norms and the
+  four neurons with the largest first-layer norm;
+- complexity (Lemma 3.1): the path norm;
+- flatness: Tr ∇²L and its gap to a given theoretical minimum.
+
+``diagnose`` collects them into a flat dict of floats for logging.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from numerics.data import Dataset, check_points, cube
+from numerics.losses import get_loss
+from numerics.models import Net, first_layer, forward, middle_layers
+from numerics.sharpness import trace_hessian
+
+ENUMERATE_LIMIT = 14  # enumerate the cube up to 2^14 points; sample beyond
+
+
+def _params(model: Net) -> dict:
+    if not isinstance(model, Net):
+        raise ValueError(f"model: expected a numerics.models.Net, got {type(model).__name__}")
+    return {k: v.detach() for k, v in model.named_parameters()}
+
+
+def _inputs(model: Net, X) -> torch.Tensor:
+    return check_points("X", X, model.d).to(dtype=model.W1.dtype, device=model.W1.device)
+
+
+def activation_counts(model: Net, X) -> torch.Tensor:
+    """For each first-layer neuron j, the number of rows x of X with W1_j x + b1_j > 0 (Def 4.2).
+
+    A memorizing network (Thm 4.1, C1) has every used neuron firing on exactly one training point.
+
+    >>> from numerics.models import from_params
+    >>> net = from_params("bias", {"W1": [[1.0, 0.0], [0.0, 1.0]], "b1": [0.0, -1.5], "W2": [1.0, 1.0]})
+    >>> activation_counts(net, [[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0]]).tolist()
+    [2, 0]
+    """
+    z = first_layer(_params(model), _inputs(model, X))
+    return (z > 0).sum(dim=0)
+
+
+def _unseen_cube_points(X_train: torch.Tensor, samples: int, seed: int) -> torch.Tensor:
+    d = X_train.shape[1]
+    seen = {tuple(r) for r in X_train.round().long().tolist()}
+    if d <= ENUMERATE_LIMIT:
+        rows = [r for r in cube(d).long().tolist() if tuple(r) not in seen]
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        rows = []
+        while len(rows) < samples:
+            draw = (2 * torch.randint(0, 2, (samples, d), generator=gen) - 1).tolist()
+            rows += [r for r in draw if tuple(r) not in seen][: samples - len(rows)]
+    return torch.tensor(rows, dtype=X_train.dtype).reshape(-1, d)
+
+
+def zero_fraction(model: Net, X_train, *, samples: int = 4096, seed: int = 0) -> float:
+    """Fraction of cube points not in ``X_train`` whose first hidden layer is entirely zero.
+
+    There f(x) = 0 for every architecture, a zero-one error: a memorizing
+    network (Prop 4.1, Figure 3) has this fraction near 1. The cube's unseen
+    points are enumerated for d <= 14, else ``samples`` of them are drawn
+    uniformly (with ``seed``). NaN when every cube point is a training point.
+
+    >>> from numerics.models import from_params
+    >>> net = from_params("bias", {"W1": [[1.0, 1.0]], "b1": [-1.5], "W2": [1.0]})
+    >>> zero_fraction(net, [[1.0, 1.0]])  # the other 3 points of {-1,1}^2 leave the neuron off
+    1.0
+    """
+    params = _params(model)
+    X_train = _inputs(model, X_train)
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples: expected an integer >= 1, got {samples!r}")
+    if X_train.numel() and not bool((X_train.abs() == 1).all()):
+        raise ValueError("X_train: expected cube points (every entry -1 or +1)")
+    unseen = _unseen_cube_points(X_train.cpu(), samples, seed).to(X_train.device)
+    if unseen.shape[0] == 0:
+        return float("nan")
+    act = torch.relu if model.hyper["activation"] == "relu" else torch.nn.functional.softplus
+    h = act(first_layer(params, unseen))
+    return float((h == 0).all(dim=1).to(torch.float64).mean())
+
+
+def column_norms(model: Net) -> torch.Tensor:
+    """||W1[:, k]|| for every input coordinate k (Figure 2b: columns 1, 2 large, the rest small).
+
+    >>> from numerics.models import from_params
+    >>> column_norms(from_params("nobias", {"W1": [[3.0, 0.0], [4.0, 1.0]], "W2": [1.0, 1.0]})).tolist()
+    [5.0, 1.0]
+    """
+    return _params(model)["W1"].norm(dim=0)
+
+
+def top_neurons(model: Net, k: int = 4) -> dict[str, torch.Tensor]:
+    """The k neurons with the largest first-layer norm ||W1_j|| (Figure 2b's selection), largest first.
+
+    Returns "index", "w1" (W1_j[1]), "w2" (W1_j[2]) and "rest" (||W1_j[3:d]||):
+    a neuron of the Thm 3.2 solution has rest ≈ 0 and |w1| ≈ |w2|.
+
+    >>> from numerics.models import from_params
+    >>> net = from_params("nobias", {"W1": [[1.0, 1.0, 0.0], [-3.0, 3.0, 0.1]], "W2": [1.0, 1.0]})
+    >>> top = top_neurons(net, k=1)
+    >>> top["index"].tolist(), top["w1"].tolist(), top["w2"].tolist()
+    ([1], [-3.0], [3.0])
+    """
+    W1 = _params(model)["W1"]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= W1.shape[0]:
+        raise ValueError(f"k: expected an integer in [1, {W1.shape[0]}] (the width), got {k!r}")
+    index = torch.argsort(W1.norm(dim=1), descending=True, stable=True)[:k]
+    rows = W1[index]
+    return {"index": index, "w1": rows[:, 0], "w2": rows[:, 1], "rest": rows[:, 2:].norm(dim=1)}
+
+
+def path_norm(model: Net) -> float:
+    """Path norm of Lemma 3.1: Σ_j ||W1_j||₂ |W2_j| (2 layers), with W1' = [W1 | b1] when there is a bias.
+
+    Depth D: Σ over paths, |W_D|ᵀ |W_{D-1}| ... |W_2| applied to the row norms of W1'.
+    For sim_bn the output weight is W2_j γ_j (the normalisation itself is not included).
+
+    >>> from numerics.models import from_params
+    >>> path_norm(from_params("nobias", {"W1": [[3.0, 4.0], [1.0, 0.0]], "W2": [2.0, -1.0]}))
+    11.0
+    """
+    params = _params(model)
+    W1 = params["W1"] if params.get("b1") is None else torch.cat([params["W1"], params["b1"][:, None]], dim=1)
+    mass = W1.norm(dim=1)
+    for W in middle_layers(params):
+        mass = W.abs() @ mass
+    out = params["W2"] if params.get("gamma") is None else params["W2"] * params["gamma"]
+    return float(out.abs() @ mass)
+
+
+def _outputs(model: Net, X: torch.Tensor, X_train: torch.Tensor) -> torch.Tensor:
+    return forward(model.arch, _params(model), X, activation=model.hyper["activation"], eps=model.hyper["eps"],
+                   X_train=X_train if model.arch == "sim_bn" else None)
+
+
+def diagnose(model: Net, data: Dataset, *, theory_min=None, loss: str = "mse", p=None,
+             samples: int = 4096, seed: int = 0) -> dict[str, float]:
+    """A flat dict of floats describing ``model`` on ``data`` (for logging).
+
+    Keys: train_loss, test_loss, train_error, test_error (zero-one, y f <= 0
+    is an error), sharpness (exact Tr ∇²L, F1), sharpness_gap (minus
+    ``theory_min``, NaN without it), path_norm, dead_neurons,
+    one_point_neurons (firing on exactly one training point: memorization),
+    max_active (largest activation count), zero_fraction (NaN unless the data
+    lie on the cube), col_norm_1, col_norm_2, col_norm_rest_max, and for the
+    top four neurons by ||W1_j||: top{r}_w1, top{r}_w2, top{r}_rest. sim_bn
+    statistics come from data.X.
+
+    >>> from numerics.models import from_params
+    >>> from numerics.data import Dataset
+    >>> net = from_params("bias", {"W1": [[1.0, 1.0]], "b1": [-1.0], "W2": [1.0]})
+    >>> data = Dataset([[1.0, 1.0]], [1.0], [[-1.0, 1.0]], [-1.0])
+    >>> out = diagnose(net, data, theory_min=8.0)
+    >>> out["train_loss"], out["test_error"], out["sharpness"], out["sharpness_gap"]
+    (0.0, 1.0, 8.0, 0.0)
+    """
+    params = _params(model)
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data: expected a numerics.data.Dataset, got {type(data).__name__}")
+    if data.d != model.d:
+        raise ValueError(f"data: expected inputs of dimension {model.d} (the model's d), got {data.d}")
+    if theory_min is not None and (isinstance(theory_min, bool) or not isinstance(theory_min, (int, float))):
+        raise ValueError(f"theory_min: expected a number or None, got {theory_min!r}")
+    loss_fn = get_loss(loss, p)
+    X, Y = _inputs(model, data.X), data.Y.to(dtype=model.W1.dtype, device=model.W1.device)
+    X_test = data.X_test.to(dtype=model.W1.dtype, device=model.W1.device)
+    Y_test = data.Y_test.to(dtype=model.W1.dtype, device=model.W1.device)
+    out: dict[str, float] = {}
+    with torch.no_grad():
+        f, f_test = _outputs(model, X, X), _outputs(model, X_test, X)
+        out["train_loss"] = float(loss_fn(f, Y))
+        out["train_error"] = float((Y * f <= 0).to(torch.float64).mean())
+        empty = X_test.shape[0] == 0
+        out["test_loss"] = math.nan if empty else float(loss_fn(f_test, Y_test))
+        out["test_error"] = math.nan if empty else float((Y_test * f_test <= 0).to(torch.float64).mean())
+    sharp = trace_hessian(model, X, Y, loss=loss, p=p)
+    out["sharpness"] = sharp
+    out["sharpness_gap"] = math.nan if theory_min is None else sharp - float(theory_min)
+    out["path_norm"] = path_norm(model)
+    counts = activation_counts(model, X)
+    out["dead_neurons"] = float((counts == 0).sum())
+    out["one_point_neurons"] = float((counts == 1).sum())
+    out["max_active"] = float(counts.max())
+    on_cube = bool((X.abs() == 1).all())
+    out["zero_fraction"] = zero_fraction(model, X, samples=samples, seed=seed) if on_cube else math.nan
+    cols = column_norms(model)
+    out["col_norm_1"], out["col_norm_2"] = float(cols[0]), float(cols[1])
+    out["col_norm_rest_max"] = float(cols[2:].max()) if cols.numel() > 2 else math.nan
+    top = top_neurons(model, k=min(4, params["W1"].shape[0]))
+    for r in range(4):
+        for key in ("w1", "w2", "rest"):
+            out[f"top{r + 1}_{key}"] = float(top[key][r]) if r < top[key].numel() else math.nan
+    return out

@@ -1,0 +1,331 @@
+"""Sharpness Tr ∇²L(θ) of a ``Net`` on a training set (SPEC §1, §3 F1/F2).
+
+Three methods:
+
+- ``"exact"``: Lemma 4.1 (F1) without assuming interpolation,
+  Tr ∇²L = (1/n) Σ_i l''(f_i) ||∇θ f(x_i)||² + (1/n) Σ_i l'(f_i) Tr ∇²θ f(x_i),
+  with both per-sample terms in closed form (F2 and its extensions below),
+  O(n m d + n m²) -- fast at the paper's size. (Materialising per-sample
+  gradients with torch.func is 10-100x slower there; the tests compare these
+  closed forms with torch.func's Jacobians and Hessians instead.)
+- ``"autograd"``: the full Hessian of L by ``torch.func.hessian`` over the
+  flat parameter vector (small nets only; the independent check).
+- ``"hutchinson"``: the Rademacher estimator E[vᵀ ∇²L v] by Hessian-vector
+  products, with its standard error.
+
+The closed forms use: a weight matrix W entering only through z = W a has
+∇_W f = g aᵀ and Σ_jk ∂²f/∂W_jk² = Σ_j ∂²f/∂z_j² ||a||², where g = ∂f/∂z.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.nn.functional import softplus
+
+from numerics.data import check_labels, check_points
+from numerics.losses import get_loss, loss_derivatives
+from numerics.models import Net, forward, middle_layers
+
+METHODS = ("exact", "autograd", "hutchinson")
+AUTOGRAD_MAX_PARAMS = 4000  # the full Hessian is P x P float64: 128 MB at this limit
+
+
+@dataclass(frozen=True)
+class HutchinsonEstimate:
+    """A Hutchinson estimate of Tr ∇²L: mean of vᵀ∇²L v over ``samples`` Rademacher v, and its standard error.
+
+    >>> HutchinsonEstimate(8.0, 0.0, 10).value
+    8.0
+    """
+
+    value: float
+    stderr: float
+    samples: int
+
+
+# ---------------------------------------------------------------- helpers
+
+def _with_ones(X: torch.Tensor) -> torch.Tensor:
+    """Augmented inputs x' = (x, 1) (SPEC §1)."""
+    return torch.cat([X, torch.ones_like(X[:, :1])], dim=1)
+
+
+def _first_weights(params: dict) -> torch.Tensor:
+    """W1' = [W1 | b1] (SPEC §1), or W1 without a bias."""
+    b1 = params.get("b1")
+    return params["W1"] if b1 is None else torch.cat([params["W1"], b1[:, None]], dim=1)
+
+
+def _first_inputs(params: dict, X: torch.Tensor) -> torch.Tensor:
+    return X if params.get("b1") is None else _with_ones(X)
+
+
+SOFTPLUS_THRESHOLD = 20.0  # torch's softplus returns z itself above this (so act' = 1, act'' = 0 there)
+
+
+def _activation_derivatives(activation: str):
+    """(act, act', act'') for relu (relu'(0) = 0, relu'' = 0) or torch's softplus (σ' = s, σ'' = s(1 - s), s the sigmoid)."""
+    if activation == "relu":
+        return torch.relu, lambda z: (z > 0).to(z.dtype), torch.zeros_like
+
+    def d1(z):
+        return torch.where(z > SOFTPLUS_THRESHOLD, torch.ones_like(z), torch.sigmoid(z))
+
+    def d2(z):
+        return torch.where(z > SOFTPLUS_THRESHOLD, torch.zeros_like(z), torch.sigmoid(z) * torch.sigmoid(-z))
+
+    return softplus, d1, d2
+
+
+def _mlp_forward(params: dict, X: torch.Tensor, activation: str):
+    """Each hidden layer's input (x or x', then a_1, ...) and pre-activation z, and the top activation."""
+    act = _activation_derivatives(activation)[0]
+    a, inputs, zs = _first_inputs(params, X), [], []
+    for W in [_first_weights(params)] + middle_layers(params):
+        inputs.append(a)
+        zs.append(a @ W.T)
+        a = act(zs[-1])
+    return inputs, zs, a
+
+
+# ---------------------------------------------------------------- per-sample closed forms
+
+def _mlp_gradient_norms(params: dict, X: torch.Tensor, activation: str) -> torch.Tensor:
+    # ||∇f||² = ||a_{D-1}||² (output layer) + Σ_l ||g_l||² ||a_{l-1}||²; F2 when D = 2.
+    _, d1, _ = _activation_derivatives(activation)
+    inputs, zs, top = _mlp_forward(params, X, activation)
+    weights = middle_layers(params)
+    total = (top * top).sum(dim=1)
+    g = params["W2"] * d1(zs[-1])
+    for k in reversed(range(len(zs))):
+        total = total + (g * g).sum(dim=1) * (inputs[k] * inputs[k]).sum(dim=1)
+        if k > 0:
+            g = d1(zs[k - 1]) * (g @ weights[k - 1])
+    return total
+
+
+def _mlp_hessian_traces(params: dict, X: torch.Tensor, activation: str) -> torch.Tensor:
+    # Tr ∇²f = Σ_l Σ_j [∂²f/∂z_l²]_jj ||a_{l-1}||². relu: every term is 0 (a.e.), any depth.
+    # softplus: H_{D-1} = diag(W_D σ''(z_{D-1})), and going down
+    # H_l = D_l W_{l+1}ᵀ H_{l+1} W_{l+1} D_l + diag(σ''(z_l) ⊙ W_{l+1}ᵀ g_{l+1}), D_l = diag(σ'(z_l)).
+    # Depth <= 3 needs diagonals only (O(n m²)); deeper nets carry full (n, m, m) matrices (O(n m³)).
+    if activation == "relu":
+        return torch.zeros(X.shape[0], dtype=X.dtype, device=X.device)
+    _, d1, d2 = _activation_derivatives(activation)
+    inputs, zs, _ = _mlp_forward(params, X, activation)
+    weights = middle_layers(params)
+    g = params["W2"] * d1(zs[-1])
+    hess, is_diag = params["W2"] * d2(zs[-1]), True
+    total = torch.zeros(X.shape[0], dtype=X.dtype, device=X.device)
+    for k in reversed(range(len(zs))):
+        diag = hess if is_diag else torch.diagonal(hess, dim1=1, dim2=2)
+        total = total + diag.sum(dim=1) * (inputs[k] * inputs[k]).sum(dim=1)
+        if k == 0:
+            break
+        W, s1, s2 = weights[k - 1], d1(zs[k - 1]), d2(zs[k - 1])
+        back = g @ W
+        if k - 1 == 0:  # only the diagonal of the first layer's H is needed
+            quad = hess @ (W * W) if is_diag else torch.einsum("nab,ai,bi->ni", hess, W, W)
+            hess, is_diag = s1 * s1 * quad + s2 * back, True
+        else:
+            WD = W[None] * s1[:, None, :]
+            inner = hess[:, :, None] * WD if is_diag else hess @ WD
+            hess, is_diag = WD.transpose(1, 2) @ inner + torch.diag_embed(s2 * back), False
+        g = s1 * back
+    return total
+
+
+def _sim_ln_terms(params: dict, X: torch.Tensor, eps: float):
+    # f = F(h) = W2·h / N, N = max(||h||, eps), h = relu(z), s = W2·h. Where ||h|| >= eps:
+    # ∂F/∂h = W2/N - s h/N³ and ∂²F/∂h_j² = -2 W2_j h_j/N³ - s/N³ + 3 s h_j²/N⁵; where ||h|| < eps,
+    # N = eps is constant: ∂F/∂h = W2/eps and ∂²F/∂h_j² = 0. Only W1' enters nonlinearly.
+    Xp = _first_inputs(params, X)
+    z = Xp @ _first_weights(params).T
+    h, u = torch.relu(z), (z > 0).to(z.dtype)
+    sq = (h * h).sum(dim=1, keepdim=True)
+    big = (sq >= eps * eps).to(z.dtype)  # at the tie the norm branch (torch clamp passes gradients there)
+    N = torch.sqrt(torch.clamp(sq, min=eps * eps))
+    s = h @ params["W2"][:, None]
+    W2 = params["W2"]
+    g = u * (W2 / N - big * s * h / N ** 3)
+    x_sq = (Xp * Xp).sum(dim=1)
+    grad_sq = (g * g).sum(dim=1) * x_sq + (sq / N ** 2)[:, 0]
+    d2F = big * (-2 * W2 * h / N ** 3 - s / N ** 3 + 3 * s * h * h / N ** 5)
+    return grad_sq, x_sq * (u * d2F).sum(dim=1)
+
+
+def _sim_bn_terms(params: dict, X: torch.Tensor, X_train: torch.Tensor):
+    # f(x) = Σ_j c_j h_j(x)/a_j, c_j = W2_j γ_j, a_j² = (1/n) Σ_l h_j(x_l)², x_l the training inputs.
+    # With w_j = row j of W1', m_j = ∂(a_j²/2)/∂w_j = (1/n) Σ_l h_j(x_l) x'_l, T_j = (1/n) Σ_l 1[z_jl > 0] ||x'_l||²:
+    #   ∇_{w_j} f(x) = c_j (u_j x' - h_j m_j / a_j²) / a_j,  u_j = 1[z_j(x) > 0],
+    #   Tr ∇²_{w_j} f(x) = c_j u_j (-2 x'·m_j / a_j³ - h_j T_j / a_j³ + 3 h_j ||m_j||² / a_j⁵),
+    # and f is bilinear in (W2_j, γ_j), so their diagonal second derivatives are 0. Dead neurons: 0.
+    Wp = _first_weights(params)
+    Xt, Xp = _with_ones(X_train), _with_ones(X)
+    zt = Xt @ Wp.T
+    Ht, Ut = torch.relu(zt), (zt > 0).to(zt.dtype)
+    nt = Xt.shape[0]
+    a2 = (Ht * Ht).mean(dim=0)
+    alive = (a2 > 0).to(a2.dtype)
+    a = torch.sqrt(torch.where(a2 > 0, a2, torch.ones_like(a2)))
+    W2, gamma = params["W2"] * alive, params["gamma"] * alive
+    c = W2 * gamma
+    M = Ht.T @ Xt / nt
+    T = Ut.T @ (Xt * Xt).sum(dim=1) / nt
+    m_sq = (M * M).sum(dim=1)
+    z = Xp @ Wp.T
+    h, u = torch.relu(z), (z > 0).to(z.dtype)
+    P = Xp @ M.T
+    x_sq = (Xp * Xp).sum(dim=1, keepdim=True)
+    grad_out = ((gamma ** 2 + W2 ** 2) * h * h / a ** 2).sum(dim=1)
+    grad_first = (c ** 2 / a ** 2 * (u * x_sq - 2 * h * P / a ** 2 + h * h * m_sq / a ** 4)).sum(dim=1)
+    trace = (c * u * (-2 * P / a ** 3 - h * T / a ** 3 + 3 * h * m_sq / a ** 5)).sum(dim=1)
+    return grad_out + grad_first, trace
+
+
+def _terms(model: Net, X: torch.Tensor):
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    hyper = model.hyper
+    if model.arch == "sim_ln":
+        return _sim_ln_terms(params, X, hyper["eps"])
+    if model.arch == "sim_bn":
+        return _sim_bn_terms(params, X, _training_inputs(model, X))
+    return (_mlp_gradient_norms(params, X, hyper["activation"]),
+            _mlp_hessian_traces(params, X, hyper["activation"]))
+
+
+# ---------------------------------------------------------------- public per-sample terms
+
+def _check_model(model) -> Net:
+    if not isinstance(model, Net):
+        raise ValueError(f"model: expected a numerics.models.Net, got {type(model).__name__}")
+    return model
+
+
+def _as_inputs(model: Net, X) -> torch.Tensor:
+    return check_points("X", X, model.d).to(dtype=model.W1.dtype, device=model.W1.device)
+
+
+def _training_inputs(model: Net, X: torch.Tensor) -> torch.Tensor:
+    """sim_bn statistics come from the registered training inputs, else from X itself."""
+    return X if model.X_train is None else model.X_train
+
+
+def gradient_norms(model: Net, X) -> torch.Tensor:
+    """||∇θ f(x_i)||² for every row of X (F2 for 2-layer relu; its extensions to every architecture).
+
+    2-layer relu: ||W2 ⊙ 1[W1'x' > 0]||² ||x'||² + ||relu(W1'x')||². For sim_bn the
+    statistics are the registered training inputs (X itself if none).
+
+    >>> from numerics.models import from_params
+    >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]})
+    >>> gradient_norms(net, [[3.0, 4.0]])
+    tensor([113.], dtype=torch.float64)
+    """
+    model = _check_model(model)
+    return _terms(model, _as_inputs(model, X))[0]
+
+
+def output_hessian_traces(model: Net, X) -> torch.Tensor:
+    """Tr ∇²θ f(x_i) for every row of X: 0 for relu MLPs of any depth (a.e., F1), closed forms otherwise.
+
+    softplus depth 2: Σ_j W2_j σ''(z_j) ||x'||²; sim_ln: ||x'||² Σ_j 1[z_j > 0] ∂²F/∂h_j²;
+    sim_bn: the per-neuron formula through a_j (see the module source).
+
+    >>> from numerics.models import from_params
+    >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]}, activation="softplus")
+    >>> output_hessian_traces(net, [[0.0, 1.0]])  # 2 * σ''(0) * ||(0, 1, 1)||² = 2 * 0.25 * 2
+    tensor([1.], dtype=torch.float64)
+    """
+    model = _check_model(model)
+    return _terms(model, _as_inputs(model, X))[1]
+
+
+# ---------------------------------------------------------------- methods
+
+def _flat_loss(model: Net, X: torch.Tensor, Y: torch.Tensor, loss_fn):
+    names = [k for k, _ in model.named_parameters()]
+    tensors = [v.detach() for _, v in model.named_parameters()]
+    sizes = [t.numel() for t in tensors]
+    X_train = _training_inputs(model, X) if model.arch == "sim_bn" else None
+
+    def L(theta):
+        params = {k: chunk.reshape(t.shape) for k, chunk, t in zip(names, torch.split(theta, sizes), tensors)}
+        out = forward(model.arch, params, X, activation=model.hyper["activation"], eps=model.hyper["eps"],
+                      X_train=X_train)
+        return loss_fn(out, Y)
+
+    return L, torch.cat([t.reshape(-1) for t in tensors])
+
+
+def _exact(model, X, Y, loss, p) -> float:
+    with torch.no_grad():
+        X_train = _training_inputs(model, X) if model.arch == "sim_bn" else None
+        out = forward(model.arch, dict(model.named_parameters()), X, activation=model.hyper["activation"],
+                      eps=model.hyper["eps"], X_train=X_train)
+        d1, d2 = loss_derivatives(loss, out, Y, p)
+        grad_sq, hess_tr = _terms(model, X)
+        return float((d2 * grad_sq).mean() + (d1 * hess_tr).mean())
+
+
+def _autograd(model, X, Y, loss_fn) -> float:
+    P = sum(v.numel() for v in model.parameters())
+    if P > AUTOGRAD_MAX_PARAMS:
+        raise ValueError(f"method: 'autograd' builds the full Hessian and allows at most "
+                         f"{AUTOGRAD_MAX_PARAMS} parameters, got {P}; use 'exact' or 'hutchinson'")
+    L, theta = _flat_loss(model, X, Y, loss_fn)
+    return float(torch.diagonal(torch.func.hessian(L)(theta)).sum())
+
+
+def _hutchinson(model, X, Y, loss_fn, samples: int, seed: int) -> HutchinsonEstimate:
+    L, theta = _flat_loss(model, X, Y, loss_fn)
+    gen = torch.Generator().manual_seed(seed)
+    grad_L = torch.func.grad(L)
+    values = []
+    for _ in range(samples):
+        v = (2 * torch.randint(0, 2, theta.shape, generator=gen) - 1).to(dtype=theta.dtype, device=theta.device)
+        Hv = torch.func.jvp(grad_L, (theta,), (v,))[1]
+        values.append(float(v @ Hv))
+    vals = torch.tensor(values, dtype=torch.float64)
+    stderr = float(vals.std() / samples ** 0.5) if samples > 1 else float("inf")
+    return HutchinsonEstimate(float(vals.mean()), stderr, samples)
+
+
+def trace_hessian(model: Net, X, Y, loss: str = "mse", method: str = "exact", *, p=None,
+                  samples: int = 200, seed: int = 0):
+    """Sharpness Tr ∇²L(θ) of the training loss on (X, Y) (SPEC §1; Lemma 4.1 / F1, F2).
+
+    ``"exact"`` (float): (1/n) Σ l''(f_i) ||∇θ f(x_i)||² + (1/n) Σ l'(f_i) Tr ∇²θ f(x_i)
+    (MSE: l'' = 2, l' = 2 (f - y)), both terms in closed form. ``"autograd"``
+    (float): trace of the full Hessian from torch.func, at most
+    ``AUTOGRAD_MAX_PARAMS`` parameters. ``"hutchinson"``: a ``HutchinsonEstimate``
+    from ``samples`` Rademacher vectors drawn with ``seed``. ``loss`` is "mse" or
+    "logistic" (with label smoothing ``p``). For sim_bn the statistics are the
+    registered training inputs, or X when none are registered.
+
+    >>> from numerics.models import from_params
+    >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [1.0]})
+    >>> trace_hessian(net, [[1.0, 1.0]], [1.0])  # interpolates: 2 (||(1, 1, 1)||² + 1) = 8
+    8.0
+    >>> trace_hessian(net, [[1.0, 1.0]], [1.0], method="autograd")
+    8.0
+    >>> est = trace_hessian(net, [[1.0, 1.0]], [1.0], method="hutchinson", samples=50, seed=0)
+    >>> abs(est.value - 8.0) <= 4 * est.stderr
+    True
+    """
+    model = _check_model(model)
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    loss_fn = get_loss(loss, p)
+    X = _as_inputs(model, X)
+    Y = check_labels("Y", Y, X.shape[0]).to(dtype=X.dtype, device=X.device)
+    if method == "exact":
+        return _exact(model, X, Y, loss, p)
+    if method == "autograd":
+        return _autograd(model, X, Y, loss_fn)
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+        raise ValueError(f"samples: expected an integer >= 2, got {samples!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed: expected an integer, got {seed!r}")
+    return _hutchinson(model, X, Y, loss_fn, samples, seed)

@@ -1,0 +1,270 @@
+"""Exact sharpness (F1, F2) against torch autograd, Hutchinson, and the losses it uses."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from numerics.data import xor_dataset
+from numerics.losses import get_loss, logistic_ls, loss_derivatives, mse, smoothing_margin
+from numerics.models import build, forward, from_params
+from numerics.sharpness import (AUTOGRAD_MAX_PARAMS, HutchinsonEstimate, gradient_norms,
+                                output_hessian_traces, trace_hessian)
+from strategies_numerics import xor_problems
+
+REL = 1e-9
+
+
+def close(a: float, b: float, rel: float = REL) -> bool:
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-3)
+
+
+def _pure(net):
+    """f(θ) on the given inputs as a function of the parameter dict (for torch.func)."""
+    def f(params, X):
+        return forward(net.arch, params, X, activation=net.hyper["activation"], eps=net.hyper["eps"],
+                       X_train=net.X_train)
+    return f
+
+
+def _params(net):
+    return {k: v.detach() for k, v in net.named_parameters()}
+
+
+# ---------------------------------------------------------------- exact == autograd
+
+@settings(max_examples=60, deadline=None)
+@given(xor_problems(), st.sampled_from([("mse", None), ("logistic", 0.2), ("logistic", 0.05)]))
+def test_exact_equals_autograd_on_random_networks(problem, loss):
+    net, X, Y = problem
+    name, p = loss
+    if name == "logistic":
+        Y = torch.sign(Y) + (Y == 0)
+    exact = trace_hessian(net, X, Y, loss=name, p=p)
+    auto = trace_hessian(net, X, Y, loss=name, p=p, method="autograd")
+    assert isinstance(exact, float) and math.isfinite(exact)
+    assert close(exact, auto), (net.arch, net.hyper, exact, auto)
+
+
+@settings(max_examples=40, deadline=None)
+@given(xor_problems())
+def test_gradient_norms_equal_torch_func_jacobian(problem):
+    net, X, _ = problem
+    jac = torch.func.jacrev(_pure(net))(_params(net), X)
+    expected = sum(v.reshape(X.shape[0], -1).pow(2).sum(dim=1) for v in jac.values())
+    assert torch.allclose(gradient_norms(net, X), expected, rtol=REL, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(xor_problems())
+def test_output_hessian_traces_equal_autograd(problem):
+    net, X, _ = problem
+    names = [k for k, _ in net.named_parameters()]
+    params = _params(net)
+    expected = []
+    for i in range(X.shape[0]):
+        total = 0.0
+        for name in names:
+            def f_i(t, name=name):
+                return _pure(net)(dict(params, **{name: t}), X)[i]
+            H = torch.func.hessian(f_i)(params[name])
+            total += float(H.reshape(params[name].numel(), -1).diagonal().sum())
+        expected.append(total)
+    got = output_hessian_traces(net, X)
+    for g, e in zip(got.tolist(), expected):
+        assert close(g, e), (net.arch, net.hyper, g, e)
+
+
+def test_relu_networks_have_zero_output_hessian_trace():
+    # F1: diagonal second derivatives of relu MLPs vanish (a.e.), any depth.
+    data = xor_dataset(4, 6, seed=3)
+    for arch, depth in (("nobias", 2), ("bias", 2), ("bias", 3), ("bias", 4)):
+        net = build(arch, 4, 5, depth=depth, seed=1)
+        assert torch.equal(output_hessian_traces(net, data.X), torch.zeros(6, dtype=torch.float64))
+
+
+def test_f2_closed_form_for_two_layer_relu():
+    # F2: ||∇f||² = ||W2 ⊙ 1[W1'x' > 0]||² ||x'||² + ||relu(W1'x')||².
+    data = xor_dataset(5, 8, seed=0)
+    net = build("bias", 5, 7, seed=2)
+    Xp = torch.cat([data.X, torch.ones(8, 1, dtype=torch.float64)], dim=1)
+    z = Xp @ torch.cat([net.W1, net.b1[:, None]], dim=1).detach().T
+    expected = ((net.W2.detach() * (z > 0)) ** 2).sum(1) * (Xp ** 2).sum(1) + (torch.relu(z) ** 2).sum(1)
+    assert torch.allclose(gradient_norms(net, data.X), expected, rtol=1e-13)
+
+
+def test_sim_bn_dead_neuron_is_finite_and_exact():
+    data = xor_dataset(3, 5, seed=0)
+    net = build("sim_bn", 3, 4, seed=0)
+    with torch.no_grad():
+        net.W1[0] = 0.0
+        net.b1[0] = -1.0  # neuron 0 is dead on every input
+    net.set_training_inputs(data.X)
+    exact = trace_hessian(net, data.X, data.Y)
+    auto = trace_hessian(net, data.X, data.Y, method="autograd")
+    assert math.isfinite(exact) and close(exact, auto)
+
+
+def test_sim_ln_below_eps_is_exact():
+    # Every hidden vector shorter than eps: N = eps is constant, f is linear in W2 and piecewise linear in W1'.
+    data = xor_dataset(3, 5, seed=1)
+    net = build("sim_ln", 3, 4, eps=10.0, seed=0)
+    exact = trace_hessian(net, data.X, data.Y)
+    assert close(exact, trace_hessian(net, data.X, data.Y, method="autograd"))
+    assert torch.equal(output_hessian_traces(net, data.X), torch.zeros(5, dtype=torch.float64))
+
+
+def test_sim_bn_statistics_default_to_X():
+    data = xor_dataset(3, 6, seed=2)
+    net = build("sim_bn", 3, 4, seed=5)
+    unset = trace_hessian(net, data.X, data.Y)
+    net.set_training_inputs(data.X)
+    assert unset == trace_hessian(net, data.X, data.Y)
+
+
+# ---------------------------------------------------------------- hutchinson
+
+@pytest.mark.parametrize("arch, hyper", [("bias", {}), ("sim_ln", {"eps": 1e-3}), ("sim_bn", {}),
+                                         ("bias", {"activation": "softplus", "depth": 3})])
+def test_hutchinson_within_four_standard_errors(arch, hyper):
+    data = xor_dataset(4, 8, seed=0)
+    net = build(arch, 4, 6, seed=0, **hyper)
+    net.set_training_inputs(data.X)
+    est = trace_hessian(net, data.X, data.Y, method="hutchinson", samples=300, seed=1)
+    exact = trace_hessian(net, data.X, data.Y)
+    assert isinstance(est, HutchinsonEstimate) and est.samples == 300 and est.stderr > 0
+    assert abs(est.value - exact) <= 4 * est.stderr
+
+
+def test_hutchinson_is_reproducible_with_its_seed():
+    data = xor_dataset(3, 4, seed=0)
+    net = build("bias", 3, 3, seed=0)
+    a = trace_hessian(net, data.X, data.Y, method="hutchinson", samples=10, seed=7)
+    assert a == trace_hessian(net, data.X, data.Y, method="hutchinson", samples=10, seed=7)
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_autograd_refuses_large_networks():
+    data = xor_dataset(30, 4, seed=0)
+    net = build("bias", 30, 200, seed=0)
+    with pytest.raises(ValueError, match=rf"^method: .*at most {AUTOGRAD_MAX_PARAMS} parameters"):
+        trace_hessian(net, data.X, data.Y, method="autograd")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"method": "lanczos"}, "^method: expected one of"),
+    ({"loss": "hinge"}, "^loss: expected one of"),
+    ({"loss": "logistic"}, r"^p: expected a number in \(0, 0.5\)"),
+    ({"loss": "logistic", "p": 0.7}, r"^p: expected a number in \(0, 0.5\)"),
+    ({"method": "hutchinson", "samples": 1}, "^samples: expected an integer >= 2"),
+])
+def test_trace_hessian_rejects_bad_arguments(kwargs, message):
+    data = xor_dataset(3, 4, seed=0)
+    net = build("bias", 3, 3, seed=0)
+    with pytest.raises(ValueError, match=message):
+        trace_hessian(net, data.X, data.Y, **kwargs)
+
+
+def test_trace_hessian_rejects_bad_data():
+    data = xor_dataset(3, 4, seed=0)
+    net = build("bias", 3, 3, seed=0)
+    with pytest.raises(ValueError, match=r"^X: expected shape \(n >= 1, 3\)"):
+        trace_hessian(net, data.X[:, :2], data.Y)
+    with pytest.raises(ValueError, match=r"^Y: expected shape \(4,\)"):
+        trace_hessian(net, data.X, data.Y[:3])
+    bad = data.X.clone()
+    bad[0, 0] = float("inf")
+    with pytest.raises(ValueError, match="^X: expected finite values"):
+        trace_hessian(net, bad, data.Y)
+    with pytest.raises(ValueError, match="^model: expected a numerics.models.Net"):
+        trace_hessian("bias", data.X, data.Y)
+
+
+# ---------------------------------------------------------------- losses
+
+def test_mse_has_no_half_factor():
+    out, Y = torch.tensor([3.0, 1.0]), torch.tensor([1.0, 1.0])
+    assert mse(out, Y).item() == 2.0
+    assert mse(out, Y, reduction="none").tolist() == [4.0, 0.0]
+
+
+@pytest.mark.parametrize("p", [0.05, 0.2, 0.4])
+def test_logistic_minimiser_is_gamma_p_times_label(p):
+    # Intended label smoothing (Thm A.2 with the sign erratum): per-sample minimiser f = γ_p y.
+    Y = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    f = (smoothing_margin(p) * Y).requires_grad_(True)
+    (g,) = torch.autograd.grad(logistic_ls(f, Y, p), f)
+    assert torch.allclose(g, torch.zeros(2, dtype=torch.float64), atol=1e-15)
+    d1, d2 = loss_derivatives("logistic", f.detach(), Y, p)
+    assert torch.allclose(d2, torch.full((2,), p * (1 - p), dtype=torch.float64), rtol=1e-14)
+    assert torch.allclose(d1, torch.zeros(2, dtype=torch.float64), atol=1e-15)
+
+
+@pytest.mark.parametrize("name, p", [("mse", None), ("logistic", 0.2)])
+def test_loss_derivatives_match_autograd(name, p):
+    gen = torch.Generator().manual_seed(0)
+    out = torch.randn(6, generator=gen, dtype=torch.float64)
+    Y = torch.tensor([1.0, -1.0, 1.0, 1.0, -1.0, -1.0], dtype=torch.float64)
+    per = lambda o: get_loss(name, p)(o, Y, reduction="none").sum()
+    d1 = torch.func.grad(per)(out)
+    d2 = torch.func.hessian(per)(out).diagonal()
+    e1, e2 = loss_derivatives(name, out, Y, p)
+    assert torch.allclose(d1, e1, rtol=1e-13) and torch.allclose(d2, e2, rtol=1e-13)
+
+
+def test_losses_reject_bad_input():
+    with pytest.raises(ValueError, match=r"^Y: expected shape \(2,\)"):
+        mse(torch.zeros(2), torch.zeros(3))
+    with pytest.raises(ValueError, match="^reduction: expected one of"):
+        mse(torch.zeros(2), torch.zeros(2), reduction="sum")
+    with pytest.raises(ValueError, match=r"^Y: expected labels in \{-1, \+1\}"):
+        logistic_ls(torch.zeros(2), torch.tensor([1.0, 0.0]), 0.2)
+    with pytest.raises(ValueError, match="^p: expected None for 'mse'"):
+        get_loss("mse", p=0.1)
+
+
+def test_exact_at_interpolation_is_twice_mean_gradient_norm():
+    # Lemma 4.1 (F1): at interpolation Tr ∇²L = (2/n) Σ ||∇f(x_i)||², also for softplus.
+    data = xor_dataset(4, 6, seed=4)
+    net = build("bias", 4, 5, activation="softplus", seed=3)
+    with torch.no_grad():
+        Y = net(data.X)
+    exact = trace_hessian(net, data.X, Y)
+    assert close(exact, float(2 * gradient_norms(net, data.X).mean()), rel=1e-12)
+
+
+def test_from_params_then_exact_on_a_hand_example():
+    # f = W2 relu(W1'x'), one neuron, one point: 2 (W2² ||x'||² + relu(z)²) = 2 (4·26 + 9) = 226.
+    net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]})
+    assert trace_hessian(net, [[3.0, 4.0]], [6.0]) == 226.0
+
+
+def test_sim_bn_terms_on_points_outside_the_training_set():
+    # Statistics from the training inputs, outputs at other points: closed forms vs torch.func.
+    data = xor_dataset(4, 6, n_test=5, seed=3)
+    net = build("sim_bn", 4, 5, seed=2).set_training_inputs(data.X)
+    f = _pure(net)
+    jac = torch.func.jacrev(f)(_params(net), data.X_test)
+    expected = sum(v.reshape(5, -1).pow(2).sum(dim=1) for v in jac.values())
+    assert torch.allclose(gradient_norms(net, data.X_test), expected, rtol=REL, atol=1e-12)
+    W1 = _params(net)["W1"]
+    for i in range(5):
+        H = torch.func.hessian(lambda w: f(dict(_params(net), W1=w), data.X_test)[i])(W1)
+        b1 = _params(net)["b1"]
+        Hb = torch.func.hessian(lambda b: f(dict(_params(net), b1=b), data.X_test)[i])(b1)
+        want = float(H.reshape(W1.numel(), -1).diagonal().sum() + Hb.diagonal().sum())
+        assert close(float(output_hessian_traces(net, data.X_test)[i]), want)
+
+
+def test_softplus_beyond_torch_threshold_is_exact():
+    # torch's softplus is the identity above z = 20; the closed forms follow the function torch evaluates,
+    # so a network whose pre-activations all exceed 20 has Tr ∇²f = 0 exactly (as autograd says).
+    data = xor_dataset(3, 5, seed=0)
+    net = from_params("bias", {"W1": [[0.5, 0.0, 0.0], [0.0, -0.5, 0.0]], "b1": [25.0, 30.0], "W2": [1.0, -2.0]},
+                      activation="softplus")
+    assert torch.equal(output_hessian_traces(net, data.X), torch.zeros(5, dtype=torch.float64))
+    assert close(trace_hessian(net, data.X, data.Y), trace_hessian(net, data.X, data.Y, method="autograd"))
