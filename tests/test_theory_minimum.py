@@ -1,0 +1,236 @@
+"""Minimum sharpness (F3-F6): lower bounds hold for random interpolating nets, are attained, c = 2 for Sim-BN."""
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strategies_constructions import cube_subsets, labels
+from theory.architectures import forward, relu
+from theory.constructions import K, generalizing, memorizing
+from theory.data import condition1_set, hypercube, xor_labels
+from theory.losses import mse
+from theory.minimum import (MinSharpness, bias_bound, min_sharpness, min_sharpness_xor, nobias_bound,
+                            sim_bn_bound, sim_ln_bound, xor_quadruple_tails)
+from theory.params import Params
+from theory.sharpness import parameter_slots, replace_entry, trace_hessian
+
+R = sp.Rational
+FEW = settings(deadline=None, max_examples=15)
+SLOW = settings(deadline=None, max_examples=6)
+SMALL = st.integers(-2, 2)
+
+
+def same(a, b) -> bool:
+    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+
+
+def at_least(a, b) -> bool:
+    """a >= b for exact reals (compared to 50 digits, equality allowed)."""
+    return sp.N(sp.sympify(a) - sp.sympify(b), 50) > -sp.Float(10) ** -40
+
+
+def matrix(draw, rows, cols, entries=SMALL):
+    return sp.Matrix(rows, cols, draw(st.lists(entries, min_size=rows * cols, max_size=rows * cols)))
+
+
+@st.composite
+def random_nets(draw, arch, max_width=3):
+    """(d, X, params) with small-integer weights; the net then interpolates its own outputs."""
+    d, X = draw(cube_subsets(dims=(2, 3), max_n=4))
+    m = draw(st.integers(1, max_width))
+    depth = draw(st.sampled_from((2, 3))) if arch == "bias" else 2
+    middle = tuple(matrix(draw, m, m) for _ in range(depth - 2))
+    b1 = None if arch == "nobias" else matrix(draw, m, 1)
+    gamma = matrix(draw, m, 1) if arch == "sim_bn" else None
+    return d, X, Params(W1=matrix(draw, m, d), b1=b1, W2=matrix(draw, m, 1), gamma=gamma, middle=middle)
+
+
+# ---------------------------------------------------------------- MinSharpness
+
+def test_min_sharpness_result_is_readable_and_sympy_friendly():
+    m = min_sharpness("nobias", hypercube(2), xor_labels(hypercube(2)))
+    assert m == MinSharpness(4 * sp.sqrt(2), True, True, "F3 (Thm 3.1 setting, attained by C3)")
+    assert "value=4*sqrt(2)" in repr(m) and "exact=True" in repr(m)
+    assert sp.latex(m) == sp.latex(4 * sp.sqrt(2)) and m._repr_latex_() == "$4 \\sqrt{2}$"
+    assert sp.sympify(m) + 1 == 4 * sp.sqrt(2) + 1
+    with pytest.raises(AttributeError):
+        m.value = 0
+
+
+# ---------------------------------------------------------------- the bounds hold for every interpolating net
+
+@FEW
+@given(random_nets("bias"))
+def test_f3_f4_bound_holds_for_random_bias_nets(case):
+    d, X, p = case
+    Y = forward("bias", p, X)
+    ms = min_sharpness("bias", X, Y, depth=p.depth)
+    assert ms.exact and at_least(trace_hessian("bias", p, X, Y), ms.value)
+
+
+@FEW
+@given(random_nets("nobias"))
+def test_f3_bound_holds_for_random_nobias_nets(case):
+    d, X, p = case
+    Y = forward("nobias", p, X)
+    assert at_least(trace_hessian("nobias", p, X, Y), nobias_bound(X, Y))
+
+
+@SLOW
+@given(random_nets("sim_ln", max_width=2), st.sampled_from((R(1, 2), R(1), R(3))))
+def test_f5_bound_holds_for_random_sim_ln_nets(case, eps):
+    d, X, p = case
+    Y = forward("sim_ln", p, X, eps=eps)
+    assert at_least(trace_hessian("sim_ln", p, X, Y, eps=eps), sim_ln_bound(X, Y, eps))
+
+
+def test_sim_bn_generic_bound_holds_for_a_net_with_a_dead_neuron():
+    X = hypercube(2)[[0, 1, 3], :]
+    p = Params(W1=sp.Matrix([[1, 0], [0, 1], [1, 1]]), b1=sp.Matrix([1, 0, -5]), W2=sp.Matrix([1, -2, 3]),
+               gamma=sp.Matrix([2, 1, 1]))
+    Y = forward("sim_bn", p, X)
+    assert at_least(trace_hessian("sim_bn", p, X, Y), sim_bn_bound(X, Y))
+    assert not min_sharpness("sim_bn", X, Y).exact
+
+
+# ---------------------------------------------------------------- exactness and attainment
+
+@FEW
+@given(cube_subsets(max_n=6).flatmap(lambda dx: st.tuples(st.just(dx), labels(dx[1].rows))))
+def test_values_on_cube_data(case):
+    (d, X), Y = case
+    nonzero = any(v != 0 for v in Y)
+    ms = min_sharpness("bias", X, Y)
+    assert ms.exact and ms.attained and same(ms.value, bias_bound(X, Y))
+    nob = min_sharpness("nobias", X, Y)
+    assert nob.exact == (list(Y) == list(xor_labels(X)) or not nonzero)
+    ln = min_sharpness("sim_ln", X, Y, eps=R(1, 10))
+    n_nonzero = sum(1 for v in Y if v != 0)
+    assert ln.exact and ln.value == R(2 * n_nonzero, X.rows)  # a = ||x'|| |y| >= 2/3 > eps/2
+
+
+def test_non_extreme_data_gives_lower_bounds_only():
+    X = sp.Matrix([[0, 0], [1, 0], [2, 0]])
+    Y = sp.Matrix([1, 2, 3])
+    for arch, hyper in (("bias", {}), ("sim_ln", {"eps": 1})):
+        ms = min_sharpness(arch, X, Y, **hyper)
+        assert not ms.exact and not ms.attained and "lower bound" in ms.source
+    assert min_sharpness("bias", X, Y).value == bias_bound(X, Y)
+
+
+def test_zero_labels_give_zero():
+    X = sp.Matrix([[0, 0], [1, 0], [2, 0]])
+    for arch in ("bias", "nobias", "sim_bn"):
+        assert min_sharpness(arch, X, [0, 0, 0]) == MinSharpness(0, True, True, "zero labels (the zero network)")
+
+
+@pytest.mark.parametrize("eps", [R(1, 10), R(3), R(10)])
+def test_sim_ln_xor_value_and_crossover(eps):
+    d = 3
+    X = hypercube(d)[[1, 2, 4], :]
+    Y = xor_labels(X)
+    expected = 2 * sp.Min(1, 4 / eps)  # 2 min(1, 2 sqrt(d+1)/eps)
+    assert min_sharpness("sim_ln", X, Y, eps=eps).value == expected
+    assert min_sharpness_xor("sim_ln", d, eps=eps).value == expected
+    assert trace_hessian("sim_ln", memorizing("sim_ln", X, Y, eps=eps), X, Y, eps=eps) == expected
+    # C5 always costs 2: flattest only while eps <= 2 sqrt(d + 1) = 4.
+    assert trace_hessian("sim_ln", generalizing("sim_ln", d, eps=eps), X, Y, eps=eps) == 2
+
+
+# ---------------------------------------------------------------- Sim-BN (F6)
+
+def _w2_gamma_part(p, X, Y):
+    """Σ of ∂²L/∂θ² over the W2 and gamma entries only (exact)."""
+    t = sp.Dummy("t")
+    total = 0
+    for field, r, c, value in parameter_slots(p):
+        if field in ("W2", "gamma"):
+            loss = mse(forward("sim_bn", replace_entry(p, field, r, c, t), X), Y)
+            total += sp.diff(loss, t, 2).subs(t, value)
+    return sp.simplify(total)
+
+
+@FEW
+@given(random_nets("sim_bn"), st.booleans())
+def test_sim_bn_constant_c_is_2(case, interpolating):
+    d, X, p = case
+    Y = forward("sim_bn", p, X) if interpolating else sp.Matrix([1] * X.rows)
+    H = (p.W1 * X.T + p.b1 * sp.ones(1, X.rows)).applyfunc(relu)
+    alive = [j for j in range(p.width) if any(v != 0 for v in H.row(j))]
+    # f is linear in each W2_j and gamma_j, so even off interpolation the part is 2 Σ_alive (W2_j² + γ_j²).
+    assert _w2_gamma_part(p, X, Y) == 2 * sum(p.W2[j] ** 2 + p.gamma[j] ** 2 for j in alive)
+
+
+@given(st.lists(st.fractions(min_value=-5, max_value=5), min_size=3, max_size=3))
+@settings(deadline=None, max_examples=200)
+def test_lemma_a27_quadruple_inequality(values):
+    # a(1,1) + a(-1,-1) = a(1,-1) + a(-1,1) (same tail): (Σ_t y_t relu(a_t))² <= Σ_t relu(a_t)².
+    a1, a2, a3 = (sp.Rational(v.numerator, v.denominator) for v in values)
+    a4 = a2 + a3 - a1
+    h = [max(v, 0) for v in (a1, a2, a3, a4)]
+    assert (h[0] - h[1] - h[2] + h[3]) ** 2 <= sum(v ** 2 for v in h)
+
+
+def test_sim_bn_infimum_8_approached_by_c6_not_attained():
+    X, Y = condition1_set(3)
+    ms = min_sharpness("sim_bn", X, Y)
+    assert (ms.value, ms.exact, ms.attained) == (8, True, False)
+    traced = trace_hessian("sim_bn", generalizing("sim_bn", 3), X, Y)
+    assert sp.limit(traced, K, sp.oo) == 8
+    for k in (R(1, 2), 1, 3, 100):
+        assert traced.subs(K, k) > 8
+    assert trace_hessian("sim_bn", generalizing("sim_bn", 3, scale=3), X, Y) == traced.subs(K, 3)
+    assert sim_bn_bound(X, Y) == 4 * sp.sqrt(2) < 8
+
+
+def test_sim_bn_one_tail_is_attained():
+    X, Y = condition1_set(2)
+    ms = min_sharpness("sim_bn", X, Y)
+    assert (ms.value, ms.exact, ms.attained) == (8, True, True)
+    assert min_sharpness_xor("sim_bn", 2).attained and not min_sharpness_xor("sim_bn").attained
+
+
+def test_xor_quadruple_tails():
+    X, Y = condition1_set(4)
+    assert len(xor_quadruple_tails(X, Y)) == 3
+    assert xor_quadruple_tails(X[:-1, :], Y[:-1, :]) is None
+    assert xor_quadruple_tails(X, -Y) is None
+
+
+# ---------------------------------------------------------------- P_xor in symbolic d
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_min_sharpness_xor_matches_concrete_data(d):
+    X = hypercube(d)
+    Y = xor_labels(X)
+    sym = sp.Symbol("d", positive=True, integer=True)
+    for arch, hyper in (("bias", {}), ("bias", {"depth": 3}), ("nobias", {}), ("sim_ln", {"eps": R(1, 10)})):
+        concrete = min_sharpness(arch, X, Y, **hyper).value
+        assert same(min_sharpness_xor(arch, sym, **hyper).value.subs(sym, d), concrete)
+        assert same(min_sharpness_xor(arch, d, **hyper).value, concrete)
+    assert min_sharpness_xor("bias").value == 4 * sp.sqrt(sym + 1)
+    assert min_sharpness_xor("nobias").value == 4 * sp.sqrt(sym)
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: min_sharpness("mlp", [[1, 1]], [1]), "arch"),
+    (lambda: min_sharpness("sim_ln", [[1, 1]], [1]), "eps"),
+    (lambda: min_sharpness("sim_ln", [[1, 1]], [1], eps=-1), "eps"),
+    (lambda: min_sharpness("bias", [[1, 1]], [1], eps=1), "eps"),
+    (lambda: min_sharpness("nobias", [[1, 1]], [1], depth=3), "depth"),
+    (lambda: min_sharpness("bias", [[1, 1]], [1], depth=0), "depth"),
+    (lambda: min_sharpness("bias", [[1, 1]], [1], activation="tanh"), "activation"),
+    (lambda: min_sharpness("sim_bn", [[1, 1]], [1], activation="softplus"), "activation"),
+    (lambda: min_sharpness("bias", [[1, 1]], [1, 2]), "Y"),
+    (lambda: min_sharpness("bias", [[1, 1]], ["y"]), "Y"),
+    (lambda: min_sharpness("bias", [], []), "X"),
+    (lambda: min_sharpness_xor("nobias", 1), "d"),
+    (lambda: min_sharpness_xor("sim_ln"), "eps"),
+])
+def test_bad_input_names_the_argument(call, name):
+    with pytest.raises(ValueError, match=rf"^{name}: "):
+        call()

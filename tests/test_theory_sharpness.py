@@ -1,0 +1,224 @@
+"""theory.sharpness: exact Tr ∇²L against F1 (Lemma 4.1), F2, hand cases, F3/F4."""
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strategies_theory import CASES, cube_points, interpolating, params_for, problems
+from theory.architectures import forward
+from theory.params import Params
+from theory.sharpness import (Jet, grad_norm_sq, gradient_term, per_sample_bound, relu_grad_norm_sq,
+                              relu_trace, residual_term, trace_from_gradients, trace_hessian,
+                              trace_hessian_by_diff)
+
+R = sp.Rational
+FAST = settings(deadline=None, max_examples=8)
+
+
+def exact_equal(a, b) -> bool:
+    """Exact equality; softplus values (exp/log of rationals, no cheap canonical form)
+    are compared at 60 significant digits, far below any real discrepancy."""
+    diff = sp.sympify(a) - sp.sympify(b)
+    if diff == 0:
+        return True
+    if diff.has(sp.exp, sp.log) and not diff.free_symbols:
+        return abs(sp.N(diff, 60)) < sp.Float("1e-50")
+    return sp.simplify(diff) == 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@FAST
+@given(data=st.data())
+def test_trace_equals_f1_with_residual(case, data):
+    arch, params, X, Y, hyper = data.draw(problems(case))
+    assert exact_equal(trace_hessian(arch, params, X, Y, **hyper),
+                       trace_from_gradients(arch, params, X, Y, **hyper))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@settings(deadline=None, max_examples=3)
+@given(data=st.data())
+def test_jets_agree_with_sympy_diff(case, data):
+    arch, params, X, Y, hyper = data.draw(problems(case, max_width=2, max_d=2, max_n=3))
+    assert exact_equal(trace_hessian(arch, params, X, Y, **hyper),
+                       trace_hessian_by_diff(arch, params, X, Y, **hyper))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@FAST
+@given(data=st.data())
+def test_interpolation_residual_vanishes(case, data):
+    arch, params, X, Y, hyper = data.draw(interpolating(case))
+    assert residual_term(arch, params, X, Y, **hyper) == 0
+    assert exact_equal(trace_hessian(arch, params, X, Y, **hyper), gradient_term(arch, params, X, Y, **hyper))
+
+
+@pytest.mark.parametrize("arch", ["nobias", "bias"])
+@settings(deadline=None, max_examples=15)
+@given(data=st.data())
+def test_relu_closed_form_off_interpolation(arch, data):
+    _, params, X, Y, _ = data.draw(problems((arch, {}), max_width=5, max_d=4, max_n=6))
+    assert trace_hessian(arch, params, X, Y) == relu_trace(params, X)
+    assert residual_term(arch, params, X, Y) == 0
+    for i in range(X.rows):
+        assert grad_norm_sq(arch, params, X.row(i)) == relu_grad_norm_sq(params, X.row(i))
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+@settings(deadline=None, max_examples=10)
+@given(data=st.data())
+def test_per_sample_bound_f3_f4(depth, data):
+    """F3/F4: at f(x) = y, ||∇f(x)||² >= D |y|^{2(D-1)/D} ||x'||^{2/D}."""
+    d = data.draw(st.integers(2, 3))
+    params = data.draw(params_for("bias", data.draw(st.integers(1, 3)), d, depth))
+    x = data.draw(cube_points(d, max_n=1)).row(0)
+    y = forward("bias", params, x)[0]
+    lhs, rhs = grad_norm_sq("bias", params, x), per_sample_bound(list(x), y, depth=depth)
+    assert sp.N(lhs - rhs, 30) >= -sp.Float("1e-25")
+
+
+def test_per_sample_bound_equality_case():
+    """F3 equality: W2 ⊙ 1[W1'x' > 0] = sign(y) relu(W1'x')/||x'|| (x = (3, 4), ||x'||² = 26)."""
+    x, y = [3, 4], 2
+    xp = sp.Matrix([3, 4, 1])
+    c = sp.sqrt(y * sp.sqrt(26)) / 26  # row = c x', so relu = 26 c and W2 = 26 c / sqrt(26)
+    p = Params(W1=c * sp.Matrix([[3, 4]]), b1=sp.Matrix([c]), W2=sp.Matrix([26 * c / sp.sqrt(26)]))
+    assert exact_equal(forward("bias", p, [x])[0], y)
+    assert exact_equal(grad_norm_sq("bias", p, x), per_sample_bound(x, y))
+    assert exact_equal(per_sample_bound(x, y), 2 * 2 * sp.sqrt(26))
+    assert xp.norm() == sp.sqrt(26)
+
+
+def test_per_sample_bound_depth_formula():
+    assert per_sample_bound([0, 0, 0], 8, depth=3) == 3 * 8 ** R(4, 3)
+    assert per_sample_bound([1, 1, 1], 0, depth=3) == 0
+
+
+# ---------- hand-checkable cases, one per architecture ----------
+
+def test_hand_nobias():
+    # f = 2 relu(3) = 6 on x = (3, 4); ∂²L/∂θ² = 2 (∂f/∂θ)² at f = y: W1 row: 2 W2² x_k², W2: 2·3².
+    p = Params(W1=sp.Matrix([[1, 0]]), W2=sp.Matrix([2]))
+    assert trace_hessian("nobias", p, [[3, 4]], [6]) == 2 * (4 * 25 + 9)
+    # off interpolation (y = 0): relu nets have no residual, same value
+    assert trace_hessian("nobias", p, [[3, 4]], [0]) == 218
+
+
+def test_hand_bias_and_inactive_point():
+    p = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([0]), W2=sp.Matrix([2]))
+    assert trace_hessian("bias", p, [[3, 4]], [6]) == 2 * (4 * 26 + 9)
+    # a second point with W1 x + b = 0 exactly: relu'(0) = 0 so it adds nothing
+    assert trace_hessian("bias", p, [[3, 4], [0, 5]], [6, 0]) == R(2 * (4 * 26 + 9), 2)
+
+
+def test_hand_bias_depth3():
+    # one neuron per layer, all active: f = w3 w2 (w1 x + b)
+    w1, b, w2, w3, x = 2, 1, 3, 5, 1
+    p = Params(W1=sp.Matrix([[w1]]), b1=sp.Matrix([b]), W2=sp.Matrix([w3]), middle=(sp.Matrix([[w2]]),))
+    z = w1 * x + b
+    grads = [w3 * w2 * x, w3 * w2, w3 * z, w2 * z]
+    assert trace_hessian("bias", p, [[x]], [w3 * w2 * z], depth=3) == 2 * sum(g * g for g in grads)
+
+
+def test_hand_softplus():
+    # f = W2 log(1 + e^{w x + b}) at x = 0, w = b = 0, W2 = 1, y = 0:
+    # ∂f/∂W2 = log 2, ∂f/∂b = 1/2, ∂²f/∂b² = 1/4, ∂f/∂w = 0 · ... = 0
+    p = Params(W1=sp.Matrix([[0]]), b1=sp.Matrix([0]), W2=sp.Matrix([1]))
+    expected = 2 * sp.log(2) ** 2 + 2 * R(1, 4) + 2 * sp.log(2) * R(1, 4)
+    got = trace_hessian("bias", p, [[0]], [0], activation="softplus")
+    assert exact_equal(got, expected)
+    assert exact_equal(residual_term("bias", p, [[0]], [0], activation="softplus"), sp.log(2) / 2)
+
+
+def test_hand_sim_bn_scale_invariant():
+    # one neuron, one training point: a = h, so f = W2 γ whatever W1, b1: L = (W2 γ - y)²
+    W2, g, y = R(3, 2), -2, 1
+    p = Params(W1=sp.Matrix([[1, 2]]), b1=sp.Matrix([R(1, 3)]), W2=sp.Matrix([W2]), gamma=sp.Matrix([g]))
+    assert forward("sim_bn", p, [[1, 1]])[0] == W2 * g
+    assert trace_hessian("sim_bn", p, [[1, 1]], [y]) == 2 * (g ** 2 + W2 ** 2)
+
+
+def test_hand_sim_ln_both_branches():
+    p = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([0]), W2=sp.Matrix([R(1, 2)]))
+    # ||h|| = 3 >= eps: f = W2 · h/||h|| = W2, only W2 moves f: Tr = 2 (∂f/∂W2)² = 2 (F5's value)
+    assert trace_hessian("sim_ln", p, [[3, 4]], [R(1, 2)], eps=R(1, 10)) == 2
+    # ||h|| = 3 < eps = 10: f = W2 h / eps is bilinear (no residual): Tr = 2[(h/ε)² + (W2/ε)² ||x'||²]
+    eps = 10
+    expected = 2 * (R(3, eps) ** 2 + (R(1, 2) / eps) ** 2 * 26)
+    assert trace_hessian("sim_ln", p, [[3, 4]], [5], eps=eps) == expected
+
+
+def test_sim_bn_dead_neuron_is_finite_and_inert():
+    # neuron 2 is dead on both training inputs (pre-activations -1, -3)
+    p = Params(W1=sp.Matrix([[1, 0], [0, 1]]), b1=sp.Matrix([1, -2]), W2=sp.Matrix([1, 5]),
+               gamma=sp.Matrix([1, 7]))
+    X, Y = [[1, 1], [-1, -1]], [1, 0]
+    alive = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([1]), W2=sp.Matrix([1]), gamma=sp.Matrix([1]))
+    value = trace_hessian("sim_bn", p, X, Y)
+    assert not value.has(sp.nan, sp.zoo, sp.oo)
+    assert value == trace_hessian("sim_bn", alive, X, Y)
+    assert value == trace_from_gradients("sim_bn", p, X, Y)
+
+
+def test_symbolic_parameters():
+    k = sp.Symbol("k", positive=True)
+    # neuron 1 fires on two training points with different heights (3k and k), so the
+    # W1, b1 gradients shrink like 1/k while f does not depend on k (sim_bn is scale invariant)
+    p = Params(W1=k * sp.Matrix([[1, 2], [-1, -1]]), b1=sp.Matrix([0, -k]), W2=sp.Matrix([1, -1]),
+               gamma=sp.Matrix([1, 1]))
+    X, Y = [[1, 1], [-1, 1], [1, -1], [-1, -1]], [1, -1, 0, 0]
+    value = trace_hessian("sim_bn", p, X, Y)
+    assert value.free_symbols == {k}
+    # W1, b1 terms are squared gradients ~ 1/k²; only the W2, gamma terms survive k -> oo
+    limit = sp.limit(value, k, sp.oo)
+    assert abs(sp.N(limit - trace_hessian("sim_bn", p.subs(k, 10 ** 9), X, Y))) < 1e-12
+    assert sp.simplify((value - limit) * k ** 2).free_symbols == set()
+    assert exact_equal(value.subs(k, 3), trace_hessian("sim_bn", p.subs(k, 3), X, Y))
+    # undecidable relu sign (free symbol of unknown sign) stays a Piecewise, still exact
+    s = sp.Symbol("s", real=True)
+    q = Params(W1=sp.Matrix([[s]]), W2=sp.Matrix([1]))
+    assert trace_hessian("nobias", q, [[1]], [0]).subs(s, 2) == 2 * (1 + 4)
+    assert trace_hessian("nobias", q, [[1]], [0]).subs(s, -2) == 0
+
+
+def test_jet_chain_rule():
+    t = Jet(sp.Integer(2), 1)
+    j = (t.exp() + 1).log() / t
+    f = sp.log(sp.exp(sp.Symbol("t")) + 1) / sp.Symbol("t")
+    at = {sp.Symbol("t"): 2}
+    assert exact_equal(j.d, sp.diff(f, "t").subs(at))
+    assert exact_equal(j.dd, sp.diff(f, "t", 2).subs(at))
+
+
+# ---------- bad input ----------
+
+P_BIAS = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([0]), W2=sp.Matrix([2]))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: trace_hessian("relu", P_BIAS, [[1, 1]], [1]), "arch"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1, 1]], [1]), "X"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [1, 2]), "Y"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [1], lr=1), "lr"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [1], depth=3), "depth"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [1], activation="tanh"), "activation"),
+    (lambda: trace_hessian("sim_ln", P_BIAS, [[1, 1]], [1], eps=0), "eps"),
+    (lambda: trace_hessian("sim_ln", P_BIAS, [[1, 1]], [1]), "eps"),
+    (lambda: trace_hessian("sim_bn", P_BIAS, [[1, 1]], [1]), "params"),
+    (lambda: trace_hessian("nobias", P_BIAS, [[1, 1]], [1]), "params"),
+    (lambda: trace_hessian("bias", "W", [[1, 1]], [1]), "params"),
+    (lambda: grad_norm_sq("bias", P_BIAS, [1, 1, 1]), "x"),
+    (lambda: grad_norm_sq("sim_ln", P_BIAS, [1, 1]), "eps"),
+    (lambda: grad_norm_sq("sim_bn", Params(W1=sp.eye(1), b1=sp.ones(1, 1), W2=sp.ones(1, 1),
+                                           gamma=sp.ones(1, 1)), [1]), "X_train"),
+    (lambda: relu_grad_norm_sq(Params(W1=sp.eye(1), b1=sp.ones(1, 1), W2=sp.ones(1, 1),
+                                      gamma=sp.ones(1, 1)), [1]), "params"),
+    (lambda: relu_trace("bias", [[1]]), "params"),
+    (lambda: per_sample_bound([1, 1], 1, depth=R(5, 2)), "depth"),
+    (lambda: per_sample_bound([], 1), "x"),
+])
+def test_bad_input_names_argument(call, name):
+    with pytest.raises(ValueError, match=rf"^{name}:"):
+        call()

@@ -1,0 +1,407 @@
+"""The flattest interpolating networks of SPEC §4 (constructions C1-C6), exact.
+
+* ``memorizing(arch, X, Y)``: width n, neuron i fires on x_i only.
+  C1 ``bias`` (Thm 4.1, Prop 4.1, any depth D), C4 ``sim_ln`` (Thm 5.1, Prop 5.1).
+* ``generalizing(arch, d)``: width 4, neuron (s, t) reads (-1)^s x[1] + (-1)^t x[2].
+  C2 ``bias`` (Prop 4.2), C3 ``nobias`` (Thm 3.1), C5 ``sim_ln`` (Prop 5.2),
+  C6 ``sim_bn`` (Lemma A.1 / A.3).
+* ``generalizing_symbolic(arch)``: the same width-4 networks with d a sympy
+  Symbol (only the first two input columns are nonzero; ``.params(d)`` pads).
+
+Neuron order of the width-4 networks: (s, t) = (0,0), (0,1), (1,0), (1,1).
+
+Where the paper's printed formula does not attain its own bound, the code
+keeps the value that does (see the docstrings of ``generalizing`` and
+``sim_ln_scales``); the paper's variant stays reachable through ``scale=`` and
+``rule="paper"`` so the difference can be computed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from theory.architectures import check_arch, check_eps
+from theory.data import as_points, check_dimension, extreme_point_witness, is_cube_data
+from theory.params import Params
+
+D = sp.Symbol("d", positive=True, integer=True)
+K = sp.Symbol("k", positive=True)
+NEURONS = ((0, 0), (0, 1), (1, 0), (1, 1))
+RULES = ("infimum", "paper")
+
+
+def check_positive(name: str, value, what: str = "a number > 0") -> sp.Expr:
+    """``value`` as a sympy expression known to be > 0 (positive Symbols allowed), else ValueError.
+
+    Used for the scales of C1-C6 (SPEC §4) and the δ of Thm 4.1 / Thm 5.1.
+
+    >>> check_positive("scale", 2)
+    2
+    >>> check_positive("scale", -1)
+    Traceback (most recent call last):
+    ...
+    ValueError: scale: expected a number > 0, got -1
+    """
+    try:
+        v = sp.sympify(value)
+    except (sp.SympifyError, TypeError):
+        raise ValueError(f"{name}: expected {what}, got {value!r}") from None
+    if not isinstance(v, sp.Expr) or v.is_positive is not True:
+        raise ValueError(f"{name}: expected {what}, got {value!r}")
+    return v
+
+
+def check_depth(depth) -> int:
+    """Depth D of MLP-Bias as an int, else ValueError unless it is an integer >= 2.
+
+    >>> check_depth(3)
+    3
+    >>> check_depth(1)
+    Traceback (most recent call last):
+    ...
+    ValueError: depth: expected an integer >= 2, got 1
+    """
+    if isinstance(depth, bool) or not isinstance(depth, (int, sp.Integer)) or int(depth) < 2:
+        raise ValueError(f"depth: expected an integer >= 2, got {depth!r}")
+    return int(depth)
+
+
+def _exact(v):
+    # A float becomes its exact binary value, as in Params.from_arrays.
+    return sp.Rational(v) if isinstance(v, (float, sp.Float)) else v
+
+
+def check_points(X) -> sp.Matrix:
+    """Training inputs x_i (SPEC §1) as an exact (n, d) Matrix; floats become their exact rationals.
+
+    >>> check_points([[0.5, 1]])
+    Matrix([[1/2, 1]])
+    >>> check_points([[1, 2], [3]])
+    Traceback (most recent call last):
+    ...
+    ValueError: X: expected an (n, d) array of points with rows of equal length
+    """
+    try:
+        X = as_points(X)
+    except (TypeError, ValueError, sp.SympifyError) as err:
+        if str(err).startswith("X:"):
+            raise
+        raise ValueError("X: expected an (n, d) array of points with rows of equal length") from None
+    return X.applyfunc(_exact)
+
+
+def check_labels(Y, n: int) -> sp.Matrix:
+    """Labels y_i (SPEC §1) as an exact n x 1 column of real numbers, else ValueError naming ``Y``.
+
+    >>> check_labels([1, -1], 2).T
+    Matrix([[1, -1]])
+    >>> check_labels([1, "a"], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: Y: expected real numbers as labels, got a
+    """
+    try:
+        col = sp.Matrix(Y.tolist() if hasattr(Y, "tolist") else Y)
+    except (TypeError, ValueError, sp.SympifyError):
+        raise ValueError(f"Y: expected {n} real numbers as labels, got {Y!r}") from None
+    if col.rows == 1 and col.cols != 1:
+        col = col.T
+    if col.shape != (n, 1):
+        raise ValueError(f"Y: expected {n} labels (one per row of X), got shape {col.shape}")
+    for v in col:
+        if not (isinstance(v, sp.Expr) and v.is_number and v.is_real):
+            raise ValueError(f"Y: expected real numbers as labels, got {v}")
+    return col.applyfunc(_exact)
+
+
+def augmented_norm(x) -> sp.Expr:
+    """||x'|| = sqrt(||x||^2 + 1), the norm of x with a 1 appended (SPEC §1).
+
+    >>> augmented_norm([1, -1, 1])
+    2
+    """
+    return sp.sqrt(sum(sp.sympify(v) ** 2 for v in x) + 1)
+
+
+def _margin(X: sp.Matrix, W: sp.Matrix) -> sp.Expr:
+    if is_cube_data(X):
+        # w_i = x_i / sqrt(d) and x_i . x <= d - 2 for every other cube point x.
+        return 2 / sp.sqrt(X.cols)
+    gaps = [(W.row(i) * (X.row(i) - X.row(j)).T)[0] for i in range(X.rows) for j in range(X.rows) if j != i]
+    return sp.Min(*gaps) if gaps else sp.oo
+
+
+def delta_max(X) -> sp.Expr:
+    """Largest δ for which memorizing neuron i fires on x_i only (proofs of Thm 4.1, Thm 5.1).
+
+    Neuron i has pre-activation u_i (w_i.(x - x_i) + δ)/δ with w_i the witness of
+    ``extreme_point_witness``; it is > 0 only where w_i.(x_i - x) < δ. The bound is
+    min over i != j of w_i.(x_i - x_j); on cube data it is 2/sqrt(d), which also
+    silences every cube point off the training set (so f = 0 there, Prop 4.1).
+    Returns ``oo`` for a single non-cube point.
+
+    >>> delta_max([[1, 1, 1], [-1, 1, 1]])
+    2*sqrt(3)/3
+    """
+    X = check_points(X)
+    return _margin(X, extreme_point_witness(X))
+
+
+def _check_delta(delta, dmax) -> sp.Expr:
+    if delta is None:
+        return sp.Integer(1) if dmax == sp.oo else dmax / 2
+    what = f"a number with 0 < delta <= {dmax} (witness margin, see delta_max)"
+    v = check_positive("delta", delta, what)
+    if (dmax - v).is_nonnegative is not True:
+        raise ValueError(f"delta: expected {what}, got {delta!r}")
+    return _exact(v)
+
+
+def _memorizing_layer(X: sp.Matrix, W: sp.Matrix, u: list, delta) -> tuple[sp.Matrix, sp.Matrix]:
+    """Row i = u_i w_i / δ, bias u_i (-w_i.x_i + δ)/δ: value u_i at x_i, <= 0 elsewhere."""
+    W1 = sp.Matrix.vstack(*[u[i] * W.row(i) / delta for i in range(X.rows)])
+    b1 = sp.Matrix([u[i] * (-(W.row(i) * X.row(i).T)[0] + delta) / delta for i in range(X.rows)])
+    return W1, b1
+
+
+def _check_rule(rule) -> str:
+    if rule not in RULES:
+        raise ValueError(f"rule: expected one of {RULES}, got {rule!r}")
+    return rule
+
+
+def bias_scales(norm, y, depth: int = 2, *, rule: str = "infimum") -> tuple[sp.Expr, sp.Expr]:
+    """(r, u) of neuron i in the depth-D memorizing MLP-Bias C1 (Thm 4.1, proof in A.3.1).
+
+    r = (||x'||/|y|)^{1/D}, u = |y| r^{D-1}: then ||∇f(x_i)||^2 equals the F4 bound
+    D |y|^{2(D-1)/D} ||x'||^{2/D}. For D = 2 this is u = sqrt(|y| ||x'||), W2 = sign(y)/r,
+    i.e. u = r_i sqrt(|y|) with r_i = (||x||^2 + 1)^{1/4} in Section 4's notation. The paper
+    prints the exponent 1/2 (``rule="paper"`` at D = 2: r = ||x'||/sqrt|y|, u = sqrt|y| ||x'||),
+    which costs |y|(||x'||^2 + 1) > 2 ||x'|| |y| per sample: erratum.
+    For y = 0, ``rule="infimum"`` gives (oo, 0): a dead neuron (zero row, bias and
+    outgoing weights; written 1/r = 0) with gradient 0 = the bound, while the paper's
+    r = u = 1 (``rule="paper"``) keeps it firing, with ||∇f(x_i)||^2 = 1 for D >= 3.
+
+    >>> bias_scales(2, 1)
+    (sqrt(2), sqrt(2))
+    >>> bias_scales(2, 0, 3), bias_scales(2, 0, 3, rule="paper")
+    ((oo, 0), (1, 1))
+    >>> bias_scales(2, 1, rule="paper")
+    (2, 2)
+    """
+    depth, rule = check_depth(depth), _check_rule(rule)
+    y = sp.sympify(y)
+    if y == 0:
+        return (sp.Integer(1), sp.Integer(1)) if rule == "paper" else (sp.oo, sp.Integer(0))
+    if rule == "paper" and depth == 2:
+        return sp.sympify(norm) / sp.sqrt(abs(y)), sp.sqrt(abs(y)) * sp.sympify(norm)
+    r = (sp.sympify(norm) / abs(y)) ** sp.Rational(1, depth)
+    return r, abs(y) * r ** (depth - 1)
+
+
+def sim_ln_scales(norm, y, eps, *, rule: str = "infimum") -> tuple[sp.Expr, sp.Expr]:
+    """(r, u) of neuron i in the memorizing Sim-LN network C4 (Thm 5.1; W2[i] = r y, ||h(x_i)|| = u).
+
+    With a = ||x'|| |y|, neuron i alone firing at x_i: if u > ε the sample costs
+    ||∇f||^2 = 1 (only the W2 gradient h/||h|| survives); if u < ε it costs
+    u^2/ε^2 + a^2/u^2 >= 2a/ε, equal at u = sqrt(ε a) (which is < ε iff a < ε).
+    So the per-sample infimum min(1, 2a/ε) of F5 / Lemma A.12 is attained by
+    (1, 2ε) when 2a >= ε, by (sqrt(ε/a), sqrt(ε a)) when 0 < 2a < ε, and by a dead
+    neuron (r, u) = (0, 0) when y = 0 (cost 0) -- ``rule="infimum"``.
+    The paper (``rule="paper"``) switches at a > ε instead of 2a >= ε (for
+    ε/2 < a <= ε it costs 2a/ε > 1) and uses (0, 2ε) for y = 0 (cost 1 > 0).
+
+    >>> sim_ln_scales(2, 1, sp.Rational(1, 10))
+    (1, 1/5)
+    >>> sim_ln_scales(1, sp.Rational(3, 4), 1), sim_ln_scales(1, sp.Rational(3, 4), 1, rule="paper")
+    ((1, 2), (2*sqrt(3)/3, sqrt(3)/2))
+    """
+    rule, eps = _check_rule(rule), check_eps(eps)
+    y = sp.sympify(y)
+    a = sp.sympify(norm) * abs(y)
+    if y == 0:
+        return (sp.Integer(0), 2 * eps) if rule == "paper" else (sp.Integer(0), sp.Integer(0))
+    large = sp.Gt(a, eps) if rule == "paper" else sp.Ge(2 * a, eps)
+    if large not in (sp.true, sp.false):
+        raise ValueError(f"eps: cannot decide which Thm 5.1 regime applies (a = {a}, eps = {eps}); pass a number")
+    if large == sp.true:
+        return sp.Integer(1), 2 * eps
+    return sp.sqrt(eps / a), sp.sqrt(eps * a)
+
+
+def _no_hyper(arch: str, **given) -> None:
+    for name, value in given.items():
+        if value is not None:
+            raise ValueError(f"{name}: not used by {arch!r} constructions, got {value!r}")
+
+
+def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", rule="infimum") -> Params:
+    """Memorizing flattest interpolator, width n: neuron i fires on x_i only (Thm 4.1 / Thm 5.1).
+
+    C1, ``arch="bias"`` (Thm 4.1, Prop 4.1): first layer row i = u_i w_i/δ, bias
+    u_i(-w_i.x_i + δ)/δ (w_i from ``extreme_point_witness``), middle layers
+    diag(1/r_i), output W2[i] = sign(y_i)/r_i, (r_i, u_i) from ``bias_scales``
+    (depth 2: W1 row r_i sqrt|y_i| w_i/δ, W2[i] = sign(y_i) sqrt|y_i|/r_i,
+    r_i = (||x_i||^2+1)^{1/4}). Tr ∇²L equals the F3/F4 bound.
+    C4, ``arch="sim_ln"`` (Thm 5.1, Prop 5.1): same first layer with (r_i, u_i)
+    from ``sim_ln_scales``, W2[i] = r_i y_i; Tr ∇²L = (2/n) Σ min(1, (2/ε)||x_i'|| |y_i|) (F5).
+
+    ``rule="paper"`` uses the paper's printed (r_i, u_i) instead (they differ for y_i = 0,
+    for depth-2 ``bias`` by the exponent 1/2 of r_i, and for sim_ln when
+    ε/2 < ||x_i'|| |y_i| <= ε), to exhibit the errata.
+    ``delta`` (default ``delta_max(X)/2``) must satisfy 0 < δ <= ``delta_max(X)``; on
+    cube data f = 0 at every cube point off the training set. Non-extreme X raises
+    ``extreme_point_witness``'s ValueError naming X.
+
+    >>> X = [[1, 1], [1, -1]]
+    >>> p = memorizing("bias", X, [1, -1])
+    >>> p.W2.T, p.b1.T
+    (Matrix([[3**(3/4)/3, -3**(3/4)/3]]), Matrix([[-3**(1/4), -3**(1/4)]]))
+    >>> memorizing("sim_ln", X, [1, -1], eps=sp.Rational(1, 10)).W2.T
+    Matrix([[1, -1]])
+    >>> memorizing("bias", X, [1, -1], delta=5)
+    Traceback (most recent call last):
+    ...
+    ValueError: delta: expected a number with 0 < delta <= sqrt(2) (witness margin, see delta_max), got 5
+    """
+    check_arch(arch)
+    if arch not in ("bias", "sim_ln"):
+        raise ValueError(f"arch: memorizing constructions exist for 'bias' (C1) and 'sim_ln' (C4), got {arch!r}")
+    if activation != "relu":
+        raise ValueError(f"activation: the memorizing constructions use 'relu', got {activation!r}")
+    X = check_points(X)
+    Y = check_labels(Y, X.rows)
+    W = extreme_point_witness(X)
+    delta = _check_delta(delta, _margin(X, W))
+    norms = [augmented_norm(X.row(i)) for i in range(X.rows)]
+    if arch == "bias":
+        _no_hyper(arch, eps=eps)
+        depth = check_depth(depth)
+        scales = [bias_scales(norms[i], Y[i], depth, rule=rule) for i in range(X.rows)]
+        W1, b1 = _memorizing_layer(X, W, [u for _, u in scales], delta)
+        inv = [1 / r for r, _ in scales]
+        middle = tuple(sp.diag(*inv) for _ in range(depth - 2))
+        return Params(W1=W1, b1=b1, W2=sp.Matrix([sp.sign(Y[i]) * inv[i] for i in range(X.rows)]), middle=middle)
+    if depth != 2:
+        raise ValueError(f"depth: sim_ln has depth 2, got {depth!r}")
+    if eps is None:
+        raise ValueError("eps: sim_ln needs eps > 0, got None")
+    scales = [sim_ln_scales(norms[i], Y[i], eps, rule=rule) for i in range(X.rows)]
+    W1, b1 = _memorizing_layer(X, W, [u for _, u in scales], delta)
+    return Params(W1=W1, b1=b1, W2=sp.Matrix([scales[i][0] * Y[i] for i in range(X.rows)]))
+
+
+@dataclass(frozen=True)
+class XorNetwork:
+    """A width-4 P_xor construction whose entries may contain the symbol ``d``.
+
+    Only the first two input columns of W1 are nonzero (``head``, 4 x 2); ``params(d)``
+    pads the d - 2 zero columns for a concrete d and substitutes it.
+
+    >>> net = generalizing_symbolic("bias")
+    >>> net.head.row(0), net.b1[0], net.W2[0]
+    (Matrix([[(d + 1)**(1/4), (d + 1)**(1/4)]]), -(d + 1)**(1/4), (d + 1)**(-1/4))
+    >>> net.params(3).W1.shape
+    (4, 3)
+    """
+
+    arch: str
+    head: sp.Matrix
+    W2: sp.Matrix
+    b1: sp.Matrix | None
+    gamma: sp.Matrix | None
+    d: sp.Expr
+
+    def params(self, d) -> Params:
+        """The Params for a concrete integer d >= 2 (SPEC §2 layout)."""
+        d = check_dimension(d)
+        if not isinstance(self.d, sp.Symbol) and d != self.d:
+            raise ValueError(f"d: this network was built for d = {self.d}, got {d}")
+
+        def sub(m):
+            return None if m is None else m.subs(self.d, d)
+
+        W1 = sub(self.head).row_join(sp.zeros(4, d - 2))
+        return Params(W1=W1, b1=sub(self.b1), W2=sub(self.W2), gamma=sub(self.gamma))
+
+
+def _check_symbolic_d(d):
+    if isinstance(d, sp.Symbol):
+        return d
+    return sp.Integer(check_dimension(d))
+
+
+def _default_scale(arch: str, d, eps):
+    return {"bias": (d + 1) ** sp.Rational(1, 4), "nobias": d ** sp.Rational(1, 4) / 2,
+            "sim_ln": None if eps is None else 2 * eps, "sim_bn": K}[arch]
+
+
+def generalizing_symbolic(arch, *, d=D, scale=None, eps=None, depth=2, activation="relu") -> XorNetwork:
+    """The width-4 generalizing construction of ``arch`` with d kept symbolic (C2, C3, C5, C6).
+
+    Neuron (s, t) has W1 row σ((-1)^s, (-1)^t, 0, ..., 0) (σ = ``scale``) and:
+
+    * C2 ``bias`` (Prop 4.2): b1 = -σ, W2 = (-1)^{s+t}/σ, default σ = (d+1)^{1/4}.
+      Each sample costs (d+1)/σ^2 + σ^2, minimal 2 sqrt(d+1) (F3) only at the default;
+      the paper prints σ = (d^2+1)^{1/4} (erratum; pass it as ``scale`` to compare).
+    * C3 ``nobias``: W2 = (-1)^{s+t}/(2σ), default σ = d^{1/4}/2 (then W2 = (-1)^{s+t} 2σ/sqrt(d)),
+      cost d/(4σ^2) + 4σ^2, minimal 2 sqrt(d) at the default.
+    * C5 ``sim_ln`` (Prop 5.2): b1 = -σ, W2 = (-1)^{s+t}, default σ = 2ε; needs σ > ε. Cost 1
+      per sample, Tr = 2: flattest iff ε <= 2 sqrt(d+1) (F5; the paper asks ε < sqrt(d+1)).
+    * C6 ``sim_bn`` (Lemma A.1): b1 = -σ, W2 = (-1)^{s+t}/sqrt(2), γ = 1/sqrt(2),
+      default σ = Symbol('k', positive=True); interpolates for every σ > 0.
+
+    On every cube point exactly one neuron fires, with value σ (2σ for nobias), so
+    f(x) = x[1] x[2] on the whole cube.
+
+    >>> generalizing_symbolic("nobias").W2.T
+    Matrix([[d**(-1/4), -1/d**(1/4), -1/d**(1/4), d**(-1/4)]])
+    >>> generalizing_symbolic("sim_ln", eps=1, scale=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: scale: expected a number > eps = 1 (the firing neuron must exceed eps), got 1
+    """
+    check_arch(arch)
+    d = _check_symbolic_d(d)
+    if activation != "relu":
+        raise ValueError(f"activation: the generalizing constructions use 'relu', got {activation!r}")
+    if depth != 2:
+        raise ValueError(f"depth: the generalizing constructions have depth 2, got {depth!r}")
+    if arch == "sim_ln":
+        if eps is None:
+            raise ValueError("eps: sim_ln needs eps > 0, got None")
+        eps = check_eps(eps)
+    else:
+        _no_hyper(arch, eps=eps)
+    sigma = _default_scale(arch, d, eps) if scale is None else check_positive("scale", scale)
+    if arch == "sim_ln" and (sigma - eps).is_positive is not True:
+        raise ValueError(f"scale: expected a number > eps = {eps} (the firing neuron must exceed eps), got {scale!r}")
+    signs = [sp.Integer(-1) ** (s + t) for s, t in NEURONS]
+    head = sp.Matrix([[sigma * (-1) ** s, sigma * (-1) ** t] for s, t in NEURONS])
+    b1 = None if arch == "nobias" else sp.Matrix([-sigma] * 4)
+    gamma = sp.Matrix([1 / sp.sqrt(2)] * 4) if arch == "sim_bn" else None
+    out = {"bias": 1 / sigma, "nobias": 1 / (2 * sigma), "sim_ln": sp.Integer(1), "sim_bn": 1 / sp.sqrt(2)}[arch]
+    return XorNetwork(arch=arch, head=head, W2=sp.Matrix([g * out for g in signs]), b1=b1, gamma=gamma, d=d)
+
+
+def generalizing(arch, d, **hyper) -> Params:
+    """Width-4 flattest (C6: near-flattest) interpolator that generalizes on P_xor, for a concrete d.
+
+    C2 ``bias`` (Prop 4.2), C3 ``nobias``, C5 ``sim_ln`` (Prop 5.2, needs ``eps``),
+    C6 ``sim_bn`` (Lemma A.1; ``scale`` = k, default the positive Symbol k). Same
+    keywords as ``generalizing_symbolic`` (``scale``, ``eps``, ``depth=2``,
+    ``activation="relu"``); f(x) = x[1] x[2] on all of {-1, 1}^d.
+
+    >>> p = generalizing("bias", 3)
+    >>> p.W1.row(0), p.b1[0], p.W2[0]
+    (Matrix([[sqrt(2), sqrt(2), 0]]), -sqrt(2), sqrt(2)/2)
+    >>> generalizing("sim_bn", 2, scale=3).W1.row(3)
+    Matrix([[-3, -3]])
+    >>> generalizing("bias", 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: d: expected an integer >= 2, got 1
+    """
+    d = check_dimension(d)
+    return generalizing_symbolic(arch, d=D, **hyper).params(d)
