@@ -1,0 +1,99 @@
+"""`sharpgen train` and `sharpgen bench` command lines (verify.cmd_train, verify.cmd_bench)."""
+import argparse
+import importlib.util
+import json
+
+import pytest
+
+from numerics import checkpoint as ckpt
+from numerics.presets import PRESETS
+from verify import cmd_bench, cmd_train
+
+TINY = ["--arch", "bias", "--d", "6", "--n", "16", "--n-test", "20", "--width", "12",
+        "--phases", "0.05,0.05,1,0,6; 0.05,0.1,1,0,4", "--eval-every", "5", "--progress", "off"]
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="sharpgen")
+    sub = p.add_subparsers(dest="command")
+    cmd_train.add_parser(sub)
+    cmd_bench.add_parser(sub)
+    return p
+
+
+def run(argv):
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+def test_help_lists_every_preset(capsys):
+    with pytest.raises(SystemExit):
+        parser().parse_args(["train", "--help"])
+    out = capsys.readouterr().out
+    for name in PRESETS:
+        assert f"  {name}: " in out
+    assert "--quick" in out and "--resume" in out and "--phases" in out
+
+
+def test_flags_override_the_preset(capsys):
+    assert run(["train", "--preset", "fig4b", "--quick", "--seed", "7", "--width", "50",
+                "--phases", "0.02,0.1,1,0,3", "--project-radius", "none", "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert (cfg["seed"], cfg["width"], cfg["arch"], cfg["project_radius"]) == (7, 50, "bias", None)
+    assert cfg["phases"] == [{"lr": 0.02, "rho": 0.1, "batch": 1, "weight_decay": 0.0, "epochs": 3,
+                              "label_noise": 0.0}]
+
+
+def test_invalid_flag_value_names_the_field(capsys):
+    assert run(["train", "--preset", "fig1b", "--width", "0", "--print-config"]) == 2
+    assert "width: expected an integer >= 1" in capsys.readouterr().err
+    assert run(["train", "--quick", "--print-config"]) == 2
+    assert run(["train", "--preset", "fig6a", "--eps", "none", "--print-config"]) == 2
+    assert "eps: expected a finite number > 0 for 'sim_ln'" in capsys.readouterr().err
+
+
+def test_train_then_resume_through_the_cli(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run(["train", *TINY, "--out", str(out), "--no-theory"]) == 0
+    assert "test_error" in capsys.readouterr().out
+    first = (out / "metrics.csv").read_text()
+    assert json.loads((out / "config.json").read_text())["config"]["width"] == 12
+    assert run(["train", *TINY, "--out", str(out), "--no-theory"]) == 2  # exists, no --resume
+    assert "run_dir" in capsys.readouterr().err
+    assert run(["train", "--resume", "--out", str(tmp_path / "nothing"), "--progress", "off"]) == 2
+    assert "resume: no run to resume" in capsys.readouterr().err
+    assert run(["train", "--resume", "--out", str(out), "--no-theory", "--progress", "off"]) == 0
+    assert (out / "metrics.csv").read_text() == first
+    assert ckpt.load_checkpoint(out)["epoch"] == 10
+
+
+def test_theory_minimum_is_logged(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert run(["train", *TINY, "--out", str(out)]) == 0
+    rows = ckpt.read_csv(out / "metrics.csv")
+    # bias on distinct cube points with xor labels: 4 sqrt(d + 1) (F3), d = 6.
+    assert rows[-1]["theory_min"] == pytest.approx(4 * 7 ** 0.5, rel=1e-12)
+
+
+def test_divergence_exit_code(tmp_path, capsys):
+    argv = [a if a != "0.05,0.05,1,0,6; 0.05,0.1,1,0,4" else "1e6,0,1,0,3" for a in TINY]
+    assert run(["train", *argv, "--out", str(tmp_path / "d"), "--no-theory"]) == 3
+    assert "diverged" in capsys.readouterr().err
+
+
+def test_bench_prints_every_path_side_by_side(capsys):
+    assert run(["bench", "--steps", "3", "--d", "5", "--n", "8", "--width", "6",
+                "--cases", "nobias:relu:mse,sim_ln:relu:logistic"]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(("nobias", "sim_ln"))]
+    assert len(lines) == 2
+    for line in lines:
+        assert "generic" in line and "fused-torch" in line and "(x" in line
+
+
+@pytest.mark.skipif(importlib.util.find_spec("verify.cmd_verify") is None,
+                    reason="verify.cmd_verify (another subcommand) not present in this tree yet")
+def test_registered_in_the_sharpgen_cli(capsys):
+    from verify.cli import main
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "fig4b" in capsys.readouterr().out

@@ -1,0 +1,242 @@
+"""Optimizers (numerics.sam) and fused steps (numerics.fast) against independent computations.
+
+Tolerances: float64 throughout; 1e-12 absolute between two computations of
+the same step (they differ only in rounding order).
+"""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from numerics import fast
+from numerics.losses import get_loss
+from numerics.models import build, from_params
+from numerics.sam import SAM, label_noise_targets, make_optimizer, project_first_layer_
+
+TOL = 1e-12
+
+
+def _sam_step(net, loss_fn, xb, yb, opt):
+    loss_fn(net(xb), yb).backward()
+    opt.first_step(zero_grad=True)
+    loss_fn(net(xb), yb).backward()
+    opt.second_step(zero_grad=True)
+
+
+def test_one_sam_step_equals_hand_computation():
+    # f(x) = W2 . relu(W1 x + b1), one sample, loss (f - y)^2: gradients written out in numpy.
+    W1 = np.array([[0.5, -0.3], [0.2, 0.8]])
+    b1 = np.array([0.1, -0.2])
+    W2 = np.array([0.7, -0.4])
+    x, y, lr, rho = np.array([1.0, -1.0]), 1.0, 0.1, 0.05
+
+    def grad(W1, b1, W2):
+        z = W1 @ x + b1
+        h = np.maximum(z, 0)
+        r = 2 * (W2 @ h - y)
+        gz = r * W2 * (z > 0)
+        return np.outer(gz, x), gz, r * h
+
+    g = grad(W1, b1, W2)
+    norm = math.sqrt(sum((t ** 2).sum() for t in g))
+    e = [rho * t / norm for t in g]
+    gp = grad(W1 + e[0], b1 + e[1], W2 + e[2])
+    want = [W1 - lr * gp[0], b1 - lr * gp[1], W2 - lr * gp[2]]
+
+    net = from_params("bias", {"W1": W1, "b1": b1, "W2": W2})
+    opt = SAM(net.parameters(), torch.optim.SGD, rho=rho, lr=lr)
+    _sam_step(net, get_loss("mse"), torch.tensor(x[None, :]), torch.tensor([y], dtype=torch.float64), opt)
+    for got, ref in zip((net.W1, net.b1, net.W2), want):
+        assert np.abs(got.detach().numpy() - ref).max() < TOL
+    assert np.abs(net.W1.detach().numpy() - W1).max() > 1e-4  # the step moved the weights
+
+
+def test_sam_with_rho_zero_equals_sgd_bitwise():
+    torch.manual_seed(0)
+    X = torch.randn(6, 4, dtype=torch.float64)
+    Y = torch.randn(6, dtype=torch.float64)
+    a, b = (build("bias", 4, 7, seed=3) for _ in range(2))
+    opt_a = SAM(a.parameters(), torch.optim.SGD, rho=0.0, lr=0.05, weight_decay=0.01)
+    opt_b = torch.optim.SGD(b.parameters(), lr=0.05, weight_decay=0.01)
+    loss = get_loss("mse")
+    for i in [0, 3, 5, 1, 2, 4, 0]:
+        _sam_step(a, loss, X[i:i + 1], Y[i:i + 1], opt_a)
+        opt_b.zero_grad()
+        loss(b(X[i:i + 1]), Y[i:i + 1]).backward()
+        opt_b.step()
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_sam_step_closure_equals_two_steps():
+    X = torch.tensor([[1.0, -1.0, 1.0]], dtype=torch.float64)
+    Y = torch.tensor([1.0], dtype=torch.float64)
+    a, b = (build("nobias", 3, 5, seed=1) for _ in range(2))
+    loss = get_loss("mse")
+    opt_a = SAM(a.parameters(), rho=0.1, lr=0.1)
+    _sam_step(a, loss, X, Y, opt_a)
+    opt_b = SAM(b.parameters(), rho=0.1, lr=0.1)
+
+    def closure():
+        opt_b.zero_grad()
+        value = loss(b(X), Y)
+        value.backward()
+        return value
+    opt_b.step(closure)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_zero_gradient_gives_zero_ascent():
+    w = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    opt = SAM([w], rho=1.0, lr=0.1)
+    (w ** 2).sum().backward()
+    opt.first_step()
+    assert torch.equal(w.detach(), torch.zeros(2, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("bad", [dict(lr=0.0), dict(lr=float("nan")), dict(lr=0.1, rho=-1.0),
+                                 dict(lr=0.1, weight_decay=-0.1)])
+def test_make_optimizer_rejects(bad):
+    name = [k for k in bad if k != "lr"][-1] if len(bad) > 1 else "lr"
+    with pytest.raises(ValueError, match=f"^{name}"):
+        make_optimizer([torch.nn.Parameter(torch.ones(1))], **bad)
+
+
+def test_projection_keeps_norm_within_radius():
+    gen = torch.Generator().manual_seed(0)
+    for scale in (0.01, 1.0, 100.0):
+        W1 = scale * torch.randn(5, 3, generator=gen, dtype=torch.float64)
+        b1 = scale * torch.randn(5, generator=gen, dtype=torch.float64)
+        W0, b0 = W1.clone(), b1.clone()
+        before = project_first_layer_(W1, b1, 10.0)
+        after = math.sqrt(float((W1 ** 2).sum() + (b1 ** 2).sum()))
+        assert before == pytest.approx(math.sqrt(float((W0 ** 2).sum() + (b0 ** 2).sum())), rel=1e-14)
+        assert after <= 10.0 * (1 + 1e-12)
+        if before <= 10.0:
+            assert torch.equal(W1, W0) and torch.equal(b1, b0)
+        else:
+            assert after == pytest.approx(10.0, rel=1e-12)
+            assert torch.allclose(W1 * before / 10.0, W0, rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="^radius"):
+        project_first_layer_(W1, b1, 0.0)
+
+
+def test_label_noise_targets():
+    Y = torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)
+    out = label_noise_targets(Y, 0.5, torch.Generator().manual_seed(7))
+    noise = torch.randn(3, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    assert torch.allclose(out, Y + 0.5 * noise, atol=0, rtol=0)
+    assert label_noise_targets(Y, 0.0, torch.Generator()) is Y
+    with pytest.raises(ValueError, match="^sigma"):
+        label_noise_targets(Y, -1.0, torch.Generator())
+
+
+# ------------------------------------------------------------------ fused == generic
+
+FUSED_CASES = [("nobias", "relu", "mse"), ("bias", "relu", "mse"), ("bias", "softplus", "mse"),
+               ("sim_ln", "relu", "mse"), ("nobias", "relu", "logistic"), ("bias", "relu", "logistic"),
+               ("bias", "softplus", "logistic"), ("sim_ln", "relu", "logistic")]
+
+
+def _setup(arch, activation, loss, d=6, m=24, n=12, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    X = (torch.randint(0, 2, (n, d), generator=gen) * 2 - 1).to(torch.float64)
+    Y = X[:, 0] * X[:, 1]
+    eps = 1e-3 if arch == "sim_ln" else None
+    scale = 0.3 if arch == "sim_ln" else 1.0
+    mk = lambda: build(arch, d, m, activation=activation, eps=eps, seed=seed + 1, init_scale_first_layer=scale)
+    p = 0.2 if loss == "logistic" else None
+    return X, Y, mk, eps, p
+
+
+def _generic(net, X, Y, order, loss_fn, *, lr, rho, wd, batch=1, radius=None):
+    opt = make_optimizer(net.parameters(), lr=lr, rho=rho, weight_decay=wd)
+    for k in range(len(order) // batch):
+        idx = order[k * batch:(k + 1) * batch]
+        xb, yb = X[idx], Y[idx]
+        opt.zero_grad()
+        loss_fn(net(xb), yb).backward()
+        if isinstance(opt, SAM):
+            opt.first_step(zero_grad=True)
+            loss_fn(net(xb), yb).backward()
+            opt.second_step(zero_grad=True)
+        else:
+            opt.step()
+        if radius is not None:
+            project_first_layer_(net.W1.data, net.b1.data if hasattr(net, "b1") else None, radius)
+
+
+def _tensors(net):
+    return net.W1.data, (net.b1.data if hasattr(net, "b1") else None), net.W2.data
+
+
+def _maxdiff(a, b):
+    return max(float((pa - pb).detach().abs().max()) for pa, pb in zip(a.parameters(), b.parameters()))
+
+
+@pytest.mark.parametrize("arch,activation,loss", FUSED_CASES)
+@pytest.mark.parametrize("rho,wd", [(0.05, 0.0), (0.5, 0.02), (0.0, 0.05)])
+def test_fused_batch1_equals_generic(arch, activation, loss, rho, wd):
+    X, Y, mk, eps, p = _setup(arch, activation, loss)
+    order = torch.randperm(len(Y), generator=torch.Generator().manual_seed(5)).repeat(2)
+    ref, via_torch, via_c = mk(), mk(), mk()
+    lr = 0.05
+    _generic(ref, X, Y, order, get_loss(loss, p), lr=lr, rho=rho, wd=wd)
+    T = fast.kernel_targets(loss, Y, p)
+    kw = dict(arch=arch, activation=activation, loss=loss, eps=eps, lr=lr, rho=rho, wd=wd)
+    fast.torch_steps_(*_tensors(via_torch), X, order, T[order], **kw)
+    assert _maxdiff(ref, via_torch) < TOL
+    assert _maxdiff(ref, mk()) > 1e-3  # the run moved the weights: the comparison is not vacuous
+    if fast.c_available():
+        rc = fast.load_c_kernel().steps_(*_tensors(via_c), X, order, T[order], **kw)
+        assert rc == 0
+        assert _maxdiff(ref, via_c) < TOL
+
+
+@pytest.mark.parametrize("arch,activation,loss", [("bias", "relu", "mse"), ("sim_ln", "relu", "logistic"),
+                                                  ("nobias", "relu", "mse")])
+@pytest.mark.parametrize("rho", [0.0, 0.1])
+def test_fused_minibatch_equals_generic(arch, activation, loss, rho):
+    X, Y, mk, eps, p = _setup(arch, activation, loss)
+    order = torch.randperm(len(Y), generator=torch.Generator().manual_seed(2)).repeat(3)
+    ref, fused = mk(), mk()
+    _generic(ref, X, Y, order, get_loss(loss, p), lr=0.05, rho=rho, wd=0.01, batch=4)
+    fast.torch_steps_(*_tensors(fused), X, order, fast.kernel_targets(loss, Y, p)[order], batch=4,
+                      arch=arch, activation=activation, loss=loss, eps=eps, lr=0.05, rho=rho, wd=0.01)
+    assert _maxdiff(ref, fused) < TOL
+
+
+def test_fused_projection_equals_generic():
+    X, Y, mk, eps, p = _setup("sim_ln", "relu", "mse")
+    order = torch.arange(len(Y)).repeat(2)
+    ref, via_torch, via_c = mk(), mk(), mk()
+    radius = 0.9 * math.sqrt(float((ref.W1.detach() ** 2).sum() + (ref.b1.detach() ** 2).sum()))
+    _generic(ref, X, Y, order, get_loss("mse"), lr=0.5, rho=0.1, wd=0.0, radius=radius)
+    kw = dict(arch="sim_ln", eps=eps, lr=0.5, rho=0.1, radius=radius)
+    fast.torch_steps_(*_tensors(via_torch), X, order, Y[order], **kw)
+    assert _maxdiff(ref, via_torch) < TOL
+    if fast.c_available():
+        fast.load_c_kernel().steps_(*_tensors(via_c), X, order, Y[order], **kw)
+        assert _maxdiff(ref, via_c) < TOL
+    assert math.sqrt(float((ref.W1.detach() ** 2).sum() + (ref.b1.detach() ** 2).sum())) <= radius * (1 + 1e-12)
+
+
+def test_kernel_targets_match_loss_derivative():
+    Y = torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)
+    f = torch.tensor([0.3, -2.0, 1.5], dtype=torch.float64, requires_grad=True)
+    get_loss("logistic", p=0.2)(f, Y, reduction="none").sum().backward()
+    assert torch.allclose(torch.sigmoid(f.detach()) - fast.kernel_targets("logistic", Y, 0.2), f.grad,
+                          atol=1e-15, rtol=0)
+    assert fast.kernel_targets("mse", Y) is Y
+
+
+def test_c_kernel_reports_non_finite_step():
+    if not fast.c_available():
+        pytest.skip("no C compiler here: the torch backend is used instead")
+    X, Y, mk, eps, p = _setup("bias", "relu", "mse")
+    net = mk()
+    rc = fast.load_c_kernel().steps_(*_tensors(net), X, torch.arange(12).repeat(50), Y.repeat(50),
+                                     arch="bias", lr=1e3, rho=0.0)
+    assert rc > 0

@@ -1,0 +1,211 @@
+"""The trainer (numerics.train): config validation and round trip, resume equality,
+divergence handling, backends agreeing, atomic files."""
+import json
+import math
+
+import pytest
+import torch
+
+from numerics import checkpoint as ckpt
+from numerics import fast, train as T
+from numerics.train import Phase, TrainConfig, TrainingDiverged, parse_phases, train
+
+SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=16, eval_every=5, seed=3)
+
+
+def small(**kw) -> TrainConfig:
+    base = dict(SMALL, phases=(Phase(0.05, 0.05, 1, 0.0, 10), Phase(0.05, 0.1, 1, 0.01, 10)))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_config_json_round_trip():
+    cfg = small(arch="sim_ln", eps=1e-3, loss="logistic", p=0.2, project_radius=10.0, data_seed=9,
+                init_scale_first_layer=0.01, checkpoint_every=7, dtype="float32", backend="torch")
+    text = json.dumps(cfg.to_dict())
+    assert TrainConfig.from_dict(json.loads(text)) == cfg
+    assert TrainConfig.from_dict({"phases": "0.01,0.05,1,0,1e5"}).phases == (Phase(0.01, 0.05, 1, 0.0, 100000),)
+    assert T.format_phases(parse_phases(T.format_phases(cfg.phases))) == T.format_phases(cfg.phases)
+    with pytest.raises(ValueError, match="^config"):
+        TrainConfig.from_dict({"widht": 3})
+
+
+INVALID = [
+    ("arch", dict(arch="resnet")), ("d", dict(d=1)), ("n", dict(n=0)), ("n_test", dict(n_test=0)),
+    ("width", dict(width=0)), ("depth", dict(depth=1)), ("depth", dict(arch="nobias", depth=3)),
+    ("activation", dict(activation="tanh")), ("activation", dict(arch="nobias", activation="softplus")),
+    ("eps", dict(arch="sim_ln")), ("eps", dict(arch="sim_ln", eps=-1.0)), ("loss", dict(loss="hinge")),
+    ("p", dict(loss="logistic")), ("p", dict(loss="logistic", p=0.7)), ("p", dict(p=0.1)),
+    ("data", dict(data="mnist")), ("data_seed", dict(data_seed=1.5)),
+    ("init_scale_first_layer", dict(init_scale_first_layer=0.0)), ("optimizer", dict(optimizer="adam")),
+    ("phases", dict(phases=())), ("phases[0].lr", dict(phases=(Phase(-0.1),))),
+    ("phases[0].rho", dict(phases=(Phase(0.1, rho=-1.0),))),
+    ("phases[0].batch", dict(phases=(Phase(0.1, batch=3),))),
+    ("phases[0].weight_decay", dict(phases=(Phase(0.1, weight_decay=-1.0),))),
+    ("phases[0].epochs", dict(phases=(Phase(0.1, epochs=0),))),
+    ("phases[0].label_noise", dict(phases=(Phase(0.1, label_noise=-1.0),))),
+    ("phases[0].rho", dict(optimizer="sgd", phases=(Phase(0.1, rho=0.1),))),
+    ("optimizer", dict(phases=(Phase(0.1, label_noise=0.1),))),
+    ("project_radius", dict(project_radius=0.0)), ("eval_every", dict(eval_every=0)),
+    ("checkpoint_every", dict(checkpoint_every=0)), ("seed", dict(seed="x")), ("seed", dict(seed=-1)), ("data_seed", dict(data_seed=-2)), ("dtype", dict(dtype="float16")),
+    ("device", dict(device="")), ("backend", dict(backend="jax")), ("backend", dict(arch="sim_bn", backend="c")),
+]
+
+
+@pytest.mark.parametrize("field,change", INVALID, ids=[f"{f}-{i}" for i, (f, _) in enumerate(INVALID)])
+def test_invalid_field_raises_naming_it(field, change):
+    with pytest.raises(ValueError) as err:
+        small(**change).validate()
+    assert str(err.value).startswith(field), str(err.value)
+
+
+def test_parse_phases_rejects():
+    for text, name in (("", "phases"), ("0.1,0,1,0", "phases[0]"), ("0.1,0,1.5,0,10", "phases[0]"),
+                       ("0.1,0,1,0,10; a,b,c,d,e", "phases[1]")):
+        with pytest.raises(ValueError, match=r"^" + name.replace("[", r"\[").replace("]", r"\]")):
+            parse_phases(text)
+
+
+def _read(run_dir):
+    return (run_dir / "metrics.csv").read_text(), ckpt.load_checkpoint(run_dir)["params"]
+
+
+class _Kill(Exception):
+    pass
+
+
+BACKENDS = ["generic", "torch"] + (["c"] if fast.c_available() else [])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_resume_after_kill_equals_uninterrupted_run(tmp_path, monkeypatch, backend):
+    cfg = small(backend=backend, checkpoint_every=5)
+    full = train(cfg, tmp_path / "full", theory_min=4.0)
+    engine_cls = T.GenericEngine if backend == "generic" else T.FusedEngine
+    original, calls = engine_cls.run, {"n": 0}
+
+    def dying(self, order, targets, ph):
+        calls["n"] += 1
+        if calls["n"] == 3:  # dies mid-way (after epoch 10's checkpoint, inside epochs 10-15)
+            original(self, order[:7], targets[:7], ph)  # some steps happen, then the "kill"
+            raise _Kill()
+        return original(self, order, targets, ph)
+
+    monkeypatch.setattr(engine_cls, "run", dying)
+    with pytest.raises(_Kill):
+        train(cfg, tmp_path / "cut", theory_min=4.0)
+    monkeypatch.setattr(engine_cls, "run", original)
+    assert ckpt.load_checkpoint(tmp_path / "cut")["epoch"] == 10
+    with pytest.raises(ValueError, match="^run_dir"):
+        train(cfg, tmp_path / "cut", theory_min=4.0)
+    resumed = train(cfg, tmp_path / "cut", theory_min=4.0, resume=True)
+    text_full, params_full = _read(tmp_path / "full")
+    text_cut, params_cut = _read(tmp_path / "cut")
+    assert text_full == text_cut
+    for k in params_full:
+        assert torch.equal(params_full[k], params_cut[k])
+    assert [r["epoch"] for r in resumed.rows] == [0, 5, 10, 15, 20]
+    assert resumed.rows[-1]["step"] == 20 * 16
+    assert full.rows[-1]["train_loss"] < full.rows[0]["train_loss"]
+
+
+def test_resume_label_noise_and_full_batch(tmp_path, monkeypatch):
+    cfg = small(optimizer="label_noise_sgd", backend="auto",
+                phases=(Phase(0.05, 0.0, 16, 0.0, 5), Phase(0.05, 0.0, 4, 0.0, 5, label_noise=0.3),
+                        Phase(0.05, 0.0, 1, 0.0, 10, label_noise=0.1)))
+    train(cfg, tmp_path / "full")
+    original, calls = T.FusedEngine.run, {"n": 0}
+
+    def dying(self, *a):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise _Kill()
+        return original(self, *a)
+
+    monkeypatch.setattr(T.FusedEngine, "run", dying)
+    with pytest.raises(_Kill):
+        train(cfg, tmp_path / "cut")
+    monkeypatch.setattr(T.FusedEngine, "run", original)
+    train(cfg, tmp_path / "cut", resume=True)
+    assert _read(tmp_path / "full")[0] == _read(tmp_path / "cut")[0]
+
+
+def test_same_config_same_numbers_and_seed_matters(tmp_path):
+    a = train(small(), tmp_path / "a")
+    b = train(small(), tmp_path / "b")
+    c = train(small(seed=4), tmp_path / "c")
+    assert (tmp_path / "a" / "metrics.csv").read_text() == (tmp_path / "b" / "metrics.csv").read_text()
+    assert a.rows[-1]["train_loss"] != c.rows[-1]["train_loss"]
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert TrainConfig.from_dict(saved["config"]) == small()
+
+
+def test_resume_with_other_config_is_refused(tmp_path):
+    train(small(), tmp_path / "r")
+    with pytest.raises(ValueError, match="^config"):
+        train(small(seed=5), tmp_path / "r", resume=True)
+
+
+def test_divergence_stops_with_message_and_keeps_checkpoint(tmp_path):
+    cfg = small(phases=(Phase(0.01, 0.0, 1, 0.0, 5), Phase(1e6, 0.0, 1, 0.0, 10)))
+    with pytest.raises(TrainingDiverged, match="last good checkpoint \\(epoch 5\\)"):
+        train(cfg, tmp_path / "d")
+    state = ckpt.load_checkpoint(tmp_path / "d")
+    assert state["epoch"] == 5
+    assert all(bool(torch.isfinite(v).all()) for v in state["params"].values())
+    assert json.loads((tmp_path / "d" / "summary.json").read_text())["status"] == "diverged"
+    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "d").iterdir())
+
+
+@pytest.mark.parametrize("arch,extra", [("nobias", {}), ("bias", dict(loss="logistic", p=0.2)),
+                                        ("sim_ln", dict(eps=1e-3, project_radius=3.0)),
+                                        ("bias", dict(activation="softplus"))])
+def test_fused_and_generic_training_agree(tmp_path, arch, extra):
+    # The torch backend is also the CUDA path: agreement here is what CPU/CUDA agreement rests on.
+    rows = {}
+    for backend in BACKENDS:
+        rows[backend] = train(small(arch=arch, backend=backend, **extra), tmp_path / backend).rows
+    for backend in BACKENDS[1:]:
+        for r0, r1 in zip(rows["generic"], rows[backend]):
+            for key in ("train_loss", "test_loss", "trace"):
+                assert r1[key] == pytest.approx(r0[key], rel=1e-9, abs=1e-12), (backend, key)
+            assert r1["test_error"] == r0["test_error"]
+
+
+def test_generic_only_cases_run(tmp_path):
+    for name, cfg in (("bn", small(arch="sim_bn")), ("deep", small(depth=3))):
+        result = train(cfg, tmp_path / name)
+        assert result.backend == "generic"
+        assert result.rows[-1]["train_loss"] < result.rows[0]["train_loss"]
+
+
+def test_float32_runs_and_is_evaluated_in_float64(tmp_path):
+    r64 = train(small(), tmp_path / "64").rows[-1]
+    r32 = train(small(dtype="float32"), tmp_path / "32").rows[-1]
+    assert r32["train_loss"] == pytest.approx(r64["train_loss"], rel=1e-3)
+    assert r32["train_loss"] != r64["train_loss"]
+
+
+def test_metrics_columns(tmp_path):
+    rows = train(small(), tmp_path / "m", theory_min=2.0).rows
+    on_disk = ckpt.read_csv(tmp_path / "m" / "metrics.csv")
+    assert len(on_disk) == len(rows) == 5
+    last = on_disk[-1]
+    for col in T.BASE_COLUMNS:
+        assert col in last
+    assert last["theory_min"] == 2.0
+    assert last["gap"] == pytest.approx(last["trace"] - 2.0, rel=1e-15)
+    assert last["rel_gap"] == pytest.approx((last["trace"] - 2.0) / 2.0, rel=1e-15)
+    assert 0.0 <= last["test_error"] <= 1.0 and math.isfinite(last["trace"])
+    # F1: for a relu MLP the residual term vanishes a.e., so Tr = its Gauss-Newton part at any θ.
+    assert last["trace_gn"] == pytest.approx(last["trace"], rel=1e-10)
+    assert last["rel_gap_gn"] == pytest.approx((last["trace_gn"] - 2.0) / 2.0, rel=1e-12)
+    assert any(k.startswith("diag_") for k in last)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+def test_cuda_matches_cpu(tmp_path):
+    cpu = train(small(backend="torch"), tmp_path / "cpu").rows[-1]
+    gpu = train(small(backend="torch", device="cuda"), tmp_path / "gpu").rows[-1]
+    for key in ("train_loss", "test_loss", "trace"):
+        assert gpu[key] == pytest.approx(cpu[key], rel=1e-9)
