@@ -69,6 +69,27 @@ def check_arch(arch) -> str:
     return arch
 
 
+def check_positive(name: str, value, what: str = "a number > 0") -> sp.Expr:
+    """``value`` as a sympy expression known to be > 0 (positive Symbols allowed), else ValueError.
+
+    Used for ε (SPEC §2), the scales of C1-C6 (SPEC §4) and the δ of Thm 4.1 / Thm 5.1.
+
+    >>> check_positive("scale", 2)
+    2
+    >>> check_positive("scale", -1)
+    Traceback (most recent call last):
+    ...
+    ValueError: scale: expected a number > 0, got -1
+    """
+    try:
+        v = sp.sympify(value)
+    except (sp.SympifyError, TypeError):
+        raise ValueError(f"{name}: expected {what}, got {value!r}") from None
+    if not isinstance(v, sp.Expr) or v.is_positive is not True:
+        raise ValueError(f"{name}: expected {what}, got {value!r}")
+    return v
+
+
 def check_eps(eps):
     """Return ε as a sympy number, or raise ValueError unless it is a number > 0.
 
@@ -81,13 +102,7 @@ def check_eps(eps):
     ...
     ValueError: eps: expected a number > 0, got -1
     """
-    try:
-        value = sp.sympify(eps)
-    except (sp.SympifyError, TypeError):
-        raise ValueError(f"eps: expected a number > 0, got {eps!r}") from None
-    if not isinstance(value, sp.Expr) or value.is_positive is not True:
-        raise ValueError(f"eps: expected a number > 0, got {eps!r}")
-    return value
+    return check_positive("eps", eps)
 
 
 def check_params(arch, params, *, activation="relu", depth=None) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.architectures import check_arch, check_eps
+from theory.architectures import check_arch, check_eps, check_positive
 from theory.data import as_points, check_dimension, extreme_point_witness, is_cube_data
 from theory.params import Params
 
@@ -29,27 +29,6 @@ D = sp.Symbol("d", positive=True, integer=True)
 K = sp.Symbol("k", positive=True)
 NEURONS = ((0, 0), (0, 1), (1, 0), (1, 1))
 RULES = ("infimum", "paper")
-
-
-def check_positive(name: str, value, what: str = "a number > 0") -> sp.Expr:
-    """``value`` as a sympy expression known to be > 0 (positive Symbols allowed), else ValueError.
-
-    Used for the scales of C1-C6 (SPEC §4) and the δ of Thm 4.1 / Thm 5.1.
-
-    >>> check_positive("scale", 2)
-    2
-    >>> check_positive("scale", -1)
-    Traceback (most recent call last):
-    ...
-    ValueError: scale: expected a number > 0, got -1
-    """
-    try:
-        v = sp.sympify(value)
-    except (sp.SympifyError, TypeError):
-        raise ValueError(f"{name}: expected {what}, got {value!r}") from None
-    if not isinstance(v, sp.Expr) or v.is_positive is not True:
-        raise ValueError(f"{name}: expected {what}, got {value!r}")
-    return v
 
 
 def check_depth(depth) -> int:
