@@ -1,4 +1,4 @@
-"""Crash-safe files for training runs: atomic writes and resumable checkpoints.
+"""Crash-safe files for training runs: atomic writes, resumable checkpoints and the saved config.
 
 Every file is written to a temporary file in the same directory, flushed,
 fsynced and then moved over the target with ``os.replace`` (atomic on POSIX),
@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 CHECKPOINT = "checkpoint.pt"
+CONFIG = "config.json"
 FORMAT = 1
 
 
@@ -94,6 +95,14 @@ def read_csv(path) -> list[dict]:
                     parsed[k] = v
             out.append(parsed)
         return out
+
+
+def load_config(run_dir) -> dict | None:
+    """The ``config`` entry of run_dir/config.json (the run's ``TrainConfig.to_dict()``), or None when absent."""
+    path = Path(run_dir) / CONFIG
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())["config"]
 
 
 def save_checkpoint(run_dir, state: dict) -> Path:

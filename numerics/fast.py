@@ -138,13 +138,25 @@ def torch_step_(W1, b1, W2, Xb, tb, *, arch, activation="relu", loss="mse", eps=
         project_first_layer_(W1, b1, radius)
 
 
-def torch_steps_(W1, b1, W2, X, order, targets, *, batch=1, **kw) -> None:
-    """Run ``len(order) // batch`` fused steps; step k uses rows order[k*batch:(k+1)*batch]."""
+def minibatches(X, order, targets, batch: int):
+    """The ``len(order) // batch`` mini-batches (rows, targets): batch k is rows order[k*batch:(k+1)*batch].
+
+    ``targets`` holds one target per entry of ``order``; both move to X's device (and targets to its dtype).
+
+    >>> X = torch.arange(4.0)[:, None]
+    >>> [(xb.flatten().tolist(), tb.tolist()) for xb, tb in minibatches(X, torch.tensor([3, 1, 0]), torch.ones(3), 2)]
+    [([3.0, 1.0], [1.0, 1.0])]
+    """
     order = order.to(X.device)
     targets = targets.to(device=X.device, dtype=X.dtype)
     for k in range(len(order) // batch):
-        idx = order[k * batch:(k + 1) * batch]
-        torch_step_(W1, b1, W2, X[idx], targets[k * batch:(k + 1) * batch], **kw)
+        yield X[order[k * batch:(k + 1) * batch]], targets[k * batch:(k + 1) * batch]
+
+
+def torch_steps_(W1, b1, W2, X, order, targets, *, batch=1, **kw) -> None:
+    """Run ``len(order) // batch`` fused steps, one per mini-batch of :func:`minibatches`."""
+    for xb, tb in minibatches(X, order, targets, batch):
+        torch_step_(W1, b1, W2, xb, tb, **kw)
 
 
 # ------------------------------------------------------------------ C loop

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from numerics.train import Phase, TrainConfig, parse_phases
+from numerics.config import TrainConfig, format_phases, parse_phases
 
 EPS_LN = 1e-3
 
@@ -44,17 +44,16 @@ class Preset:
     quick: TrainConfig
 
 
-def _cfg(rows: str, eval_every: int, **kw) -> TrainConfig:
-    return TrainConfig(phases=parse_phases(rows), eval_every=eval_every, **kw)
+def _cfg(rows: str, net: dict, eval_every: int | None, evaluations: int) -> TrainConfig:
+    """The validated config of ``net`` with phases ``rows``, evaluated every ``eval_every``
+    epochs (None: about ``evaluations`` times over the run)."""
+    cfg = TrainConfig(phases=parse_phases(rows), **net)
+    return cfg.replace(eval_every=eval_every or max(1, cfg.total_epochs // evaluations)).validate()
 
 
 def _preset(name, description, net: dict, paper_rows: str, quick_rows: str, *, paper_eval=None,
-            quick_eval=None, quick_net: dict | None = None) -> Preset:
-    paper = _cfg(paper_rows, 1, **net)
-    paper = paper.replace(eval_every=paper_eval or max(1, paper.total_epochs // 100))
-    quick = _cfg(quick_rows, 1, **{**net, **(quick_net or {})})
-    quick = quick.replace(eval_every=quick_eval or max(1, quick.total_epochs // 20))
-    return Preset(name, description, paper.validate(), quick.validate())
+            quick_eval=None) -> Preset:
+    return Preset(name, description, _cfg(paper_rows, net, paper_eval, 100), _cfg(quick_rows, net, quick_eval, 20))
 
 
 NOBIAS = dict(arch="nobias")
@@ -135,6 +134,5 @@ def describe(name: str) -> str:
     >>> describe("fig1b")
     'fig1b: nobias, 1-SAM: generalizes (test error -> 0), Scenario I [0.01,0.05,1,0.0,100000]'
     """
-    from numerics.train import format_phases
     p = PRESETS[name] if name in PRESETS else get_preset(name)
     return f"{p.name}: {p.description} [{format_phases(p.paper.phases)}]"

@@ -24,6 +24,11 @@ import math
 import torch
 
 
+def _check_nonnegative(name: str, value) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+
+
 class SAM(torch.optim.Optimizer):
     """Two-step SAM around ``base_optimizer`` (a ``torch.optim.Optimizer`` class).
 
@@ -110,12 +115,10 @@ def make_optimizer(params, *, lr: float, rho: float = 0.0, weight_decay: float =
     """
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr: must be a finite number > 0, got {lr!r}")
-    if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay: must be a finite number >= 0, got {weight_decay!r}")
+    _check_nonnegative("weight_decay", weight_decay)
+    _check_nonnegative("rho", rho)
     if rho > 0:
         return SAM(params, torch.optim.SGD, rho=rho, lr=lr, weight_decay=weight_decay)
-    if not (math.isfinite(rho) and rho == 0):
-        raise ValueError(f"rho: must be a finite number >= 0, got {rho!r}")
     return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
 
 
@@ -126,8 +129,7 @@ def label_noise_targets(Y: torch.Tensor, sigma: float, generator: torch.Generato
     >>> label_noise_targets(torch.ones(3), 0.0, g).tolist()
     [1.0, 1.0, 1.0]
     """
-    if not (math.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"sigma: must be a finite number >= 0, got {sigma!r}")
+    _check_nonnegative("sigma", sigma)
     if sigma == 0:
         return Y
     noise = torch.randn(Y.shape, generator=generator, dtype=Y.dtype, device="cpu").to(Y.device)

@@ -59,6 +59,13 @@ def _timeit(fn, steps: int, device) -> float:
     return elapsed / total_steps
 
 
+def _restore(params, start) -> None:
+    """Copy ``start`` into ``params`` in place: every timed call begins from the same weights."""
+    with torch.no_grad():
+        for q, q0 in zip(params, start):
+            q.copy_(q0)
+
+
 def _plain_forward(arch, activation, eps):
     """A lean inline forward (no module, no validation): the "plain PyTorch loop" of SPEC §7."""
     act = torch.relu if activation == "relu" else torch.nn.functional.softplus
@@ -103,13 +110,8 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
     net = build(arch, d, width, activation=activation, eps=eps, seed=0, device=device)
     opt = SAM(net.parameters(), torch.optim.SGD, rho=rho, lr=lr)
 
-    def reset(params):
-        with torch.no_grad():
-            for q, q0 in zip(params, init_params):
-                q.copy_(q0)
-
     def generic(k):
-        reset(list(net.parameters()))
+        _restore(net.parameters(), init_params)
         for i in order[:k].tolist():
             xb, yb = X[i:i + 1], Y[i:i + 1]
             loss_fn(net(xb), yb).backward()
@@ -122,7 +124,7 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
     forward = _plain_forward(arch, activation, eps)
 
     def plain(k):
-        reset(plain_params)
+        _restore(plain_params, init_params)
         for i in order[:k].tolist():
             xb, yb = X[i:i + 1], Y[i:i + 1]
             grads = torch.autograd.grad(loss_fn(forward(plain_params, xb), yb), plain_params)
@@ -143,7 +145,7 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
     dev_order, dev_T = order.to(device), T.to(device)
 
     def fused_torch(k):
-        reset(tensors)
+        _restore(tensors, init_params)
         fast.torch_steps_(W1, b1, W2, X, dev_order[:k], dev_T[dev_order[:k]], **kw)
     out["fused-torch"] = _timeit(fused_torch, steps, device)
 
@@ -152,7 +154,7 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
             step = torch.compile(fast.torch_step_, dynamic=False)
 
             def fused_compiled(k):
-                reset(tensors)
+                _restore(tensors, init_params)
                 for i in dev_order[:k].tolist():
                     step(W1, b1, W2, X[i:i + 1], dev_T[i:i + 1], **kw)
             out["fused-compile"] = _timeit(fused_compiled, steps, device)
@@ -172,8 +174,7 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
             start = [t.clone() for t in (Wc1, bc1, Wc2) if t is not None]
 
             def fused_c(k, Wc1=Wc1, bc1=bc1, Wc2=Wc2, Xc=Xc, Tc=Tc, kernel=kernel, start=start):
-                for q, q0 in zip([t for t in (Wc1, bc1, Wc2) if t is not None], start):
-                    q.copy_(q0)
+                _restore([t for t in (Wc1, bc1, Wc2) if t is not None], start)
                 rc = kernel.steps_(Wc1, bc1, Wc2, Xc, order[:k], Tc[order[:k]], **kw)
                 if rc:
                     raise RuntimeError(f"{label}: non-finite output at step {rc - 1} of the benchmark run")

@@ -13,8 +13,10 @@ import math
 import sys
 from pathlib import Path
 
+from numerics import checkpoint as ckpt
+from numerics.config import TrainConfig, format_phases, parse_phases
 from numerics.presets import PRESETS, describe, get_preset
-from numerics.train import TrainConfig, TrainingDiverged, format_phases, make_dataset, parse_phases, train
+from numerics.train import TrainingDiverged, make_dataset, train
 
 _FIELD_HELP = {
     "arch": "architecture: nobias, bias, sim_bn, sim_ln",
@@ -91,11 +93,12 @@ def add_parser(subparsers) -> None:
 
 def build_config(args) -> TrainConfig:
     """The preset (or the defaults) with every given field flag applied, validated."""
-    if args.resume and (args.out is None or not (args.out / "config.json").exists()) and args.preset is None:
-        raise ValueError(f"resume: no run to resume in {args.out} (no config.json); give --out of an "
+    saved = ckpt.load_config(args.out) if args.resume and args.out is not None else None
+    if args.resume and saved is None and args.preset is None:
+        raise ValueError(f"resume: no run to resume in {args.out} (no {ckpt.CONFIG}); give --out of an "
                          f"existing run, or --preset to start (or restart) one")
-    if args.resume and (args.out / "config.json").exists():
-        base = TrainConfig.from_dict(json.loads((args.out / "config.json").read_text())["config"])
+    if saved is not None:
+        base = TrainConfig.from_dict(saved)
     elif args.preset is not None:
         base = get_preset(args.preset, quick=args.quick)
     else:

@@ -140,7 +140,7 @@ def check_c1(profile):
     Y = xor_labels(X)
     _erratum_if_differs(out, "C1 (Thm 4.1, Sec 4)", "bias", constructions.memorizing("bias", X, Y, rule="paper"),
                         constructions.memorizing("bias", X, Y), X, Y,
-                        f"printed r_i = (||x_i||^2+1)^(1/2) on the whole cube, d={X.cols}")
+                        f"Sec 4 proof sketch prints r_i = (||x_i||^2+1)^(1/2) (SPEC C1 uses 1/4); whole cube, d={X.cols}")
     return out
 
 
