@@ -1,6 +1,7 @@
 """theory.architectures: forward pass of SPEC §2 against hand computations."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given, settings
@@ -130,7 +131,31 @@ P_BN = Params(W1=sp.eye(2), b1=sp.ones(2, 1), W2=sp.ones(2, 1), gamma=sp.ones(2,
                                       middle=(sp.eye(2),)), [[1, 1]]), "params"),  # depth 3
     (lambda: forward("sim_bn", P_BN, [[1, 1]], X_train=[[1, 1, 1]]), "X_train"),
     (lambda: forward("bias", P_BIAS, [[1, 1]], branches_at=(1, 2)), "branches_at"),
+    # non-finite / non-real inputs and parameters
+    (lambda: forward("bias", P_BIAS, [[1, float("nan")]]), "X"),
+    (lambda: forward("bias", P_BIAS, [[1, sp.zoo]]), "X"),
+    (lambda: forward("bias", P_BIAS, [[1, 2 * sp.I]]), "X"),
+    (lambda: forward("bias", P_BIAS, [["x", 1]]), "X"),
+    (lambda: forward("sim_bn", P_BN, [[1, 1]], X_train=[[1, -sp.oo]]), "X_train"),
+    (lambda: forward("sim_ln", P_BIAS, [[1, 1]], eps=sp.oo), "eps"),
+    (lambda: forward("sim_ln", P_BIAS, [[1, 1]], eps=float("nan")), "eps"),
+    (lambda: Params(W1=sp.Matrix([[1, sp.nan]]), W2=sp.ones(1, 1)), "W1"),
+    (lambda: Params(W1=sp.ones(1, 2), b1=sp.Matrix([sp.oo]), W2=sp.ones(1, 1)), "b1"),
+    (lambda: Params(W1=sp.ones(1, 2), W2=sp.Matrix([sp.zoo])), "W2"),
+    (lambda: Params(W1=sp.ones(1, 2), b1=sp.ones(1, 1), W2=sp.ones(1, 1), gamma=sp.Matrix([sp.I])), "gamma"),
+    (lambda: Params(W1=sp.ones(1, 2), b1=sp.ones(1, 1), W2=sp.ones(1, 1), middle=(sp.Matrix([[-sp.oo]]),)),
+     r"middle\[0\]"),
+    (lambda: Params.from_arrays({"W1": np.array([[1.0, np.nan]]), "W2": np.array([1.0])}), "W1"),
+    (lambda: Params.from_arrays({"W1": np.eye(2), "W2": np.array([np.inf, 1.0])}), "W2"),
 ])
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}:"):
         call()
+
+
+def test_params_allow_symbols_but_name_the_non_finite_field():
+    k = sp.Symbol("k")
+    p = Params(W1=sp.Matrix([[k, 1]]), W2=sp.Matrix([sp.sqrt(2)]))
+    assert p.W1[0, 0] == k
+    with pytest.raises(ValueError, match=r"^W2: expected finite real numbers or symbols, got nan at entry \(1, 0\)$"):
+        Params(W1=sp.ones(2, 2), W2=sp.Matrix([1, sp.nan]))

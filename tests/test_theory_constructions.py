@@ -261,6 +261,16 @@ def test_c6_interpolates_for_every_scale_and_generalizes():
     (lambda: memorizing("bias", [[1, 1]], [1], rule="other"), "rule"),
     (lambda: memorizing("bias", [[1, 1], [1]], [1, 1]), "X"),
     (lambda: memorizing("bias", [[1, 1]], [1], activation="softplus"), "activation"),
+    (lambda: generalizing("bias", 3, foo=1), "foo"),
+    (lambda: generalizing("sim_ln", 3, eps=1, epsilon=1), "epsilon"),
+    (lambda: generalizing("sim_bn", 3, scale=sp.oo), "scale"),
+    (lambda: generalizing("sim_ln", 3, eps=float("nan")), "eps"),
+    (lambda: memorizing("bias", [[1], [-1]], [1, -1]), "X"),
+    (lambda: memorizing("sim_ln", [[2]], [1], eps=1), "X"),
+    (lambda: memorizing("bias", [[1, 1], [1, float("nan")]], [1, 1]), "X"),
+    (lambda: memorizing("bias", [[1, 1], [1, -1]], [1, float("nan")]), "Y"),
+    (lambda: memorizing("bias", [[1, 1], [1, -1]], [1, sp.oo]), "Y"),
+    (lambda: delta_max([[1, 1], [sp.zoo, 1]]), "X"),
 ])
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}: "):
@@ -285,3 +295,32 @@ def test_bigger_instance_all_constructions():
     X1, Y1 = condition1_set(5)
     traced = trace_hessian("sim_bn", generalizing("sim_bn", 5), X1, Y1)
     assert sp.limit(traced, K, sp.oo) == min_sharpness("sim_bn", X1, Y1).value == 8
+
+
+def test_memorizing_rejects_bad_x_before_the_lp(monkeypatch):
+    """NaN / non-real / d = 1 inputs fail naming X before scipy's linprog sees them."""
+    import theory.data
+
+    def no_lp(*args, **kwargs):
+        raise AssertionError("linprog must not be reached")
+
+    monkeypatch.setattr(theory.data, "linprog", no_lp)
+    for X, message in (([[R(1, 2), 1], [float("nan"), 0]], r"^X: expected finite real numbers, got nan at row 1$"),
+                       ([[R(1, 2), 1], [sp.I, 0]], r"^X: expected finite real numbers, got I at row 1$"),
+                       ([[R(1, 2), 1], [float("inf"), 0]], r"^X: expected finite real numbers, got oo at row 1$"),
+                       ([[R(1, 2)], [3]], r"^X: expected points with d >= 2 coordinates, got 1$")):
+        for arch, hyper in (("bias", {}), ("sim_ln", {"eps": 1})):
+            with pytest.raises(ValueError, match=message):
+                memorizing(arch, X, [1, -1], **hyper)
+
+
+def test_generalizing_unknown_keyword_is_a_value_error():
+    with pytest.raises(ValueError, match=r"^foo: not a keyword of generalizing; expected one of "
+                                         r"\('scale', 'eps', 'depth', 'activation'\)$"):
+        generalizing("bias", 3, foo=1)
+
+
+def test_bias_scales_docstring_attributes_exponent_to_the_proof_sketch():
+    doc = " ".join(bias_scales.__doc__.split())
+    assert "the paper's Section 4 proof sketch prints r_i = (||x_i||^2 + 1)^{1/2}" in doc
+    assert "(SPEC C1 already uses 1/4)" in doc

@@ -167,6 +167,15 @@ P_B = Params(W1=sp.eye(2), b1=sp.ones(2, 1), W2=sp.ones(2, 1))
     (lambda: rademacher_bound(1, 4, 0), "n"),
     (lambda: rademacher_bound(1, 1, 10), "d"),
     (lambda: rademacher_bound(1, 4, 10, radius=-2), "radius"),
+    (lambda: rademacher_bound(float("nan"), 4, 10), "path_norm"),
+    (lambda: rademacher_bound(sp.nan, 4, 10), "path_norm"),
+    (lambda: rademacher_bound(sp.oo, 4, 10), "path_norm"),
+    (lambda: rademacher_bound(sp.zoo, 4, 10), "path_norm"),
+    (lambda: rademacher_bound(sp.I, 4, 10), "path_norm"),
+    (lambda: rademacher_bound("C", 4, 10), "path_norm"),
+    (lambda: rademacher_bound(1, 4, 10, radius=float("nan")), "radius"),
+    (lambda: rademacher_bound(1, 4, 10, radius=sp.oo), "radius"),
+    (lambda: population_errors("sim_bn", P_BN, 2, X_train=[[1, float("nan")]]), "X_train"),
 ])
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}:"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from theory.losses import (gamma_p, label_to_b, logistic_curvature_at_minimizer, logistic_ls,
+from theory.losses import (check_p, gamma_p, label_to_b, logistic_curvature_at_minimizer, logistic_ls,
                            logistic_ls_intended, logistic_minimizer, logistic_trace_factor, mse,
                            paper_logistic_minimizer, paper_logistic_trace_factor)
 
@@ -94,7 +94,20 @@ def test_trace_factor_on_a_network():
     (lambda: label_to_b(0), "y"),
     (lambda: mse([], []), "outputs"),
     (lambda: mse([1, 2], [1]), "Y"),
+    (lambda: check_p(float("nan")), "p"),
+    (lambda: check_p(sp.nan), "p"),
+    (lambda: check_p(sp.zoo), "p"),
+    (lambda: check_p(sp.oo), "p"),
+    (lambda: check_p(sp.I / 2), "p"),
+    (lambda: check_p(sp.Rational(1, 2) + sp.I), "p"),
+    (lambda: gamma_p(float("nan")), "p"),
+    (lambda: logistic_trace_factor(sp.nan), "p"),
 ])
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}:"):
         call()
+
+
+def test_check_p_keeps_symbols_and_numbers_inside():
+    p = sp.Symbol("p", positive=True)
+    assert check_p(p) == p and check_p(0.2) == sp.Float(0.2)

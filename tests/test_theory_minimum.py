@@ -12,7 +12,7 @@ from theory.constructions import K, generalizing, memorizing
 from theory.data import condition1_set, hypercube, xor_labels
 from theory.losses import mse
 from theory.minimum import (MinSharpness, bias_bound, min_sharpness, min_sharpness_xor, nobias_bound,
-                            sim_bn_bound, sim_ln_bound, xor_quadruple_tails)
+                            sim_bn_bound, sim_ln_bound, xor_label_scale, xor_quadruple_tails)
 from theory.params import Params
 from theory.sharpness import parameter_slots, replace_entry, trace_hessian
 
@@ -105,7 +105,12 @@ def test_values_on_cube_data(case):
     ms = min_sharpness("bias", X, Y)
     assert ms.exact and ms.attained and same(ms.value, bias_bound(X, Y))
     nob = min_sharpness("nobias", X, Y)
-    assert nob.exact == (list(Y) == list(xor_labels(X)) or not nonzero)
+    # exact on labels c x[1] x[2] for one constant c != 0 (c = 1: P_xor; finding: scale covariance)
+    c = Y[0] * X[0, 0] * X[0, 1]
+    scaled_xor = c != 0 and all(Y[i] == c * X[i, 0] * X[i, 1] for i in range(X.rows))
+    assert nob.exact == (scaled_xor or not nonzero)
+    if list(Y) == list(xor_labels(X)):
+        assert nob.exact
     ln = min_sharpness("sim_ln", X, Y, eps=R(1, 10))
     n_nonzero = sum(1 for v in Y if v != 0)
     assert ln.exact and ln.value == R(2 * n_nonzero, X.rows)  # a = ||x'|| |y| >= 2/3 > eps/2
@@ -199,6 +204,87 @@ def test_xor_quadruple_tails():
     assert xor_quadruple_tails(X, -Y) is None
 
 
+# ---------------------------------------------------------------- scaled xor labels c x[1] x[2]
+
+SCALES = [sp.Integer(3), R(-1, 2), sp.log(4), -sp.log(4)]  # log 4 = γ_p for p = 1/5 (logistic runs)
+
+
+def test_xor_label_scale():
+    X, Y = condition1_set(3)
+    for c in SCALES:
+        assert same(xor_label_scale(X, c * Y), c)
+    assert xor_label_scale(X, Y) == 1 and xor_label_scale(X, 0 * Y) is None
+    assert xor_label_scale(X, Y + sp.Matrix([1] + [0] * (X.rows - 1))) is None
+    assert xor_label_scale(sp.Matrix([[1, 1], [1, 1]]), [1, 1]) is None  # repeated point
+    assert xor_label_scale([[2, 1]], [1]) is None  # not a cube point
+
+
+@pytest.mark.parametrize("c", SCALES, ids=str)
+def test_nobias_scaled_xor_labels_exact_and_attained_by_rebalanced_c3(c):
+    d = 3
+    X = hypercube(d)[[0, 3, 5, 6, 7], :]
+    Y = c * xor_labels(X)
+    ms = min_sharpness("nobias", X, Y)
+    assert ms.exact and ms.attained and same(ms.value, 4 * sp.sqrt(d) * abs(c))
+    # C3 rebalanced for c: W1 scale sqrt|c| d^{1/4}/2, then W2 times c; it interpolates c x[1] x[2]
+    p = generalizing("nobias", d, scale=sp.sqrt(abs(c)) * sp.root(d, 4) / 2)
+    q = Params(W1=p.W1, W2=c * p.W2)
+    assert list(forward("nobias", q, hypercube(d)) - c * xor_labels(hypercube(d))) == [0] * 2 ** d
+    assert same(trace_hessian("nobias", q, X, Y), ms.value)
+    # scaling W2 alone by c is unbalanced: (c^2 + 1) sqrt(d) per sample, > 2 sqrt(d) |c|
+    c3 = generalizing("nobias", d)
+    unbalanced = trace_hessian("nobias", Params(W1=c3.W1, W2=c * c3.W2), X, Y)
+    assert same(unbalanced, 2 * (c ** 2 + 1) * sp.sqrt(d)) and sp.N(unbalanced - ms.value) > 0
+    assert same(min_sharpness_xor("nobias", d, label_scale=c).value, ms.value)
+
+
+def _scaled_c6(d, c, balanced=True):
+    p = generalizing("sim_bn", d)
+    if not balanced:
+        return Params(W1=p.W1, b1=p.b1, W2=c * p.W2, gamma=p.gamma)
+    s = sp.sqrt(abs(c))  # |W2_j| = |gamma_j| = sqrt(|c|/2)
+    return Params(W1=p.W1, b1=p.b1, W2=sp.sign(c) * s * p.W2, gamma=s * p.gamma)
+
+
+@pytest.mark.parametrize("c", SCALES, ids=str)
+def test_sim_bn_scaled_condition1_labels_infimum_8c(c):
+    X, Y = condition1_set(3)
+    ms = min_sharpness("sim_bn", X, c * Y)
+    assert (ms.exact, ms.attained) == (True, False) and same(ms.value, 8 * abs(c))
+    q = _scaled_c6(3, c)
+    assert list(forward("sim_bn", q, X) - c * Y) == [0] * X.rows
+    traced = trace_hessian("sim_bn", q, X, c * Y)
+    assert same(sp.limit(traced, K, sp.oo), 8 * abs(c))
+    for k in (R(1, 2), 1, 7):
+        assert sp.N(traced.subs(K, k) - 8 * abs(c)) > 0
+    # the unbalanced C6 (W2 alone times c) tends to 2 (||W2||^2 + ||gamma||^2) = 4 c^2 + 4 >= 8 |c|
+    unbalanced = trace_hessian("sim_bn", _scaled_c6(3, c, balanced=False), X, c * Y)
+    assert same(sp.limit(unbalanced, K, sp.oo), 4 * c ** 2 + 4)
+    assert same(min_sharpness_xor("sim_bn", 3, label_scale=c).value, ms.value)
+
+
+@pytest.mark.parametrize("c", [sp.Integer(3), -sp.log(4)], ids=str)
+def test_sim_bn_scaled_one_tail_is_attained(c):
+    X, Y = condition1_set(2)
+    ms = min_sharpness("sim_bn", X, c * Y)
+    assert (ms.exact, ms.attained) == (True, True) and same(ms.value, 8 * abs(c))
+    traced = trace_hessian("sim_bn", _scaled_c6(2, c), X, c * Y)
+    assert same(traced, 8 * abs(c))  # every k > 0
+
+
+@pytest.mark.parametrize("c", [R(1, 4), sp.Integer(-2), sp.log(4)], ids=str)
+def test_min_sharpness_xor_label_scale_matches_concrete_data(c):
+    d = 3
+    X = hypercube(d)[[1, 2, 4, 7], :]
+    Y = c * xor_labels(X)
+    for arch, hyper in (("bias", {}), ("bias", {"depth": 3}), ("nobias", {}), ("sim_ln", {"eps": R(1, 10)}),
+                        ("sim_ln", {"eps": R(10)})):
+        concrete = min_sharpness(arch, X, Y, **hyper)
+        assert concrete.exact
+        assert same(min_sharpness_xor(arch, d, label_scale=c, **hyper).value, concrete.value), (arch, hyper)
+    assert min_sharpness_xor("nobias", label_scale=0).value == 0
+
+
 # ---------------------------------------------------------------- P_xor in symbolic d
 
 @pytest.mark.parametrize("d", [2, 3, 4])
@@ -230,7 +316,30 @@ def test_min_sharpness_xor_matches_concrete_data(d):
     (lambda: min_sharpness("bias", [], []), "X"),
     (lambda: min_sharpness_xor("nobias", 1), "d"),
     (lambda: min_sharpness_xor("sim_ln"), "eps"),
+    # non-finite / non-real input, d = 1
+    (lambda: min_sharpness("bias", [[1, float("nan")]], [1]), "X"),
+    (lambda: min_sharpness("nobias", [[1, 1], [sp.oo, 1]], [1, 1]), "X"),
+    (lambda: min_sharpness("bias", [[1, sp.I]], [1]), "X"),
+    (lambda: min_sharpness("bias", [["a", 1]], [1]), "X"),
+    (lambda: min_sharpness("bias", [[1, 1]], [float("nan")]), "Y"),
+    (lambda: min_sharpness("sim_bn", [[1, 1]], [sp.zoo]), "Y"),
+    (lambda: min_sharpness("nobias", [[1, 1]], [-sp.oo]), "Y"),
+    (lambda: min_sharpness("bias", [[1, 1]], [1 + sp.I]), "Y"),
+    (lambda: min_sharpness("bias", [[1], [-1]], [1, -1]), "X"),
+    (lambda: min_sharpness("nobias", [[1]], [1]), "X"),
+    (lambda: min_sharpness_xor("nobias", 3, label_scale=float("nan")), "label_scale"),
+    (lambda: min_sharpness_xor("nobias", 3, label_scale="c"), "label_scale"),
+    (lambda: min_sharpness_xor("nobias", 3, label_scale=sp.I), "label_scale"),
 ])
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}: "):
         call()
+
+
+def test_d1_and_nan_messages():
+    with pytest.raises(ValueError, match=r"^X: expected points with d >= 2 coordinates, got 1$"):
+        min_sharpness("bias", [[1], [-1]], [1, -1])
+    with pytest.raises(ValueError, match=r"^X: expected finite real numbers, got nan at row 1$"):
+        min_sharpness("bias", [[1, 1], [float("nan"), 1]], [1, 1])
+    with pytest.raises(ValueError, match=r"^Y: expected finite real numbers as labels, got nan at row 0$"):
+        min_sharpness("nobias", [[1, 1]], [float("nan")])

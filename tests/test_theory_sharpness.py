@@ -195,6 +195,7 @@ def test_jet_chain_rule():
 # ---------- bad input ----------
 
 P_BIAS = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([0]), W2=sp.Matrix([2]))
+P_BN_S = Params(W1=sp.eye(2), b1=sp.ones(2, 1), W2=sp.ones(2, 1), gamma=sp.ones(2, 1))
 
 
 @pytest.mark.parametrize("call, name", [
@@ -218,7 +219,38 @@ P_BIAS = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([0]), W2=sp.Matrix([2]))
     (lambda: relu_trace("bias", [[1]]), "params"),
     (lambda: per_sample_bound([1, 1], 1, depth=R(5, 2)), "depth"),
     (lambda: per_sample_bound([], 1), "x"),
+    # non-finite / non-real labels and inputs (one shared validator, theory.data.as_labels)
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [float("nan")]), "Y"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [sp.oo]), "Y"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [sp.zoo]), "Y"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [sp.I]), "Y"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], ["a"]), "Y"),
+    (lambda: trace_hessian_by_diff("bias", P_BIAS, [[1, 1]], [float("nan")]), "Y"),
+    (lambda: gradient_term("bias", P_BIAS, [[1, 1]], [sp.nan]), "Y"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, float("nan")]], [1]), "X"),
+    (lambda: trace_hessian("bias", P_BIAS, [[1, "b"]], [1]), "X"),
+    (lambda: trace_hessian("sim_bn", P_BN_S, [[1, 1]], [1], X_train=[[1, sp.oo]]), "X_train"),
+    (lambda: grad_norm_sq("bias", P_BIAS, [1, float("nan")]), "x"),
+    (lambda: per_sample_bound([1, 1], float("nan")), "y"),
+    (lambda: per_sample_bound([1, sp.zoo], 1), "x"),
 ])
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}:"):
         call()
+
+
+def test_symbolic_labels_still_allowed():
+    """Labels may hold free symbols (outputs of a symbolic network); only non-finite/non-real are refused."""
+    k = sp.Symbol("k", positive=True)
+    p = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([0]), W2=sp.Matrix([k]))
+    assert trace_hessian("bias", p, [[3, 4]], [3 * k]) == 2 * (26 * k ** 2 + 9)
+    with pytest.raises(ValueError, match=r"^Y: expected finite real numbers as labels, got nan at row 0$"):
+        trace_hessian("bias", p, [[3, 4]], [sp.nan])
+
+
+@pytest.mark.parametrize("fn", [trace_hessian, trace_hessian_by_diff, gradient_term, residual_term, trace_from_gradients])
+def test_unknown_hyper_keyword_is_a_value_error(fn):
+    with pytest.raises(ValueError, match=r"^foo: not a hyperparameter"):
+        fn("bias", P_BIAS, [[1, 1]], [1], foo=1)
+    with pytest.raises(ValueError, match=r"^foo: not a hyperparameter"):
+        grad_norm_sq("bias", P_BIAS, [1, 1], foo=1)

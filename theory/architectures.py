@@ -80,12 +80,14 @@ def check_positive(name: str, value, what: str = "a number > 0") -> sp.Expr:
     Traceback (most recent call last):
     ...
     ValueError: scale: expected a number > 0, got -1
+
+    nan and oo are refused too (nan is not known positive, oo is not finite).
     """
     try:
         v = sp.sympify(value)
     except (sp.SympifyError, TypeError):
         raise ValueError(f"{name}: expected {what}, got {value!r}") from None
-    if not isinstance(v, sp.Expr) or v.is_positive is not True:
+    if not isinstance(v, sp.Expr) or v.is_positive is not True or v.is_finite is False:
         raise ValueError(f"{name}: expected {what}, got {value!r}")
     return v
 

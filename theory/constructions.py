@@ -22,13 +22,14 @@ from dataclasses import dataclass
 import sympy as sp
 
 from theory.architectures import check_arch, check_eps, check_positive
-from theory.data import as_points, check_dimension, extreme_point_witness, is_cube_data
+from theory.data import as_labels, as_points, check_dimension, extreme_point_witness, is_cube_data
 from theory.params import Params
 
 D = sp.Symbol("d", positive=True, integer=True)
 K = sp.Symbol("k", positive=True)
 NEURONS = ((0, 0), (0, 1), (1, 0), (1, 1))
 RULES = ("infimum", "paper")
+GENERALIZING_KEYWORDS = ("scale", "eps", "depth", "activation")
 
 
 def check_depth(depth) -> int:
@@ -52,7 +53,10 @@ def _exact(v):
 
 
 def check_points(X) -> sp.Matrix:
-    """Training inputs x_i (SPEC §1) as an exact (n, d) Matrix; floats become their exact rationals.
+    """Training inputs x_i (SPEC §1) as an exact (n, d) Matrix, d >= 2; floats become their exact rationals.
+
+    Entries must be finite real numbers (nan, ±oo, zoo, non-real numbers, strings
+    and free symbols are refused); d = 1 is refused as everywhere else (``check_dimension``).
 
     >>> check_points([[0.5, 1]])
     Matrix([[1/2, 1]])
@@ -60,38 +64,39 @@ def check_points(X) -> sp.Matrix:
     Traceback (most recent call last):
     ...
     ValueError: X: expected an (n, d) array of points with rows of equal length
+    >>> check_points([[1, 2], [float("nan"), 0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: X: expected finite real numbers, got nan at row 1
+    >>> check_points([[1], [2]])
+    Traceback (most recent call last):
+    ...
+    ValueError: X: expected points with d >= 2 coordinates, got 1
     """
     try:
-        X = as_points(X)
+        X = as_points(X, "X", symbolic=False)
     except (TypeError, ValueError, sp.SympifyError) as err:
         if str(err).startswith("X:"):
             raise
         raise ValueError("X: expected an (n, d) array of points with rows of equal length") from None
+    if X.cols < 2:
+        raise ValueError(f"X: expected points with d >= 2 coordinates, got {X.cols}")
     return X.applyfunc(_exact)
 
 
 def check_labels(Y, n: int) -> sp.Matrix:
-    """Labels y_i (SPEC §1) as an exact n x 1 column of real numbers, else ValueError naming ``Y``.
+    """Labels y_i (SPEC §1) as an exact n x 1 column of finite real numbers, else ValueError naming ``Y``.
+
+    ``theory.data.as_labels`` (numbers only), then floats become their exact rationals.
 
     >>> check_labels([1, -1], 2).T
     Matrix([[1, -1]])
     >>> check_labels([1, "a"], 2)
     Traceback (most recent call last):
     ...
-    ValueError: Y: expected real numbers as labels, got a
+    ValueError: Y: expected finite real numbers as labels, got 'a' at row 1
     """
-    try:
-        col = sp.Matrix(Y.tolist() if hasattr(Y, "tolist") else Y)
-    except (TypeError, ValueError, sp.SympifyError):
-        raise ValueError(f"Y: expected {n} real numbers as labels, got {Y!r}") from None
-    if col.rows == 1 and col.cols != 1:
-        col = col.T
-    if col.shape != (n, 1):
-        raise ValueError(f"Y: expected {n} labels (one per row of X), got shape {col.shape}")
-    for v in col:
-        if not (isinstance(v, sp.Expr) and v.is_number and v.is_real):
-            raise ValueError(f"Y: expected real numbers as labels, got {v}")
-    return col.applyfunc(_exact)
+    return as_labels(Y, n, "Y").applyfunc(_exact)
 
 
 def augmented_norm(x) -> sp.Expr:
@@ -155,9 +160,10 @@ def bias_scales(norm, y, depth: int = 2, *, rule: str = "infimum") -> tuple[sp.E
 
     r = (||x'||/|y|)^{1/D}, u = |y| r^{D-1}: then ||∇f(x_i)||^2 equals the F4 bound
     D |y|^{2(D-1)/D} ||x'||^{2/D}. For D = 2 this is u = sqrt(|y| ||x'||), W2 = sign(y)/r,
-    i.e. u = r_i sqrt(|y|) with r_i = (||x||^2 + 1)^{1/4} in Section 4's notation. The paper
-    prints the exponent 1/2 (``rule="paper"`` at D = 2: r = ||x'||/sqrt|y|, u = sqrt|y| ||x'||),
-    which costs |y|(||x'||^2 + 1) > 2 ||x'|| |y| per sample: erratum.
+    i.e. u = r_i sqrt(|y|) with r_i = (||x||^2 + 1)^{1/4} in Section 4's notation, whereas
+    the paper's Section 4 proof sketch prints r_i = (||x_i||^2 + 1)^{1/2} (SPEC C1 already
+    uses 1/4). That printed exponent (``rule="paper"`` at D = 2: r = ||x'||/sqrt|y|,
+    u = sqrt|y| ||x'||) costs |y|(||x'||^2 + 1) > 2 ||x'|| |y| per sample: erratum.
     For y = 0, ``rule="infimum"`` gives (oo, 0): a dead neuron (zero row, bias and
     outgoing weights; written 1/r = 0) with gradient 0 = the bound, while the paper's
     r = u = 1 (``rule="paper"``) keeps it firing, with ||∇f(x_i)||^2 = 1 for D >= 3.
@@ -230,8 +236,9 @@ def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", 
     for depth-2 ``bias`` by the exponent 1/2 of r_i, and for sim_ln when
     ε/2 < ||x_i'|| |y_i| <= ε), to exhibit the errata.
     ``delta`` (default ``delta_max(X)/2``) must satisfy 0 < δ <= ``delta_max(X)``; on
-    cube data f = 0 at every cube point off the training set. Non-extreme X raises
-    ``extreme_point_witness``'s ValueError naming X.
+    cube data f = 0 at every cube point off the training set. X must hold finite real
+    numbers with d >= 2 (``check_points``, checked before any LP runs); non-extreme X
+    raises ``extreme_point_witness``'s ValueError naming X.
 
     >>> X = [[1, 1], [1, -1]]
     >>> p = memorizing("bias", X, [1, -1])
@@ -381,6 +388,13 @@ def generalizing(arch, d, **hyper) -> Params:
     Traceback (most recent call last):
     ...
     ValueError: d: expected an integer >= 2, got 1
+    >>> generalizing("bias", 3, foo=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: foo: not a keyword of generalizing; expected one of ('scale', 'eps', 'depth', 'activation')
     """
+    for key in hyper:
+        if key not in GENERALIZING_KEYWORDS:
+            raise ValueError(f"{key}: not a keyword of generalizing; expected one of {GENERALIZING_KEYWORDS}")
     d = check_dimension(d)
     return generalizing_symbolic(arch, d=D, **hyper).params(d)

@@ -18,12 +18,112 @@ def check_dimension(d, name: str = "d") -> int:
     return int(d)
 
 
-def as_points(X, name: str = "X") -> sp.Matrix:
-    """X as a sympy Matrix of rows, or ValueError naming ``name``."""
-    mat = sp.Matrix(X.tolist() if hasattr(X, "tolist") else X)
+_NON_FINITE = (sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity)
+
+
+def is_real_entry(v, *, symbolic: bool = False) -> bool:
+    """True if ``v`` is a finite real sympy number (or, with ``symbolic``, an expression
+    with free symbols not known to be non-real or infinite). nan, ±oo, zoo, I: False.
+
+    >>> is_real_entry(sp.Rational(1, 2)), is_real_entry(sp.nan), is_real_entry(sp.I), is_real_entry(sp.oo)
+    (True, False, False, False)
+    >>> is_real_entry(sp.Symbol("k")), is_real_entry(sp.Symbol("k"), symbolic=True)
+    (False, True)
+    """
+    if not isinstance(v, sp.Expr):
+        return False
+    if v.is_Rational:
+        return True
+    if v.has(*_NON_FINITE):
+        return False
+    if v.is_number:
+        return v.is_real is True and v.is_finite is not False
+    return symbolic and v.is_extended_real is not False and v.is_finite is not False
+
+
+def _raw_rows(X):
+    rows = X.tolist() if hasattr(X, "tolist") else X
+    return rows if isinstance(rows, (list, tuple)) else None
+
+
+def _reject_strings(rows, name: str, what: str) -> None:
+    """Strings would be parsed by sympy (``"a"`` -> Symbol a): refuse them up front."""
+    if rows is None:
+        return
+    for i, row in enumerate(rows):
+        for v in (row if isinstance(row, (list, tuple)) else [row]):
+            if isinstance(v, str):
+                raise ValueError(f"{name}: expected {what}, got {v!r} at row {i}")
+
+
+def _check_entries(mat: sp.Matrix, name: str, what: str, symbolic: bool) -> None:
+    for i in range(mat.rows):
+        for j in range(mat.cols):
+            if not is_real_entry(mat[i, j], symbolic=symbolic):
+                raise ValueError(f"{name}: expected {what}, got {mat[i, j]} at row {i}")
+
+
+def as_points(X, name: str = "X", *, symbolic: bool = True) -> sp.Matrix:
+    """X as a sympy Matrix of rows, or ValueError naming ``name``.
+
+    Every entry must be a finite real number: nan, ±oo, zoo, non-real numbers and
+    strings are refused. With ``symbolic`` (default) entries may also contain free
+    symbols not known to be non-real; ``symbolic=False`` asks for numbers only.
+
+    >>> as_points([[1, 2]])
+    Matrix([[1, 2]])
+    >>> as_points([[float("nan"), 1]])
+    Traceback (most recent call last):
+    ...
+    ValueError: X: expected finite real numbers, got nan at row 0
+    >>> as_points([[1, 1], [1, "a"]], "X_train")
+    Traceback (most recent call last):
+    ...
+    ValueError: X_train: expected finite real numbers, got 'a' at row 1
+    """
+    _reject_strings(_raw_rows(X), name, "finite real numbers")
+    try:
+        mat = sp.Matrix(X.tolist() if hasattr(X, "tolist") else X)
+    except (TypeError, ValueError, sp.SympifyError):
+        raise ValueError(f"{name}: expected an (n, d) array of points with rows of equal length") from None
     if mat.rows < 1 or mat.cols < 1:
         raise ValueError(f"{name}: expected a non-empty (n, d) array of points, got shape {mat.shape}")
+    _check_entries(mat, name, "finite real numbers", symbolic)
     return mat
+
+
+def as_labels(Y, n: int, name: str = "Y", *, symbolic: bool = False) -> sp.Matrix:
+    """Labels y_i (SPEC §1) as an n x 1 sympy column of finite real numbers, else ValueError naming ``name``.
+
+    A row (1 x n) is transposed. nan, ±oo, zoo, non-real numbers and strings are
+    refused; ``symbolic=True`` also lets through expressions with free symbols
+    not known to be non-real (e.g. outputs of a network with a symbolic scale).
+    The one label validator of ``theory`` (``constructions.check_labels`` and
+    ``sharpness`` use it).
+
+    >>> as_labels([1, -1], 2).T
+    Matrix([[1, -1]])
+    >>> as_labels([1, float("nan")], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: Y: expected finite real numbers as labels, got nan at row 1
+    >>> as_labels([1, 2], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: Y: expected 3 labels (one per row of X), got shape (2, 1)
+    """
+    what = "finite real numbers as labels"
+    _reject_strings(_raw_rows(Y), name, what)
+    try:
+        col = sp.Matrix(Y.tolist() if hasattr(Y, "tolist") else Y)
+    except (TypeError, ValueError, sp.SympifyError):
+        raise ValueError(f"{name}: expected {n} {what}, got {Y!r}") from None
+    if col.rows == 1 and col.cols != 1:
+        col = col.T
+    if col.shape != (n, 1):
+        raise ValueError(f"{name}: expected {n} labels (one per row of X), got shape {col.shape}")
+    _check_entries(col, name, what, symbolic)
+    return col
 
 
 def hypercube(d: int) -> sp.Matrix:
@@ -85,7 +185,7 @@ def extreme_point_witness(X) -> sp.Matrix:
     ...
     ValueError: X: point 1 is not an extreme point of the training set (no witness w with w.x_1 > w.x_j for all j != 1)
     """
-    X = as_points(X)
+    X = as_points(X, symbolic=False)
     _check_distinct(X)
     if is_cube_data(X):
         return X / sp.sqrt(X.cols)

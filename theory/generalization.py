@@ -43,7 +43,7 @@ import numpy as np
 import sympy as sp
 
 from theory.architectures import check_eps, check_inputs, check_params, forward
-from theory.data import check_dimension
+from theory.data import check_dimension, is_real_entry
 from theory.params import Params
 
 EXACT_BUDGET = 400_000  # scalar sympy operations for the exact MSE rebuild
@@ -329,6 +329,18 @@ def path_norm(params) -> sp.Expr:
     return sp.Add(*[sp.sqrt(sum(v ** 2 for v in W.row(j))) * sp.Abs(params.W2[j]) for j in range(params.width)])
 
 
+def _nonnegative(name: str, value) -> sp.Expr:
+    """``value`` as a finite real >= 0 (symbols not known negative pass), else ValueError naming ``name``."""
+    try:
+        v = sp.sympify(value, strict=not isinstance(value, sp.Basic))
+    except (sp.SympifyError, TypeError):
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}") from None
+    if (not is_real_entry(v, symbolic=True) or v.is_nonnegative is False
+            or (v.is_number and v.is_nonnegative is not True)):
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
+    return v
+
+
 def rademacher_bound(path_norm, d, n, *, radius=None) -> sp.Expr:
     """Lemma 3.1 / Lemma A.24: R_S({f^nobias_θ : path norm <= C}) <= 2 C B / sqrt(n).
 
@@ -343,14 +355,14 @@ def rademacher_bound(path_norm, d, n, *, radius=None) -> sp.Expr:
     Traceback (most recent call last):
     ...
     ValueError: n: expected an integer >= 1, got 0
+    >>> rademacher_bound(float("nan"), 4, 16)
+    Traceback (most recent call last):
+    ...
+    ValueError: path_norm: expected a finite number >= 0, got nan
     """
-    C = sp.sympify(path_norm)
-    if not isinstance(C, sp.Expr) or C.is_nonnegative is False:
-        raise ValueError(f"path_norm: expected a number >= 0, got {path_norm!r}")
+    C = _nonnegative("path_norm", path_norm)
     d = check_dimension(d)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer, sp.Integer)) or int(n) < 1:
         raise ValueError(f"n: expected an integer >= 1, got {n!r}")
-    B = sp.sqrt(d) if radius is None else sp.sympify(radius)
-    if not isinstance(B, sp.Expr) or B.is_nonnegative is False:
-        raise ValueError(f"radius: expected a number >= 0, got {radius!r}")
+    B = sp.sqrt(d) if radius is None else _nonnegative("radius", radius)
     return 2 * C * B / sp.sqrt(int(n))

@@ -47,12 +47,24 @@ def mse(outputs, Y):
 
 
 def check_p(p):
-    """Return p as a sympy number, or raise ValueError unless 0 < p < 1 (symbols pass unchecked)."""
+    """Return p as a sympy number, or raise ValueError unless 0 < p < 1 (symbols pass unchecked).
+
+    >>> check_p(sp.Rational(1, 5))
+    1/5
+    >>> check_p(float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: p: expected a number in (0, 1), got nan
+    """
     try:
         value = sp.sympify(p)
     except (sp.SympifyError, TypeError):
         raise ValueError(f"p: expected a number in (0, 1), got {p!r}") from None
     if not isinstance(value, sp.Expr) or value.is_positive is False or (1 - value).is_positive is False:
+        raise ValueError(f"p: expected a number in (0, 1), got {p!r}")
+    if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or (
+            value.is_number and not (value.is_positive is True and (1 - value).is_positive is True)):
+        # a number must be decided inside (0, 1): nan, zoo and non-real numbers are not
         raise ValueError(f"p: expected a number in (0, 1), got {p!r}")
     return value
 

@@ -3,7 +3,9 @@
 ``min_sharpness(arch, X, Y, **hyper)`` returns a ``MinSharpness``: the value,
 whether it is the infimum (``exact``) or only a lower bound, and whether some
 interpolating θ attains it (``attained``). ``min_sharpness_xor(arch, d)`` gives
-the P_xor values with d symbolic.
+the P_xor values with d symbolic. Labels c x[1] x[2] (one constant c != 0, e.g.
+the logistic-loss targets γ_p y) count as P_xor / Condition-1 labels, scaled
+(``xor_label_scale``).
 
 Loss convention (SPEC §1): L = (1/n) Σ (f(x_i) - y_i)^2, so at interpolation
 Tr ∇²L = (2/n) Σ ||∇_θ f(x_i)||^2 (Lemma 4.1). Under it the Sim-BN constant of
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from theory.architectures import check_arch, check_eps
-from theory.constructions import D, augmented_norm, check_depth, check_labels, check_points
-from theory.data import check_dimension, extreme_point_witness, is_cube_data, xor_labels
+from theory.constructions import D, _exact, augmented_norm, check_depth, check_labels, check_points
+from theory.data import check_dimension, extreme_point_witness, is_cube_data, is_real_entry, xor_labels
 
 ACTIVATIONS = ("relu", "softplus")
 
@@ -53,6 +55,11 @@ class MinSharpness:
 
     def _repr_latex_(self) -> str:
         return f"${sp.latex(self.value)}$"
+
+
+def _tidy(value) -> sp.Expr:
+    value = sp.sympify(value)
+    return value if value.is_Rational else sp.radsimp(value)
 
 
 def _is_extreme(X: sp.Matrix) -> bool:
@@ -140,7 +147,8 @@ def xor_quadruple_tails(X, Y) -> list[tuple] | None:
     Complete: every row is in {-1, 1}^d, rows are distinct, y = x[1] x[2], and each
     tail x[3:] that occurs does so with all four (x[1], x[2]). Condition 1 (Thm 3.2)
     further asks the differences of T to span R^{d-2}; Lemma A.1's bound
-    ||γ ⊙ W2||_1 >= 2 only needs the quadruples.
+    ||γ ⊙ W2||_1 >= 2 only needs the quadruples. Labels must be exactly x[1] x[2]
+    here; ``min_sharpness`` first divides scaled labels c x[1] x[2] by c (``xor_label_scale``).
 
     >>> from theory.data import condition1_set
     >>> xor_quadruple_tails(*condition1_set(3))
@@ -158,6 +166,40 @@ def xor_quadruple_tails(X, Y) -> list[tuple] | None:
     tails = sorted({r[2:] for r in rows})
     complete = all((a, b, *t) in rows for t in tails for a in (-1, 1) for b in (-1, 1))
     return tails if complete and len(rows) == 4 * len(tails) else None
+
+
+def _same_number(a, b) -> bool:
+    diff = a - b
+    if diff == 0:
+        return True
+    if diff.is_Rational or diff.is_zero is False:
+        return False
+    return sp.simplify(diff) == 0
+
+
+def xor_label_scale(X, Y) -> sp.Expr | None:
+    """The constant c != 0 with y_i = c x_i[1] x_i[2] for all i, on distinct cube points; else None.
+
+    Such labels are P_xor's scaled by c (e.g. γ_p y for the logistic loss with label
+    smoothing, F7). Interpolating c x[1] x[2] is interpolating x[1] x[2] with the output
+    layer scaled by c, so every minimum sharpness of ``min_sharpness`` on xor labels
+    carries over, scaled (see there). All-zero labels give None.
+
+    >>> from theory.data import hypercube, xor_labels
+    >>> X = hypercube(2)
+    >>> xor_label_scale(X, -3 * xor_labels(X)), xor_label_scale(X, xor_labels(X))
+    (-3, 1)
+    >>> xor_label_scale(X, [1, 1, 1, 1]) is None
+    True
+    """
+    X = check_points(X)
+    Y = check_labels(Y, X.rows)
+    if not is_cube_data(X) or len({tuple(X.row(i)) for i in range(X.rows)}) != X.rows:
+        return None
+    c = Y[0] * X[0, 0] * X[0, 1]  # x[1] x[2] = ±1 is its own inverse
+    if c == 0 or not all(_same_number(Y[i] * X[i, 0] * X[i, 1], c) for i in range(1, X.rows)):
+        return None
+    return c
 
 
 def _check_hyper(arch: str, depth, activation, eps):
@@ -184,15 +226,24 @@ def min_sharpness(arch, X, Y, *, depth=2, activation="relu", eps=None) -> MinSha
     * ``bias`` (relu, depth D): ``bias_bound`` (F3/F4, Thm 4.1); exact and attained
       by C1 when X is a set of extreme points (Def 4.1), else a lower bound.
       softplus: only the trivial bound 0.
-    * ``nobias``: ``nobias_bound`` (F3); exact (4 sqrt(d)), attained by C3 on
-      distinct cube points with xor labels, else a lower bound.
+    * ``nobias``: ``nobias_bound`` (F3); exact, attained by C3 on distinct cube points
+      with labels y = c x[1] x[2] for one constant c != 0 (``xor_label_scale``; c = 1 is
+      P_xor, c = γ_p the logistic-loss targets): value (4/n) Σ ||x_i|| |c| = 4 sqrt(d) |c|,
+      attained by C3 rebalanced for c (W1 scale σ = sqrt|c| d^{1/4}/2, W2 = c (-1)^{s+t}/(2σ):
+      per sample |c|^2 d/(4σ^2) + 4σ^2 = 2 sqrt(d) |c|; scaling C3's W2 alone by c costs
+      (c^2 + 1) sqrt(d) per sample instead). Other labels: a lower bound.
     * ``sim_ln``: ``sim_ln_bound`` (F5, Lemma A.12); exact, attained by C4 on extreme points.
-    * ``sim_bn``: on complete xor quadruples (e.g. Condition 1): 8 = 2 * 4 (c = 2 times
-      inf ||W2||^2 + ||γ||^2 = 2 min ||γ ⊙ W2||_1 = 4, Lemmas A.1, A.3), exact;
-      approached by C6 as k -> oo, attained only when there is one tail (n = 4, e.g. d = 2).
-      Why: Tr = 8 needs a zero W1' gradient, c_j (x_i'/a_j - h_ij Σ_l h_lj x_l'/(n a_j^3)),
+    * ``sim_bn``: on complete xor quadruples (e.g. Condition 1) with labels c x[1] x[2],
+      c != 0: 8 |c|, exact. Derivation: f is linear in W2_j γ_j, so the interpolators of
+      c y are those of y with W2 ⊙ γ scaled by c, and min ||γ ⊙ W2||_1 = 2 |c| (Lemma A.1);
+      Tr >= 2 (||W2||^2 + ||γ||^2) >= 4 ||γ ⊙ W2||_1 >= 8 |c| (c = 2 of Lemma A.3 under our L).
+      C6 with the balanced split |W2_j| = |γ_j| = sqrt(|c|/2) (sign of W2 times sign(c))
+      approaches it as k -> oo (W1, b1 part ~ 1/k^2); scaling C6's W2 alone by c has
+      limit 2 (||W2||^2 + ||γ||^2) = 4 c^2 + 4 > 8 |c| unless |c| = 1.
+      Attained only when there is one tail (n = 4, e.g. d = 2).
+      Why: Tr = 8 |c| needs a zero W1' gradient, c_j (x_i'/a_j - h_ij Σ_l h_lj x_l'/(n a_j^3)),
       at every x_i, i.e. every live neuron fires on exactly one training point; then
-      |Σ_i y_i h_ij/a_j| = sqrt(n) and ||γ ⊙ W2||_1 >= n/sqrt(n) = sqrt(n) > 2 once n >= 8.
+      |Σ_i y_i h_ij/a_j| = |c| sqrt(n) and ||γ ⊙ W2||_1 >= |c| sqrt(n) > 2 |c| once n >= 8.
       Elsewhere ``sim_bn_bound``.
 
     >>> from theory.data import hypercube, xor_labels
@@ -220,21 +271,31 @@ def min_sharpness(arch, X, Y, *, depth=2, activation="relu", eps=None) -> MinSha
             return MinSharpness(bias_bound(X, Y, depth), True, True, f"{name} (Thm 4.1, attained by C1)")
         return MinSharpness(bias_bound(X, Y, depth), False, False, f"{name} lower bound (X not extreme points)")
     if arch == "nobias":
-        exact = X.cols >= 2 and is_cube_data(X) and len({tuple(X.row(i)) for i in range(X.rows)}) == X.rows \
-            and list(Y) == list(xor_labels(X))
+        exact = xor_label_scale(X, Y) is not None
         source = "F3 (Thm 3.1 setting, attained by C3)" if exact else "F3 lower bound (not P_xor data)"
         return MinSharpness(nobias_bound(X, Y), exact, exact, source)
     if arch == "sim_ln":
         exact = _is_extreme(X)
         source = "F5 (Lemma A.12, Thm 5.1, attained by C4)" if exact else "F5 lower bound (X not extreme points)"
         return MinSharpness(sim_ln_bound(X, Y, eps), exact, exact, source)
-    tails = xor_quadruple_tails(X, Y)
+    c = xor_label_scale(X, Y)
+    tails = None if c is None else xor_quadruple_tails(X, xor_labels(X))
     if tails is None:
         return MinSharpness(sim_bn_bound(X, Y), False, False, "F6 lower bound (Lemma A.3 + Cauchy-Schwarz)")
-    return MinSharpness(sp.Integer(8), len(tails) == 1, True, "F6 (Lemmas A.1, A.3; C6 as k -> oo)")
+    return MinSharpness(_tidy(8 * abs(c)), len(tails) == 1, True, "F6 (Lemmas A.1, A.3; C6 as k -> oo)")
 
 
-def min_sharpness_xor(arch, d=D, *, depth=2, activation="relu", eps=None) -> MinSharpness:
+def _check_label_scale(label_scale) -> sp.Expr:
+    try:
+        c = sp.sympify(label_scale, strict=not isinstance(label_scale, sp.Basic))
+    except (sp.SympifyError, TypeError):
+        c = None
+    if c is None or not is_real_entry(c):
+        raise ValueError(f"label_scale: expected a finite real number, got {label_scale!r}")
+    return _exact(c)
+
+
+def min_sharpness_xor(arch, d=D, *, depth=2, activation="relu", eps=None, label_scale=1) -> MinSharpness:
     """Minimum sharpness on P_xor training data as an expression in d (F3-F6).
 
     For any set of distinct cube points with labels x[1] x[2] (any n):
@@ -244,10 +305,16 @@ def min_sharpness_xor(arch, d=D, *, depth=2, activation="relu", eps=None) -> Min
     when ε <= 2 sqrt(3). ``sim_bn``: 8 when the training set is complete xor
     quadruples (Condition 1), approached by C6, attained only for d = 2.
 
+    ``label_scale`` c: labels c x[1] x[2] (e.g. γ_p for the logistic loss, F7), as
+    ``min_sharpness`` on such data: ``bias`` 2D |c|^{2(D-1)/D} (d+1)^{1/D}, ``nobias``
+    4 sqrt(d) |c|, ``sim_ln`` 2 min(1, 2 sqrt(d+1) |c|/ε), ``sim_bn`` 8 |c|; c = 0: 0.
+
     >>> min_sharpness_xor("bias").value, min_sharpness_xor("bias", depth=3).value
     (4*sqrt(d + 1), 6*(d + 1)**(1/3))
     >>> min_sharpness_xor("sim_ln", eps=sp.Rational(1, 10)).value
     2
+    >>> min_sharpness_xor("sim_bn", label_scale=-3).value
+    24
     >>> min_sharpness_xor("nobias", 1)
     Traceback (most recent call last):
     ...
@@ -257,15 +324,18 @@ def min_sharpness_xor(arch, d=D, *, depth=2, activation="relu", eps=None) -> Min
     depth, eps = _check_hyper(arch, depth, activation, eps)
     if not isinstance(d, sp.Symbol):
         d = sp.Integer(check_dimension(d))
+    c = abs(_check_label_scale(label_scale))
+    if c == 0:
+        return MinSharpness(sp.Integer(0), True, True, "zero labels (the zero network)")
     if arch == "bias":
         if activation == "softplus":
             return MinSharpness(sp.Integer(0), False, False, "trivial bound Tr >= 0 (F1; no closed form for softplus)")
-        value = 2 * depth * (d + 1) ** sp.Rational(1, depth)
+        value = 2 * depth * c ** sp.Rational(2 * (depth - 1), depth) * (d + 1) ** sp.Rational(1, depth)
         return MinSharpness(value, True, True, f"{'F3' if depth == 2 else 'F4'} (Thm 4.1, attained by C1)")
     if arch == "nobias":
-        return MinSharpness(4 * sp.sqrt(d), True, True, "F3 (Thm 3.1 setting, attained by C3)")
+        return MinSharpness(4 * sp.sqrt(d) * c, True, True, "F3 (Thm 3.1 setting, attained by C3)")
     if arch == "sim_ln":
-        small = (2 * sp.sqrt(3) - eps).is_nonnegative is True
-        value = sp.Integer(2) if small else 2 * sp.Min(1, 2 * sp.sqrt(d + 1) / eps)
+        small = (2 * sp.sqrt(3) * c - eps).is_nonnegative is True
+        value = sp.Integer(2) if small else 2 * sp.Min(1, 2 * sp.sqrt(d + 1) * c / eps)
         return MinSharpness(value, True, True, "F5 (Lemma A.12, attained by C4)")
-    return MinSharpness(sp.Integer(8), d == 2, True, "F6 (Lemmas A.1, A.3; C6 as k -> oo)")
+    return MinSharpness(8 * c, d == 2, True, "F6 (Lemmas A.1, A.3; C6 as k -> oo)")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields
 
 import sympy as sp
 
+from theory.data import is_real_entry
+
 FIELDS = ("W1", "b1", "W2", "gamma", "middle")
 
 
@@ -31,6 +33,15 @@ def _as_matrix(name: str, value, exact: bool) -> sp.Matrix:
         # Rational(float) is the float's exact binary value: no rounding.
         return mat.applyfunc(lambda v: sp.Rational(v) if isinstance(v, (float, sp.Float)) else sp.sympify(v))
     return mat
+
+
+def _check_finite(name: str, mat: sp.Matrix) -> None:
+    """Entries must be finite reals or expressions in symbols (not nan, ±oo, zoo, I)."""
+    for i in range(mat.rows):
+        for j in range(mat.cols):
+            if not is_real_entry(mat[i, j], symbolic=True):
+                raise ValueError(f"{name}: expected finite real numbers or symbols, "
+                                 f"got {mat[i, j]} at entry ({i}, {j})")
 
 
 def _column(name: str, value, exact: bool) -> sp.Matrix:
@@ -54,6 +65,14 @@ class Params:
     Traceback (most recent call last):
     ...
     ValueError: W2: expected shape (2, 1) (width of W1), got (3, 1)
+
+    Entries are finite real numbers or expressions in symbols; nan, ±oo, zoo and
+    non-real numbers are refused, naming the field:
+
+    >>> Params(W1=sp.Matrix([[1, sp.nan]]), W2=sp.ones(1, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: W1: expected finite real numbers or symbols, got nan at entry (0, 1)
     """
 
     W1: sp.Matrix
@@ -79,6 +98,11 @@ class Params:
         for k, w in enumerate(self.middle):
             if w.shape != (m, m):
                 raise ValueError(f"middle[{k}]: expected shape ({m}, {m}), got {w.shape}")
+        for name in ("W1", "b1", "W2", "gamma"):
+            if getattr(self, name) is not None:
+                _check_finite(name, getattr(self, name))
+        for k, w in enumerate(self.middle):
+            _check_finite(f"middle[{k}]", w)
 
     @property
     def width(self) -> int:

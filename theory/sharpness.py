@@ -22,7 +22,7 @@ import numbers
 import sympy as sp
 
 from theory.architectures import as_lists, check_eps, check_inputs, check_params, evaluate, forward, relu
-from theory.data import as_points
+from theory.data import as_labels, as_points
 from theory.losses import mse
 from theory.params import Params
 
@@ -36,13 +36,8 @@ def _check_hyper(hyper: dict) -> None:
 
 
 def _check_labels(Y, n: int) -> sp.Matrix:
-    rows = Y.tolist() if hasattr(Y, "tolist") else Y
-    Y = sp.Matrix(rows)
-    if Y.cols != 1 and Y.rows == 1:
-        Y = Y.T
-    if Y.shape != (n, 1):
-        raise ValueError(f"Y: expected {n} labels (one per row of X), got shape {Y.shape}")
-    return Y
+    # Free symbols are allowed (e.g. labels that are outputs of a symbolic network).
+    return as_labels(Y, n, "Y", symbolic=True)
 
 
 def parameter_slots(params: Params):
@@ -399,7 +394,7 @@ def per_sample_bound(x, y, *, depth=2, bias=True):
         raise ValueError(f"depth: expected an integer >= 2, got {depth!r}")
     entries = list(x) if isinstance(x, sp.MatrixBase) else list(x.tolist() if hasattr(x, "tolist") else x)
     xp = _augment(as_points([entries], "x"), bool(bias))
-    y = sp.sympify(y)
+    y = as_labels([y], 1, "y", symbolic=True)[0]
     norm = sp.sqrt((xp.T * xp)[0])
     D = sp.Integer(depth)
     return D * sp.Abs(y) ** (2 * (D - 1) / D) * norm ** (2 / D)

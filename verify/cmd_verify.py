@@ -24,8 +24,8 @@ def add_parser(sub) -> None:
                     "statements) by exact sympy computation on seeded random training sets from the hypercube, "
                     "and list where the paper's literal statement differs from the exact value (errata).")
     p.add_argument("--profile", choices=sorted(PROFILES), default="quick",
-                   help="quick: d in {3,4}, about a minute; paper: d in {3..6}, more training sets and "
-                        "population errors on {-1,1}^12 (default: quick)")
+                   help="quick: d in {3,4}, about 10 s on a 2-core CPU; paper: d in {3..6}, more training sets "
+                        "and population errors on {-1,1}^12, about 30 s (default: quick)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random training sets (default: 0)")
     p.add_argument("--only", metavar="KEY", action="append",
                    help=f"check only this claim (repeatable); keys: {', '.join(c.key for c in LEDGER)}")
