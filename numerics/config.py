@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import torch
 
 from numerics import fast
+from numerics.device import DEVICES
 from numerics.losses import LOSSES
-from numerics.models import ACTIVATIONS, ARCHITECTURES, check_hyper
+from numerics.models import ACTIVATIONS, ARCHITECTURES, check_hyper, check_ln_eps
 
 DATA_KINDS = ("xor", "ball", "condition1", "circle")
+SIGN_LABEL_DATA = ("xor", "condition1", "circle")  # labels in {-1, +1}: what the logistic loss needs
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 BACKENDS = ("auto", "generic", "torch", "c")
 OPTIMIZERS = ("sam", "sgd", "label_noise_sgd")
@@ -162,6 +164,8 @@ class TrainConfig:
                 raise ValueError(f"{name}: expected an integer >= {low}, got {v!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation: expected one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.eps is not None and self.arch != "sim_ln":
+            raise ValueError(f"eps: only sim_ln uses eps, got {self.eps!r} for arch {self.arch!r}")
         check_hyper(self.arch, depth=self.depth, activation=self.activation, eps=self.eps)
         if self.loss not in LOSSES:
             raise ValueError(f"loss: expected one of {LOSSES}, got {self.loss!r}")
@@ -172,10 +176,16 @@ class TrainConfig:
             raise ValueError(f"p: expected None for 'mse' (label smoothing is for 'logistic'), got {self.p!r}")
         if self.data not in DATA_KINDS:
             raise ValueError(f"data: expected one of {DATA_KINDS}, got {self.data!r}")
+        if self.loss == "logistic" and self.data not in SIGN_LABEL_DATA:
+            raise ValueError(f"loss: 'logistic' needs labels in {{-1, +1}}, i.e. data in {SIGN_LABEL_DATA}, "
+                             f"got data {self.data!r}")
         if self.data == "circle" and self.d != 2:
             raise ValueError(f"d: expected 2 for data 'circle', got {self.d!r}")
         if self.data == "xor" and self.n > 2 ** min(self.d, 62) - 1:
             raise ValueError(f"n: expected at most 2^d - 1 = {2 ** self.d - 1} for data 'xor', got {self.n}")
+        if self.data == "condition1" and self.n != 4 * (self.d - 1):
+            raise ValueError(f"n: expected 4*(d-1) = {4 * (self.d - 1)} for data 'condition1' with d={self.d} "
+                             f"(its complete training set), got {self.n}")
         if self.data_seed is not None and not (is_int(self.data_seed) and self.data_seed >= 0):
             raise ValueError(f"data_seed: expected an integer >= 0 or None, got {self.data_seed!r}")
         if not (is_finite_number(self.init_scale_first_layer) and self.init_scale_first_layer > 0):
@@ -201,10 +211,12 @@ class TrainConfig:
             raise ValueError(f"checkpoint_every: expected an integer >= 1 or None, got {self.checkpoint_every!r}")
         if not (is_int(self.seed) and self.seed >= 0):
             raise ValueError(f"seed: expected an integer >= 0, got {self.seed!r}")
-        if not isinstance(self.device, str) or not self.device:
-            raise ValueError(f"device: expected a device name such as 'cpu', 'cuda', 'auto', got {self.device!r}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device: expected one of {DEVICES}, got {self.device!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype: expected one of {tuple(DTYPES)}, got {self.dtype!r}")
+        if self.arch == "sim_ln":
+            check_ln_eps(self.eps, DTYPES[self.dtype])
         if self.backend not in BACKENDS:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {self.backend!r}")
         if self.backend in ("torch", "c") and not self.fused:

@@ -100,12 +100,12 @@ def _grads(arch, activation, loss, eps, Z, W2, t):
     H, dact = _act(Z, activation)
     B = Z.shape[0]
     if arch == "sim_ln":
-        n2 = (H * H).sum(dim=1)
-        s = torch.sqrt(torch.clamp(n2, min=eps * eps))
+        norm = torch.sqrt((H * H).sum(dim=1))  # no gradient is taken here: sqrt(0) = 0 is fine
+        active = (norm >= eps).to(Z.dtype)  # max(||h||, eps) without eps², which can underflow to 0
+        s = torch.where(norm >= eps, norm, torch.full_like(norm, eps))
         U = H / s[:, None]
         f = U @ W2
         r = _dloss(loss, f, t) / B
-        active = (n2 >= eps * eps).to(Z.dtype)
         GH = (r / s)[:, None] * (W2[None, :] - (f * active)[:, None] * U)
         return GH * dact, U.T @ r
     f = H @ W2
@@ -188,8 +188,9 @@ static real grads(int arch, int act, int loss, real eps, long m, const real *z, 
     }
     for (j = 0; j < m; j++) { f += w2[j] * h[j]; n2 += h[j] * h[j]; }
     if (arch == 2) {
-        real on = n2 >= eps * eps ? 1 : 0;
-        s = SQRT(n2 > eps * eps ? n2 : eps * eps);
+        real nrm = SQRT(n2);  /* max(||h||, eps) without eps*eps, which can underflow to 0 */
+        real on = nrm >= eps ? 1 : 0;
+        s = nrm >= eps ? nrm : eps;
         f /= s;
         r = loss == 0 ? 2 * (f - t) : sigm(f) - t;
         for (j = 0; j < m; j++) {

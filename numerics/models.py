@@ -75,6 +75,82 @@ def check_hyper(arch: str, *, depth: int = 2, activation: str = "relu", eps=None
     return {"depth": depth, "activation": activation, "eps": eps}
 
 
+DTYPES = (torch.float64, torch.float32)
+
+
+def check_dtype(dtype) -> torch.dtype:
+    """``dtype`` if it is torch.float64 or torch.float32, else ValueError naming ``dtype``.
+
+    >>> check_dtype(torch.float32)
+    torch.float32
+    """
+    if not isinstance(dtype, torch.dtype) or dtype not in DTYPES:
+        raise ValueError(f"dtype: expected torch.float64 or torch.float32, got {dtype!r}")
+    return dtype
+
+
+def check_finite(name: str, t: torch.Tensor) -> torch.Tensor:
+    """``t`` if every entry is finite, else ValueError naming ``name``."""
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return t
+
+
+def safe_norm(sq: torch.Tensor) -> torch.Tensor:
+    """sqrt(sq) for sq >= 0 with a finite (zero) gradient at sq = 0 instead of 0 * inf = NaN."""
+    pos = sq > 0
+    return torch.where(pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq))
+
+
+def eps_floor(dtype) -> float:
+    """The largest eps that rounds to 0 in ``dtype`` (half the smallest subnormal): sim_ln needs eps above it.
+
+    >>> eps_floor(torch.float32) == 2.0 ** -150, eps_floor(torch.float64)
+    (True, 0.0)
+    """
+    info = torch.finfo(dtype)
+    return info.tiny * info.eps / 2
+
+
+def check_ln_eps(eps, dtype) -> float:
+    """``eps`` as a float if it is a finite number > 0 that stays > 0 in ``dtype``, else ValueError naming eps."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
+        raise ValueError(f"eps: expected a finite number > 0 for 'sim_ln', got {eps!r}")
+    floor = eps_floor(dtype)
+    if eps <= floor:
+        raise ValueError(f"eps: expected a number > {floor!r} (it rounds to 0 in {dtype}), got {eps!r}")
+    return float(eps)
+
+
+def _eps_sq_is_normal(eps: float, dtype) -> bool:
+    info = torch.finfo(dtype)
+    return info.tiny <= eps * eps <= info.max
+
+
+def ln_norm_branch(sq: torch.Tensor, eps: float) -> torch.Tensor:
+    """Where ``ln_normaliser`` takes the norm branch (||h|| >= eps, the tie included), as a bool tensor."""
+    return sq >= eps * eps if _eps_sq_is_normal(eps, sq.dtype) else safe_norm(sq) >= eps
+
+
+def ln_normaliser(sq: torch.Tensor, eps: float) -> torch.Tensor:
+    """The sim_ln normaliser N = max(||h||, eps) from sq = ||h||^2 (the norm branch at the tie).
+
+    sqrt(max(||h||^2, eps^2)) when eps^2 is a normal number of the dtype; else
+    (eps^2 underflows: 1e-200 in float64, 1e-30 in float32; or overflows)
+    max(||h||, eps) with a guarded sqrt, so a dead layer (h = 0) still gives
+    N = eps > 0, never 0/0, and the gradient stays finite (zero through the eps branch).
+
+    >>> ln_normaliser(torch.tensor([0.0, 4.0], dtype=torch.float64), 1e-200).tolist()
+    [1e-200, 2.0]
+    """
+    if _eps_sq_is_normal(eps, sq.dtype):
+        # eps² is a normal number in this dtype: the cheaper sqrt(max(||h||², eps²)) is exact enough and
+        # its gradient is finite (clamp passes none below eps², and sqrt is evaluated at >= eps² > 0)
+        return torch.sqrt(torch.clamp(sq, min=eps * eps))
+    norm = safe_norm(sq)
+    return torch.where(norm >= eps, norm, torch.full_like(norm, eps))
+
+
 def _act(activation: str):
     return torch.relu if activation == "relu" else nn.functional.softplus
 
@@ -129,8 +205,9 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
 
     - nobias / bias (depth D): f = W_D . act(W_{D-1} ... act(W1 x + b1)),
       bias only in the first layer; ``middle.k`` is the paper's W_{k+2}.
-    - sim_ln: f = W2 . h / max(||h||, eps), h = relu(W1 x + b1); written as
-      sqrt(max(||h||^2, eps^2)), which has finite derivatives at h = 0.
+    - sim_ln: f = W2 . h / max(||h||, eps), h = relu(W1 x + b1); the
+      normaliser (``ln_normaliser``) has finite derivatives at h = 0 and stays
+      eps > 0 there also when eps^2 underflows to 0 in the dtype.
     - sim_bn: f = sum_j W2_j gamma_j h_j / a_j with a_j over ``X_train`` (the
       whole training set, also when X is a single sample); gradients flow
       through a_j. Dead neurons (a_j = 0) contribute 0.
@@ -143,6 +220,8 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
     tensor([1.])
     """
     check_arch(arch)
+    if arch == "nobias" and params.get("b1") is not None:
+        raise ValueError("b1: expected None (or absent) for 'nobias', which has no first-layer bias, got a tensor")
     if X.ndim != 2 or X.shape[1] != params["W1"].shape[1]:
         raise ValueError(f"X: expected shape (n, {params['W1'].shape[1]}), got {tuple(X.shape)}")
     act = _act(activation)
@@ -152,10 +231,8 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
             h = act(h @ W.T)
         return h @ params["W2"]
     if arch == "sim_ln":
-        if eps is None or eps <= 0:
-            raise ValueError(f"eps: expected a number > 0 for 'sim_ln', got {eps!r}")
-        norm = torch.sqrt(torch.clamp((h * h).sum(dim=1), min=eps * eps))
-        return (h @ params["W2"]) / norm
+        eps = check_ln_eps(eps, h.dtype)
+        return (h @ params["W2"]) / ln_normaliser((h * h).sum(dim=1), eps)
     if X_train is None:
         raise ValueError("X_train: 'sim_bn' needs the training inputs for its statistics, got None")
     if X_train.ndim != 2 or X_train.shape[1] != X.shape[1]:
@@ -183,6 +260,8 @@ class Net(nn.Module):
         self.arch = check_arch(arch)
         self.hyper = check_hyper(arch, depth=depth, activation=activation, eps=eps)
         _check_layout(arch, tensors, depth)
+        if arch == "sim_ln":
+            check_ln_eps(eps, tensors["W1"].dtype)
         self.W1 = nn.Parameter(tensors["W1"])
         if arch != "nobias":
             self.b1 = nn.Parameter(tensors["b1"])
@@ -210,6 +289,7 @@ class Net(nn.Module):
         if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] < 1 or X.shape[1] != self.d:
             shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
             raise ValueError(f"X: expected a tensor of shape (n >= 1, {self.d}), got {shape}")
+        check_finite("X", X)
         self.X_train = X.detach().to(dtype=self.W1.dtype, device=self.W1.device)
         return self
 
@@ -235,6 +315,8 @@ def _check_layout(arch: str, tensors: dict, depth: int) -> None:
         shape = (m, m) if k.startswith("middle") else (m,)
         if tuple(tensors[k].shape) != shape:
             raise ValueError(f"{k}: expected shape {shape} (width of W1), got {tuple(tensors[k].shape)}")
+    for k in sorted(need):
+        check_finite(k, tensors[k])
 
 
 # ---------------------------------------------------------------- construction
@@ -264,8 +346,9 @@ def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "r
     _check_int("width", width, 1)
     hyper = check_hyper(arch, depth=depth, activation=activation, eps=eps)
     if isinstance(init_scale_first_layer, bool) or not isinstance(init_scale_first_layer, (int, float)) \
-            or not math.isfinite(init_scale_first_layer):
-        raise ValueError(f"init_scale_first_layer: expected a finite number, got {init_scale_first_layer!r}")
+            or not math.isfinite(init_scale_first_layer) or init_scale_first_layer <= 0:
+        raise ValueError(f"init_scale_first_layer: expected a finite number > 0, got {init_scale_first_layer!r}")
+    check_dtype(dtype)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise ValueError(f"seed: expected an integer or None, got {seed!r}")
     gen = torch.Generator()
@@ -304,6 +387,7 @@ def from_params(arch: str, params, *, activation: str = "relu", eps=None, depth=
     tensor([6., 0.], dtype=torch.float64, grad_fn=<MvBackward0>)
     """
     check_arch(arch)
+    check_dtype(dtype)
     p = params if isinstance(params, Params) else Params.from_arrays(params, dtype=dtype, device=device)
     if depth is not None and depth != p.depth:
         raise ValueError(f"depth: expected {p.depth} (the number of middle layers + 2), got {depth!r}")
@@ -315,6 +399,7 @@ def from_params(arch: str, params, *, activation: str = "relu", eps=None, depth=
     if X_train is not None:
         rows = X_train if isinstance(X_train, torch.Tensor) else np.array(
             X_train.tolist() if hasattr(X_train, "tolist") else X_train, dtype=np.float64)
+        check_finite("X_train", torch.as_tensor(rows))
         net.set_training_inputs(torch.as_tensor(rows, dtype=dtype, device=device))
     return net
 

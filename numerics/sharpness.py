@@ -25,7 +25,7 @@ from torch.nn.functional import softplus
 
 from numerics.data import check_labels, check_points
 from numerics.losses import get_loss, loss_derivatives
-from numerics.models import Net, forward, middle_layers
+from numerics.models import Net, forward, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
 
 METHODS = ("exact", "autograd", "hutchinson")
 AUTOGRAD_MAX_PARAMS = 4000  # the full Hessian is P x P float64: 128 MB at this limit
@@ -144,14 +144,18 @@ def _sim_ln_terms(params: dict, X: torch.Tensor, eps: float):
     z = Xp @ _first_weights(params).T
     h, u = torch.relu(z), (z > 0).to(z.dtype)
     sq = (h * h).sum(dim=1, keepdim=True)
-    big = (sq >= eps * eps).to(z.dtype)  # at the tie the norm branch (torch clamp passes gradients there)
-    N = torch.sqrt(torch.clamp(sq, min=eps * eps))
+    N = ln_normaliser(sq, eps)  # max(||h||, eps), = eps > 0 also where eps² underflows to 0
+    big = ln_norm_branch(sq, eps)  # at the tie the norm branch, as in models.forward
     s = h @ params["W2"][:, None]
     W2 = params["W2"]
-    g = u * (W2 / N - big * s * h / N ** 3)
+    zero = torch.zeros_like(h)
+    # The norm-branch terms divide by powers of N; where N = eps they are not used (torch.where drops
+    # them, and with them any 0/0 from an eps whose powers underflow), and the eps-branch terms are
+    # written without eps².
+    g = u * (W2 / N - torch.where(big, s * h / N ** 3, zero))
     x_sq = (Xp * Xp).sum(dim=1)
-    grad_sq = (g * g).sum(dim=1) * x_sq + (sq / N ** 2)[:, 0]
-    d2F = big * (-2 * W2 * h / N ** 3 - s / N ** 3 + 3 * s * h * h / N ** 5)
+    grad_sq = (g * g).sum(dim=1) * x_sq + torch.where(big, sq / N ** 2, (safe_norm(sq) / N) ** 2)[:, 0]
+    d2F = torch.where(big, -2 * W2 * h / N ** 3 - s / N ** 3 + 3 * s * h * h / N ** 5, zero)
     return grad_sq, x_sq * (u * d2F).sum(dim=1)
 
 

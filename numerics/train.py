@@ -4,7 +4,9 @@ phase schedules; resumable, reproducible, logged.
 
 ``train(config, run_dir)`` writes
 
-* ``config.json`` — the configuration (plus what ``auto`` resolved to);
+* ``config.json`` — the configuration (plus what ``auto`` resolved to), written
+  with the first checkpoint once the first evaluation succeeded: a run that
+  fails before that leaves nothing behind (a folder this call created is removed);
 * ``metrics.csv`` — one row per evaluation (every ``eval_every`` epochs, at
   epoch 0 and at the end): epoch, step, phase, train/test loss, train/test
   zero-one error (y·f ≤ 0 counts as an error, SPEC §1), the exact
@@ -32,6 +34,7 @@ names are re-exported here, so ``from numerics.train import ...`` keeps working.
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +120,8 @@ def evaluate(model, data, config: TrainConfig, *, theory_min: float | None = Non
 def _float64_model(model, config: TrainConfig, data):
     if model.W1.dtype == torch.float64:
         return model
+    if not all(bool(torch.isfinite(q).all()) for q in model.parameters()):
+        raise TrainingDiverged("non-finite parameters")
     return from_params(config.arch, model_to_params(model), activation=config.activation, eps=config.eps,
                        X_train=data.X if config.arch == "sim_bn" else None, device=data.X.device)
 
@@ -183,7 +188,6 @@ def _train(config, run_dir, *, theory_min, resume, progress, max_chunk_steps, th
     if theory_min is not None and not is_finite_number(theory_min):
         raise ValueError(f"theory_min: expected a finite number or None, got {theory_min!r}")
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
     dtype = DTYPES[config.dtype]
     state = ckpt.load_checkpoint(run_dir)
@@ -194,38 +198,53 @@ def _train(config, run_dir, *, theory_min, resume, progress, max_chunk_steps, th
         diff = sorted(k for k in set(saved) | set(config.to_dict()) if saved.get(k) != config.to_dict().get(k))
         raise ValueError(f"config: differs from {run_dir / ckpt.CONFIG} in {diff}; a resumed run needs the same config")
 
-    data_cpu = make_dataset(config)
-    if data_cpu.n != config.n:
-        raise ValueError(f"n: the dataset has {data_cpu.n} training points, got n={config.n}")
-    data = data_cpu.to(device)  # float64: evaluation is always float64
-    X_train = data.X.to(dtype)
-    model = build(config.arch, config.d, config.width, depth=config.depth, activation=config.activation,
-                  eps=config.eps, init_scale_first_layer=config.init_scale_first_layer, dtype=dtype,
-                  device=device, seed=config.seed)
-    if config.arch == "sim_bn":
-        model.set_training_inputs(X_train)
-    backend = resolve_backend(config, device)
-    n = data.n
+    # Nothing is written until the run has really started (data and model built, the first evaluation
+    # done); a failure before that removes the folder if this call created it, so no half-written run
+    # (a config.json without metrics) blocks the next attempt.
+    created = not run_dir.exists()
+    started, wrote_config = state is not None, False
+    try:
+        data_cpu = make_dataset(config)
+        if data_cpu.n != config.n:
+            raise ValueError(f"n: the dataset has {data_cpu.n} training points, got n={config.n}")
+        data = data_cpu.to(device)  # float64: evaluation is always float64
+        X_train = data.X.to(dtype)
+        model = build(config.arch, config.d, config.width, depth=config.depth, activation=config.activation,
+                      eps=config.eps, init_scale_first_layer=config.init_scale_first_layer, dtype=dtype,
+                      device=device, seed=config.seed)
+        if config.arch == "sim_bn":
+            model.set_training_inputs(X_train)
+        backend = resolve_backend(config, device)
+        engine = make_engine(config, model, X_train, backend)
+        n = data.n
 
-    if state is not None:
-        with torch.no_grad():
-            own = dict(model.named_parameters())
-            if set(own) != set(state["params"]):
-                raise ValueError(f"checkpoint: parameters {sorted(state['params'])} do not match the config's {sorted(own)}")
-            for k, v in state["params"].items():
-                own[k].copy_(v.to(device=device, dtype=dtype))
-        epoch, rows = int(state["epoch"]), list(state["metrics"])
-    else:
-        ckpt.atomic_write_json(run_dir / ckpt.CONFIG, {
-            "config": config.to_dict(),
-            "resolved": {"backend": backend, "device": str(device), "torch": torch.__version__,
-                         "threads": threads},
-        })
-        epoch = 0
-        rows = [_row(model, data, config, 0, theory_min)]
-        _save(run_dir, model, 0, rows)
+        if state is not None:
+            with torch.no_grad():
+                own = dict(model.named_parameters())
+                if set(own) != set(state["params"]):
+                    raise ValueError(f"checkpoint: parameters {sorted(state['params'])} do not match "
+                                     f"the config's {sorted(own)}")
+                for k, v in state["params"].items():
+                    own[k].copy_(v.to(device=device, dtype=dtype))
+            epoch, rows = int(state["epoch"]), list(state["metrics"])
+        else:
+            epoch = 0
+            rows = [_row(model, data, config, 0, theory_min)]
+            run_dir.mkdir(parents=True, exist_ok=True)
+            wrote_config = True
+            ckpt.atomic_write_json(run_dir / ckpt.CONFIG, {
+                "config": config.to_dict(),
+                "resolved": {"backend": backend, "device": str(device), "torch": torch.__version__,
+                             "threads": threads},
+            })
+            _save(run_dir, model, 0, rows)
+            started = True
+    finally:
+        if not started and created and run_dir.exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        elif not started and wrote_config:
+            (run_dir / ckpt.CONFIG).unlink(missing_ok=True)
 
-    engine = make_engine(config, model, X_train, backend)
     base_targets = engine.targets(data.Y).detach().cpu()
 
     total = config.total_epochs

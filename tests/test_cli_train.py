@@ -97,3 +97,80 @@ def test_registered_in_the_sharpgen_cli(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     assert "fig4b" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ review fixes
+
+def test_logistic_on_real_labels_is_refused_and_leaves_nothing(tmp_path, capsys):
+    out = tmp_path / "D"
+    argv = ["train", "--preset", "fig7a", "--loss", "logistic", "--p", "0.2", "--no-theory", "--out", str(out),
+            "--progress", "off"]
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert "sharpgen train: error: loss: 'logistic' needs labels in {-1, +1}" in err and "Traceback" not in err
+    assert not out.exists()
+    assert run(argv) == 2  # the same error again, not "already holds a run"
+    assert "run_dir" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [[], ["--print-config"]])
+def test_condition1_size_is_checked_up_front(tmp_path, capsys, extra):
+    out = tmp_path / "c1"
+    assert run(["train", "--arch", "sim_bn", "--data", "condition1", "--d", "4", "--out", str(out), *extra]) == 2
+    assert "sharpgen train: error: n: expected 4*(d-1) = 12 for data 'condition1'" in capsys.readouterr().err
+    assert not out.exists()
+    assert run(["train", "--arch", "sim_bn", "--data", "condition1", "--d", "4", "--n", "12",
+                "--print-config"]) == 0
+
+
+def test_eps_only_for_sim_ln(capsys):
+    assert run(["train", "--arch", "bias", "--eps", "0.1", "--print-config"]) == 2
+    assert "sharpgen train: error: eps: only sim_ln uses eps, got 0.1 for arch 'bias'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--width", "inf", "argument --width: expected a finite integer, got 'inf'"),
+    ("--width", "1e400", "argument --width: expected a finite integer, got '1e400'"),
+    ("--width", "nan", "argument --width: expected a finite integer, got 'nan'"),
+    ("--width", "2.5", "argument --width: expected a finite integer, got '2.5'"),
+    ("--width", "x", "argument --width: expected an integer, got 'x'"),
+    ("--phases", "1,2", "argument --phases: phases[0]: expected 'lr,rho,batch,wd,epochs[,label_noise]'"),
+    ("--phases", "a,b,c,d,e", "argument --phases: phases[0]: expected numbers"),
+    ("--threads", "inf", "argument --threads: expected a finite integer"),
+])
+def test_bad_flag_values_are_usage_errors(capsys, flag, value, message):
+    with pytest.raises(SystemExit) as stop:
+        parser().parse_args(["train", flag, value, "--print-config"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--device", "foo"], "sharpgen train: error: device: expected one of ('cpu', 'cuda', 'auto'), got 'foo'"),
+    (["--threads", "0"], "sharpgen train: error: threads: expected an integer >= 1, got 0"),
+])
+def test_device_and_threads_checked_before_anything(tmp_path, capsys, argv, message):
+    out = tmp_path / "x"
+    assert run(["train", *argv, "--print-config"]) == 2
+    assert message in capsys.readouterr().err
+    assert run(["train", *TINY, *argv, "--out", str(out), "--no-theory"]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "->" not in captured.err  # no banner: nothing started
+    assert not out.exists()
+
+
+def test_resume_without_a_checkpoint_is_refused(tmp_path, capsys):
+    out = tmp_path / "fresh"
+    assert run(["train", "--preset", "fig4b", "--quick", "--resume", "--out", str(out), "--no-theory",
+                "--progress", "off"]) == 2
+    err = capsys.readouterr().err
+    assert "sharpgen train: error: out: --resume needs a run with a checkpoint in --out" in err
+    assert not out.exists()
+    out.mkdir()
+    assert run(["train", *TINY, "--resume", "--out", str(out), "--no-theory"]) == 2
+    assert "resume: no run to resume" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+    with pytest.raises(SystemExit):
+        parser().parse_args(["train", "--help"])
+    assert "refused when --out has none" in capsys.readouterr().out

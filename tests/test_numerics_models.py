@@ -215,3 +215,83 @@ def test_resolve_device():
         assert dev == torch.device("cpu") and len(caught) == 1 and "not available" in str(caught[0].message)
     with pytest.raises(ValueError, match=r"^name: expected one of \('cpu', 'cuda', 'auto'\)"):
         resolve_device("gpu")
+
+
+# ---------------------------------------------------------------- review fixes
+
+def _dead_sim_ln(dtype):
+    """sim_ln parameters whose hidden layer is dead (h = 0) on the all-ones input."""
+    return {"W1": torch.tensor([[-1.0, 0.0], [0.0, -1.0]], dtype=dtype), "b1": torch.tensor([-1.0, -1.0], dtype=dtype),
+            "W2": torch.tensor([1.0, 2.0], dtype=dtype)}
+
+
+@pytest.mark.parametrize("dtype,eps", [(torch.float64, 1e-200), (torch.float32, 1e-30), (torch.float64, 1e-3)])
+def test_sim_ln_dead_layer_with_tiny_eps_is_finite(dtype, eps):
+    # eps * eps underflows to 0 here (1e-400 in float64, 1e-60 in float32): the normaliser must still be eps
+    net = from_params("sim_ln", _dead_sim_ln(dtype), eps=eps, dtype=dtype)
+    X = torch.tensor([[1.0, 1.0], [1.0, 0.5]], dtype=dtype)
+    out = net(X)
+    assert out.tolist() == [0.0, 0.0]
+    out.sum().backward()
+    for q in net.parameters():
+        assert bool(torch.isfinite(q.grad).all()), q.grad
+    # an alive sample next to the dead one: f = W2.h / ||h||, gradients finite
+    net.zero_grad()
+    X2 = torch.tensor([[1.0, 1.0], [-3.0, -1.0]], dtype=dtype)
+    out = net(X2)
+    assert out[0].item() == 0.0 and out[1].item() == pytest.approx((2 * 1 + 0) / 2, rel=1e-6)
+    out.sum().backward()
+    assert all(bool(torch.isfinite(q.grad).all()) for q in net.parameters())
+
+
+def test_sim_ln_eps_that_rounds_to_zero_is_refused():
+    with pytest.raises(ValueError, match="^eps: expected a number > .* rounds to 0 in torch.float32"):
+        from_params("sim_ln", _dead_sim_ln(torch.float64), eps=1e-50, dtype=torch.float32)
+    with pytest.raises(ValueError, match="^eps"):
+        forward("sim_ln", _dead_sim_ln(torch.float32), torch.ones(1, 2), eps=1e-50)
+
+
+@pytest.mark.parametrize("eps", [float("nan"), float("inf"), -1.0, 0.0, True])
+def test_forward_rejects_bad_eps(eps):
+    with pytest.raises(ValueError, match="^eps: expected a finite number > 0"):
+        forward("sim_ln", _dead_sim_ln(torch.float64), torch.ones(1, 2, dtype=torch.float64), eps=eps)
+
+
+def test_forward_nobias_rejects_a_bias():
+    params = {"W1": torch.eye(2), "b1": torch.ones(2), "W2": torch.ones(2)}
+    with pytest.raises(ValueError, match="^b1: expected None"):
+        forward("nobias", params, torch.ones(1, 2))
+    assert forward("nobias", dict(params, b1=None), torch.ones(1, 2)).tolist() == [2.0]
+
+
+@pytest.mark.parametrize("name", ["W1", "b1", "W2"])
+def test_non_finite_weights_are_refused(name):
+    p = {k: v.clone() for k, v in _dead_sim_ln(torch.float64).items()}
+    p[name].view(-1)[0] = float("nan")
+    with pytest.raises(ValueError, match=f"^{name}: expected finite values"):
+        Net("bias", p)
+    with pytest.raises(ValueError, match=f"^{name}: expected finite values"):
+        from_params("bias", {k: v.tolist() for k, v in p.items()})
+
+
+def test_non_finite_training_inputs_are_refused():
+    net = build("sim_bn", d=2, width=3, seed=0)
+    with pytest.raises(ValueError, match="^X: expected finite values"):
+        net.set_training_inputs(torch.tensor([[1.0, float("nan")]]))
+    with pytest.raises(ValueError, match="^X_train: expected finite values"):
+        from_params("sim_bn", model_to_params(net), X_train=[[1.0, float("inf")]])
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan")])
+def test_build_rejects_non_positive_first_layer_scale(scale):
+    with pytest.raises(ValueError, match="^init_scale_first_layer: expected a finite number > 0"):
+        build("bias", d=2, width=3, init_scale_first_layer=scale)
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.float16, "float64", None])
+def test_build_and_from_params_accept_float32_float64_only(dtype):
+    with pytest.raises(ValueError, match="^dtype: expected torch.float64 or torch.float32"):
+        build("bias", d=2, width=3, dtype=dtype)
+    with pytest.raises(ValueError, match="^dtype"):
+        from_params("nobias", {"W1": [[1.0, 0.0]], "W2": [2.0]}, dtype=dtype)
+    assert build("bias", d=2, width=3, dtype=torch.float32, seed=0).W1.dtype == torch.float32

@@ -240,3 +240,39 @@ def test_c_kernel_reports_non_finite_step():
     rc = fast.load_c_kernel().steps_(*_tensors(net), X, torch.arange(12).repeat(50), Y.repeat(50),
                                      arch="bias", lr=1e3, rho=0.0)
     assert rc > 0
+
+
+@pytest.mark.parametrize("eps", [1e-200, 1e-3])
+@pytest.mark.parametrize("rho", [0.0, 0.05])
+def test_fused_sim_ln_with_dead_samples_and_tiny_eps(eps, rho):
+    # eps * eps underflows for 1e-200; samples whose hidden layer is dead (h = 0) must give a finite step
+    # (the normaliser is eps, not sqrt(0) = 0), the same in the generic, fused torch and C paths
+    gen = torch.Generator().manual_seed(0)
+    X = (torch.randint(0, 2, (12, 6), generator=gen) * 2 - 1).to(torch.float64)
+    Y = X[:, 0] * X[:, 1]
+
+    def mk():
+        net = build("sim_ln", 6, 3, eps=eps, seed=1)
+        with torch.no_grad():
+            net.b1 -= 0.5
+        return net
+
+    with torch.no_grad():
+        h = torch.relu(X @ mk().W1.T + mk().b1)
+    assert int(((h * h).sum(dim=1) == 0).sum()) >= 5  # the case is not vacuous
+    order = torch.arange(12).repeat(2)
+    ref, via_torch, via_c = mk(), mk(), mk()
+    kw = dict(arch="sim_ln", activation="relu", loss="mse", eps=eps, lr=0.01, rho=rho, wd=0.0)
+    _generic(ref, X, Y, order, get_loss("mse"), lr=0.01, rho=rho, wd=0.0)
+    assert all(bool(torch.isfinite(q).all()) for q in ref.parameters())
+    fast.torch_steps_(*_tensors(via_torch), X, order, Y[order], **kw)
+    assert _maxdiff(ref, via_torch) < TOL
+    assert _maxdiff(ref, mk()) > 1e-4
+    if fast.c_available():
+        assert fast.load_c_kernel().steps_(*_tensors(via_c), X, order, Y[order], **kw) == 0
+        assert _maxdiff(ref, via_c) < TOL
+        net32 = mk()
+        t32 = [t.to(torch.float32).contiguous() for t in _tensors(net32)]
+        kw32 = dict(kw, eps=1e-30 if eps < 1e-100 else eps)
+        assert fast.load_c_kernel(torch.float32).steps_(*t32, X.float(), order, Y[order].float(), **kw32) == 0
+        assert all(bool(torch.isfinite(t).all()) for t in t32)

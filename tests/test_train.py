@@ -209,3 +209,83 @@ def test_cuda_matches_cpu(tmp_path):
     gpu = train(small(backend="torch", device="cuda"), tmp_path / "gpu").rows[-1]
     for key in ("train_loss", "test_loss", "trace"):
         assert gpu[key] == pytest.approx(cpu[key], rel=1e-9)
+
+
+# ------------------------------------------------------------------ review fixes
+
+MORE_INVALID = [
+    # the logistic loss needs labels in {-1, +1}: not Figure 7's ball data (y = |x1| - |x2|)
+    ("loss", dict(loss="logistic", p=0.2, data="ball")),
+    # condition1's training set has exactly 4 (d - 1) points
+    ("n", dict(data="condition1", d=4, n=100)),
+    ("n", dict(arch="sim_bn", data="condition1", d=4, n=11)),
+    # eps is the sim_ln floor only
+    ("eps", dict(arch="bias", eps=0.1)), ("eps", dict(arch="nobias", eps=1e-3)),
+    # eps that rounds to 0 in the dtype, and a nan eps
+    ("eps", dict(arch="sim_ln", eps=1e-50, dtype="float32")), ("eps", dict(arch="sim_ln", eps=float("nan"))),
+    ("device", dict(device="foo")), ("device", dict(device="tpu")),
+]
+
+
+@pytest.mark.parametrize("field,change", MORE_INVALID, ids=[f"{f}-{i}" for i, (f, _) in enumerate(MORE_INVALID)])
+def test_more_invalid_fields_raise_naming_them(field, change):
+    with pytest.raises(ValueError) as err:
+        small(**change).validate()
+    assert str(err.value).startswith(field + ":"), str(err.value)
+
+
+def test_messages_state_the_allowed_values():
+    with pytest.raises(ValueError, match=r"^eps: only sim_ln uses eps, got 0.1 for arch 'bias'"):
+        small(eps=0.1).validate()
+    with pytest.raises(ValueError, match=r"^n: expected 4\*\(d-1\) = 12 for data 'condition1'"):
+        small(arch="sim_bn", data="condition1", d=4, n=100).validate()
+    with pytest.raises(ValueError, match=r"^device: expected one of \('cpu', 'cuda', 'auto'\), got 'foo'"):
+        small(device="foo").validate()
+    # what is allowed still is
+    small(arch="sim_bn", data="condition1", d=4, n=12, phases=(Phase(0.05, 0.05, 1, 0.0, 1),)).validate()
+    small(loss="logistic", p=0.2, data="circle", d=2).validate()
+    small(arch="sim_ln", eps=1e-30, dtype="float32").validate()
+
+
+def test_setup_failure_leaves_nothing_on_disk(tmp_path, monkeypatch):
+    def broken(*a, **k):
+        raise ValueError("Y: simulated failure of the first evaluation")
+
+    monkeypatch.setattr(T, "_row", broken)
+    with pytest.raises(ValueError, match="^Y"):
+        train(small(), tmp_path / "new" / "run")
+    assert not (tmp_path / "new" / "run").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="^Y"):
+        train(small(), tmp_path / "empty")
+    assert list((tmp_path / "empty").iterdir()) == []
+    monkeypatch.undo()
+    # the failed attempts do not block a real run in the same folders
+    assert train(small(), tmp_path / "empty").rows[-1]["epoch"] == 20
+    assert train(small(), tmp_path / "new" / "run").rows[-1]["epoch"] == 20
+
+
+def test_failure_while_writing_the_first_files_removes_them(tmp_path, monkeypatch):
+    def broken(*a, **k):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(T, "_save", broken)
+    with pytest.raises(OSError):
+        train(small(), tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+    (tmp_path / "e").mkdir()
+    with pytest.raises(OSError):
+        train(small(), tmp_path / "e")
+    assert not (tmp_path / "e" / ckpt.CONFIG).exists()
+
+
+def test_condition1_and_sim_ln_tiny_eps_train(tmp_path):
+    cfg = small(arch="sim_bn", data="condition1", d=4, n=12, width=8, phases=(Phase(0.05, 0.05, 1, 0.0, 2),),
+                eval_every=1)
+    assert train(cfg, tmp_path / "c1").rows[-1]["epoch"] == 2
+    # eps whose square underflows: dead layers must not turn the run into NaN
+    for dtype, eps in (("float64", 1e-200), ("float32", 1e-30)):
+        cfg = small(arch="sim_ln", eps=eps, dtype=dtype, init_scale_first_layer=0.01,
+                    phases=(Phase(0.01, 0.05, 1, 0.0, 2),), eval_every=1)
+        res = train(cfg, tmp_path / f"ln-{dtype}")
+        assert all(math.isfinite(r["train_loss"]) for r in res.rows)

@@ -29,13 +29,14 @@ CASES = (
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench", help="µs per 1-SAM step: generic autograd vs fused kernels, side by side",
-        description=__doc__.split("\n\n")[0])
+        description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("--steps", type=int, default=400,
                         help="steps timed per path (repeated, doubling, until 0.2 s have passed); default 400")
-    parser.add_argument("--d", type=int, default=30)
-    parser.add_argument("--n", type=int, default=100)
-    parser.add_argument("--width", type=int, default=500)
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (cuda times generic and fused-torch)")
+    parser.add_argument("--d", type=int, default=30, help="input dimension of the xor data (>= 2); default 30")
+    parser.add_argument("--n", type=int, default=100,
+                        help="training points of the xor data (1 to 2^d - 1); default 100")
+    parser.add_argument("--width", type=int, default=500, help="hidden width m (>= 1); default 500")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (cuda times generic and fused-torch)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile of the fused step (slow to build)")
     parser.add_argument("--cases", default="all", help="comma-separated arch:activation:loss, or 'all'")
@@ -68,6 +69,7 @@ def _restore(params, start) -> None:
 
 def _plain_forward(arch, activation, eps):
     """A lean inline forward (no module, no validation): the "plain PyTorch loop" of SPEC §7."""
+    from numerics.models import ln_normaliser
     act = torch.relu if activation == "relu" else torch.nn.functional.softplus
 
     def f(params, xb):
@@ -77,7 +79,7 @@ def _plain_forward(arch, activation, eps):
         h = act(z)
         out = h @ params[-1]
         if arch == "sim_ln":
-            out = out / torch.sqrt(torch.clamp((h * h).sum(dim=1), min=eps * eps))
+            out = out / ln_normaliser((h * h).sum(dim=1), eps)
         return out
     return f
 
@@ -182,14 +184,57 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
     return {k: 1e6 * v for k, v in out.items()}
 
 
+def parse_cases(text: str) -> tuple:
+    """The (arch, activation, loss) cases of ``--cases``: "all" or comma-separated arch:activation:loss.
+
+    Each case must be one the fused kernels cover (depth-2 nobias/bias/sim_ln, relu; softplus only for
+    bias; mse or logistic), else ValueError naming ``cases``.
+    """
+    from numerics import fast
+    from numerics.losses import LOSSES
+    from numerics.models import ACTIVATIONS, ARCHITECTURES
+
+    if text == "all":
+        return CASES
+    out = []
+    for item in (c.strip() for c in text.split(",")):
+        parts = item.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"cases: expected 'all' or comma-separated arch:activation:loss, got {item!r}")
+        arch, activation, loss = parts
+        if arch not in ARCHITECTURES or activation not in ACTIVATIONS or loss not in LOSSES \
+                or not fast.fused_supported(arch, depth=2, activation=activation, loss=loss):
+            allowed = ", ".join(":".join(c) for c in CASES)
+            raise ValueError(f"cases: expected a case the fused kernels cover (arch in nobias, bias, sim_ln; "
+                             f"activation relu, or softplus for bias; loss in {LOSSES}), e.g. {allowed}; "
+                             f"got {item!r}")
+        out.append((arch, activation, loss))
+    return tuple(out)
+
+
+def check_args(args) -> tuple:
+    """Validate the bench arguments before anything runs; returns the cases. ValueError names the argument."""
+    from numerics.device import DEVICES
+    for name, low in (("steps", 1), ("d", 2), ("n", 1), ("width", 1), ("threads", 1)):
+        v = getattr(args, name)
+        if not (isinstance(v, int) and v >= low):
+            raise ValueError(f"{name}: expected an integer >= {low}, got {v!r}")
+    if args.n > 2 ** min(args.d, 62) - 1:
+        raise ValueError(f"n: expected at most 2^d - 1 = {2 ** args.d - 1} (xor data in d={args.d}), got {args.n}")
+    if args.device not in DEVICES:
+        raise ValueError(f"device: expected one of {DEVICES}, got {args.device!r}")
+    return parse_cases(args.cases)
+
+
 def run(args) -> int:
     from numerics.device import resolve_device
-    if args.steps < 1:
-        print("sharpgen bench: error: steps: expected an integer >= 1", file=sys.stderr)
+    try:
+        cases = check_args(args)
+    except ValueError as err:
+        print(f"sharpgen bench: error: {err}", file=sys.stderr)
         return 2
     device = resolve_device(args.device)
     torch.set_num_threads(args.threads)
-    cases = CASES if args.cases == "all" else tuple(tuple(c.split(":")) for c in args.cases.split(","))
     print(f"1-SAM step (lr 0.01 [softplus 0.001], rho 0.05, batch 1), d={args.d}, n={args.n}, width={args.width}, "
           f"float64 unless noted, device={device}, torch {torch.__version__}, threads {torch.get_num_threads()}")
     rows = []

@@ -33,7 +33,7 @@ _FIELD_HELP = {
     "data_seed": "seed of the data (default: --seed)",
     "init_scale_first_layer": "factor on the initial W1, b1 (Figure 6: 0.01)",
     "optimizer": "sam, sgd or label_noise_sgd",
-    "phases": "'lr,rho,batch,wd,epochs[,label_noise]; ...' (SPEC §6 rows)",
+    "phases": "'lr,rho,batch,wd,epochs[,label_noise]; ...' (rows of the paper's Appendix B tables)",
     "project_radius": "project [W1|b1] onto this Frobenius radius after each step (Figure 6b)",
     "eval_every": "epochs between evaluations",
     "checkpoint_every": "epochs between checkpoints (default: --eval-every)",
@@ -52,15 +52,27 @@ def _none_or(kind):
 
 
 def _int(text: str) -> int:
-    value = float(text)
-    if value != int(value):
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
+    """An integer, also written as 1e5; nan, inf and fractions are refused with argparse's "argument --X:" prefix."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise argparse.ArgumentTypeError(f"expected a finite integer, got {text!r}")
     return int(value)
+
+
+def _phases(text: str):
+    """``parse_phases`` with its ValueError shown by argparse (which hides a plain ValueError's message)."""
+    try:
+        return parse_phases(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _field_type(f: dataclasses.Field):
     if f.name == "phases":
-        return parse_phases
+        return _phases
     t = str(f.type)
     base = _int if "int" in t else float if "float" in t else str
     return _none_or(base) if "None" in t else base
@@ -70,18 +82,19 @@ def add_parser(subparsers) -> None:
     epilog = "presets (paper protocol; add --quick for a few-minute CPU version):\n" + "\n".join(
         "  " + describe(name) for name in PRESETS)
     parser = subparsers.add_parser(
-        "train", help="train with 1-SAM / GD baselines (SPEC §6 presets), resumable",
+        "train", help="train with 1-SAM / GD baselines (presets from the paper's Appendix B), resumable",
         description="Train a network of the paper (Wen, Li & Ma 2023, Appendix B) and log loss, test error, "
                     "exact Tr ∇²L and its theory minimum to OUT/metrics.csv.",
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME", help="one of the presets listed below")
     parser.add_argument("--quick", action="store_true", help="the preset's few-minute CPU schedule")
     parser.add_argument("--out", type=Path, help="run directory (default runs/<preset>[-quick]-seed<seed>)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last checkpoint (refused when --out has none)")
     parser.add_argument("--no-theory", action="store_true", help="skip the theory minimum (no sympy computation)")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto",
                         help="progress bar on stderr (auto: only on a terminal)")
-    parser.add_argument("--threads", type=int, default=1,
+    parser.add_argument("--threads", type=_int, default=1,
                         help="torch threads (default 1: the steps are tiny; a fixed count keeps runs reproducible)")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
     group = parser.add_argument_group("config fields (override the preset)")
@@ -96,7 +109,7 @@ def build_config(args) -> TrainConfig:
     saved = ckpt.load_config(args.out) if args.resume and args.out is not None else None
     if args.resume and saved is None and args.preset is None:
         raise ValueError(f"resume: no run to resume in {args.out} (no {ckpt.CONFIG}); give --out of an "
-                         f"existing run, or --preset to start (or restart) one")
+                         f"existing run, or drop --resume to start a new one")
     if saved is not None:
         base = TrainConfig.from_dict(saved)
     elif args.preset is not None:
@@ -107,7 +120,10 @@ def build_config(args) -> TrainConfig:
         base = TrainConfig()
     # Flags default to "absent" (argparse.SUPPRESS), so an explicit "none" can clear an optional field.
     changes = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
-    return base.replace(**changes).validate()
+    config = base.replace(**changes).validate()
+    if not (isinstance(args.threads, int) and args.threads >= 1):
+        raise ValueError(f"threads: expected an integer >= 1, got {args.threads!r}")
+    return config
 
 
 def default_out(args, config: TrainConfig) -> Path:
@@ -166,7 +182,15 @@ def run(args) -> int:
         print(json.dumps(config.to_dict(), indent=2, sort_keys=True))
         return 0
     out = args.out or default_out(args, config)
-    theory_min = None if args.no_theory else theory_min_for(config)
+    if args.resume and ckpt.load_checkpoint(out) is None:
+        print(f"sharpgen train: error: out: --resume needs a run with a checkpoint in --out, and {out} has none "
+              f"(no {out / ckpt.CHECKPOINT}); drop --resume to start a new run there", file=sys.stderr)
+        return 2
+    try:
+        theory_min = None if args.no_theory else theory_min_for(config)
+    except ValueError as err:
+        print(f"sharpgen train: error: {err}", file=sys.stderr)
+        return 2
     progress = {"auto": None, "on": True, "off": False}[args.progress]
     print(f"sharpgen train: {args.preset or 'custom'}{' (quick)' if args.quick else ''} -> {out}  "
           f"[{config.arch}, {format_phases(config.phases)}]", file=sys.stderr)
