@@ -1,0 +1,45 @@
+"""The logistic-loss theory minimum logged by `sharpgen train` (verify.cmd_train.theory_min_for).
+
+At a minimizer of the label-smoothed logistic loss the net interpolates gamma_p * y (Thm A.2)
+and Tr of the Hessian is (p(1-p)/2) times the MSE trace for those labels (Lemma A.13, with the
+factor corrected): checked here against the torch exact trace of the logistic loss itself.
+"""
+import math
+
+import sympy as sp
+import torch
+
+from numerics.models import from_params
+from numerics.sharpness import trace_hessian as torch_trace
+from numerics.train import TrainConfig
+from theory import constructions, sharpness
+from theory.data import hypercube, xor_labels
+from theory.params import Params
+from verify.cmd_train import theory_min_for
+
+P = 0.2
+GAMMA = math.log((1 - P) / P)
+
+
+def test_logistic_trace_is_the_scaled_mse_trace_at_the_smoothed_minimizer():
+    d = 4
+    X = hypercube(d)[::2, :]
+    Y = xor_labels(X)
+    c3 = constructions.generalizing("nobias", d)
+    gamma = sp.log(4)  # ln((1 - p)/p) at p = 1/5
+    scaled = Params(W1=c3.W1, W2=c3.W2 * gamma)  # f = gamma_p * x1 * x2 everywhere
+    net = from_params("nobias", scaled)
+    Xt = torch.tensor(X.tolist(), dtype=torch.float64)
+    Yt = torch.tensor([float(v) for v in Y], dtype=torch.float64)
+    assert torch.allclose(net(Xt), GAMMA * Yt, atol=1e-12)
+    logistic = torch_trace(net, Xt, Yt, loss="logistic", p=P)
+    mse_scaled = float(sharpness.trace_hessian("nobias", scaled, X, gamma * Y))
+    assert math.isclose(logistic, P * (1 - P) / 2 * mse_scaled, rel_tol=1e-12)
+
+
+def test_theory_min_for_logistic_nobias_is_the_scaled_exact_minimum(capsys):
+    config = TrainConfig(arch="nobias", d=6, n=20, width=8, loss="logistic", p=P, data="xor", seed=3)
+    value = theory_min_for(config)
+    # Exact on P_xor labels c*x1*x2 (c = gamma_p): (p(1-p)/2) * 4 sqrt(d) * gamma_p.
+    assert math.isclose(value, P * (1 - P) / 2 * 4 * math.sqrt(6) * GAMMA, rel_tol=1e-12)
+    assert "lower bound" not in capsys.readouterr().err
