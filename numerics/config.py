@@ -1,6 +1,6 @@
-"""What determines a training run (SPEC §6, Appendix B of Wen, Li & Ma 2023).
+"""What determines a training run (docs/paper.md §6, Appendix B of Wen, Li & Ma 2023).
 
-* :class:`Phase` — one row of the SPEC §6 table (lr, ρ, batch, weight decay,
+* :class:`Phase` — one row of the docs/paper.md §6 table (lr, ρ, batch, weight decay,
   epochs), plus the label-noise σ of label-noise SGD; several rows run as
   successive phases.
 * :func:`parse_phases` / :func:`format_phases` — that table's notation
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import torch
 
-from numerics import fast
-from numerics.device import DEVICES
-from numerics.losses import LOSSES
-from numerics.models import ACTIVATIONS, ARCHITECTURES, check_hyper, check_ln_eps
+from sharpgen.numerics import fast
+from sharpgen.numerics.device import DEVICES
+from sharpgen.numerics.losses import LOSSES
+from sharpgen.numerics.models import ACTIVATIONS, ARCHITECTURES, check_hyper, check_ln_eps
 
 DATA_KINDS = ("xor", "ball", "condition1", "circle")
 SIGN_LABEL_DATA = ("xor", "condition1", "circle")  # labels in {-1, +1}: what the logistic loss needs
@@ -42,7 +42,7 @@ def is_int(v) -> bool:
 
 @dataclass(frozen=True)
 class Phase:
-    """One row of SPEC §6: (lr, ρ, batch, weight decay, epochs), plus label-noise σ.
+    """One row of docs/paper.md §6: (lr, ρ, batch, weight decay, epochs), plus label-noise σ.
 
     ρ > 0: SAM over SGD; ρ = 0: (S)GD with weight decay; batch = n: full batch.
 
@@ -77,7 +77,7 @@ class Phase:
 
 
 def parse_phases(text: str) -> tuple[Phase, ...]:
-    """Phases from "lr,rho,batch,wd,epochs[,label_noise]; ..." (SPEC §6 notation, 1e5 allowed).
+    """Phases from "lr,rho,batch,wd,epochs[,label_noise]; ..." (docs/paper.md §6 notation, 1e5 allowed).
 
     >>> parse_phases("0.01,0.05,1,0,2e5; 0.01,0.1,1,0,4e5")[1]
     Phase(lr=0.01, rho=0.1, batch=1, weight_decay=0.0, epochs=400000, label_noise=0.0)
@@ -113,7 +113,7 @@ def format_phases(phases) -> str:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a training run (SPEC §6). Defaults: Figure 4b's network.
+    """Everything that determines a training run (docs/paper.md §6). Defaults: Figure 4b's network.
 
     ``optimizer``: "sam" (each phase's ρ; ρ = 0 rows are plain (S)GD), "sgd"
     (every ρ must be 0: the GD/SGD + weight-decay baseline) or

@@ -1,4 +1,4 @@
-"""Training and test sets of the paper's experiments (SPEC §1, §4, §6) as float64 tensors.
+"""Training and test sets of the paper's experiments (docs/paper.md §1, §4, §6) as float64 tensors.
 
 Every sampler takes an explicit ``seed`` and draws from a local
 ``torch.Generator``; nothing touches the global RNG.
@@ -127,7 +127,7 @@ def cube(d: int) -> torch.Tensor:
 
 
 def xor_labels(X: torch.Tensor) -> torch.Tensor:
-    """P_xor labels y = x[1] x[2] (SPEC §1; 0-based columns 0 and 1).
+    """P_xor labels y = x[1] x[2] (docs/paper.md §1; 0-based columns 0 and 1).
 
     >>> xor_labels(cube(2)).tolist()
     [1.0, -1.0, -1.0, 1.0]
@@ -149,7 +149,7 @@ def _distinct_signs(count: int, d: int, gen: torch.Generator, exclude: set) -> t
 
 
 def xor_dataset(d: int, n: int, *, n_test: int = 1000, seed: int = 0) -> Dataset:
-    """P_xor (SPEC §1): n distinct training points uniform on {-1,1}^d, y = x[1] x[2].
+    """P_xor (docs/paper.md §1): n distinct training points uniform on {-1,1}^d, y = x[1] x[2].
 
     Test points are distinct, fresh and disjoint from the training points.
     When the rest of the cube has at most ``n_test`` points (small d), the

@@ -1,4 +1,4 @@
-"""Step engines of the trainer: how one chunk of optimizer steps is taken (SPEC §6-§7).
+"""Step engines of the trainer: how one chunk of optimizer steps is taken (docs/paper.md §6-§7).
 
 * :class:`GenericEngine` — autograd through ``numerics.sam`` on a ``Net``:
   any architecture (sim_bn, depth 3), and the reference the fused kernels are
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import torch
 
-from numerics import fast
-from numerics.config import DTYPES, Phase, TrainConfig
-from numerics.losses import get_loss
-from numerics.sam import SAM, make_optimizer, project_first_layer_
+from sharpgen.numerics import fast
+from sharpgen.numerics.config import DTYPES, Phase, TrainConfig
+from sharpgen.numerics.losses import get_loss
+from sharpgen.numerics.sam import SAM, make_optimizer, project_first_layer_
 
 
 class TrainingDiverged(RuntimeError):

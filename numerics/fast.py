@@ -1,4 +1,4 @@
-"""Fused 1-SAM / SGD steps with hand-derived gradients (SPEC §6-§7: 1-SAM is
+"""Fused 1-SAM / SGD steps with hand-derived gradients (docs/paper.md §6-§7: 1-SAM is
 millions of tiny steps, so per-step overhead decides what can be checked).
 
 Covered cases ("fused" cases): depth-2 ``nobias`` and ``bias`` with relu or
@@ -28,7 +28,7 @@ Two implementations of the same formulas:
   tensors (float64 and float32). It is used only when a compiler is present;
   otherwise :func:`resolve_backend` falls back to ``torch``.
 
-MSE (SPEC §1): ℓ = (f − y)², ∂ℓ/∂f = 2 (f − y), kernel target y.
+MSE (docs/paper.md §1): ℓ = (f − y)², ∂ℓ/∂f = 2 (f − y), kernel target y.
 Logistic: ℓ = softplus(f) − t f, ∂ℓ/∂f = σ(f) − t; the kernel target t is
 derived from ``numerics.losses`` by :func:`kernel_targets`.
 """
@@ -75,7 +75,7 @@ def kernel_targets(loss: str, Y: torch.Tensor, p: float | None = None) -> torch.
         return Y
     if loss != "logistic":
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
-    from numerics.losses import get_loss
+    from sharpgen.numerics.losses import get_loss
     fn = get_loss("logistic", p=p)
     zero = torch.zeros_like(Y, requires_grad=True)
     (grad,) = torch.autograd.grad(fn(zero, Y, reduction="none").sum(), zero)
@@ -134,7 +134,7 @@ def torch_step_(W1, b1, W2, Xb, tb, *, arch, activation="relu", loss="mse", eps=
         b1.sub_(lr * (GZ.sum(dim=0) + wd * b1))
     W2.sub_(lr * (gW2 + wd * W2))
     if radius is not None:
-        from numerics.sam import project_first_layer_
+        from sharpgen.numerics.sam import project_first_layer_
         project_first_layer_(W1, b1, radius)
 
 

@@ -1,4 +1,4 @@
-"""Losses of SPEC §1 (MSE) and Appendix A.5 (logistic with label smoothing), with their derivatives.
+"""Losses of docs/paper.md §1 (MSE) and Appendix A.5 (logistic with label smoothing), with their derivatives.
 
 Each loss takes outputs f (n,) and labels Y (n,) and ``reduction`` "mean"
 (the training loss L) or "none" (the per-sample losses l(f_i, y_i), which
@@ -52,7 +52,7 @@ def smoothing_margin(p: float) -> float:
 
 
 def mse(out: torch.Tensor, Y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """SPEC §1's MSE: L = (1/n) sum_i (f(x_i) - y_i)^2 (no factor 1/2); l = (f - y)^2 per sample.
+    """docs/paper.md §1's MSE: L = (1/n) sum_i (f(x_i) - y_i)^2 (no factor 1/2); l = (f - y)^2 per sample.
 
     >>> mse(torch.tensor([1.0, 0.0]), torch.tensor([1.0, 2.0]))
     tensor(2.)

@@ -1,6 +1,6 @@
-"""The four architectures of SPEC §2 as torch networks.
+"""The four architectures of docs/paper.md §2 as torch networks.
 
-``forward`` is a pure function of a dict of tensors keyed by the SPEC names
+``forward`` is a pure function of a dict of tensors keyed by the shared parameter names (docs/paper.md §2)
 ("W1", "b1", "W2", "gamma", "middle.0", ...), so it works with
 ``torch.func`` (functional_call, vmap, jacrev, hessian). ``Net`` is the
 ``nn.Module`` wrapper the optimizers train; ``build`` initialises one the
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from numerics.params import Params
+from sharpgen.numerics.params import Params
 
 ARCHITECTURES = ("nobias", "bias", "sim_bn", "sim_ln")
 ACTIVATIONS = ("relu", "softplus")
@@ -28,7 +28,7 @@ ACTIVATIONS = ("relu", "softplus")
 # ---------------------------------------------------------------- validation
 
 def check_arch(arch) -> str:
-    """Return ``arch`` or raise ValueError naming the four SPEC §2 architectures.
+    """Return ``arch`` or raise ValueError naming the four docs/paper.md §2 architectures.
 
     >>> check_arch("sim_ln")
     'sim_ln'
@@ -181,7 +181,7 @@ def first_layer(params: dict, X: torch.Tensor) -> torch.Tensor:
 
 
 def bn_scale(params: dict, X_train: torch.Tensor) -> torch.Tensor:
-    """Per-neuron output weights W2_j gamma_j / a_j of ``sim_bn`` (SPEC §2).
+    """Per-neuron output weights W2_j gamma_j / a_j of ``sim_bn`` (docs/paper.md §2).
 
     a_j = sqrt((1/n) sum_l relu(W1 x_l + b1)_j^2) over the training inputs;
     a neuron with a_j = 0 gets weight 0 (our rule for the paper's undefined
@@ -201,7 +201,7 @@ def bn_scale(params: dict, X_train: torch.Tensor) -> torch.Tensor:
 
 def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu", eps=None,
             X_train: torch.Tensor | None = None) -> torch.Tensor:
-    """Outputs f(x_i) of an architecture of SPEC §2 for every row of X, shape (n,).
+    """Outputs f(x_i) of an architecture of docs/paper.md §2 for every row of X, shape (n,).
 
     - nobias / bias (depth D): f = W_D . act(W_{D-1} ... act(W1 x + b1)),
       bias only in the first layer; ``middle.k`` is the paper's W_{k+2}.
@@ -243,7 +243,7 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
 # ---------------------------------------------------------------- module
 
 class Net(nn.Module):
-    """An architecture of SPEC §2 as an ``nn.Module`` with the SPEC parameter names.
+    """An architecture of docs/paper.md §2 as an ``nn.Module`` with the shared parameter names.
 
     Parameters: ``W1`` (m, d), ``b1`` (m,) unless nobias, ``W2`` (m,) the output
     layer, ``gamma`` (m,) for sim_bn, ``middle`` (ParameterList of (m, m)
@@ -280,7 +280,7 @@ class Net(nn.Module):
         return self.W1.shape[1]
 
     def set_training_inputs(self, X: torch.Tensor) -> "Net":
-        """Register the training inputs whose statistics ``sim_bn`` normalises with (SPEC §2); returns self.
+        """Register the training inputs whose statistics ``sim_bn`` normalises with (docs/paper.md §2); returns self.
 
         >>> net = build("sim_bn", d=2, width=3, seed=0).set_training_inputs(torch.ones(4, 2))
         >>> net.X_train.shape, net.X_train.dtype

@@ -1,4 +1,4 @@
-"""The shared parameter layout (SPEC §2) holding torch tensors.
+"""The shared parameter layout (docs/paper.md §2) holding torch tensors.
 
 Same field names as ``theory.params.Params``: ``W1`` (m, d), ``b1`` (m,),
 ``W2`` (m,), ``gamma`` (m,), ``middle`` (tuple of (m, m)); here vectors are
@@ -31,7 +31,7 @@ def _tensor(name: str, value, shape, dtype, device) -> torch.Tensor:
 
 @dataclass
 class Params:
-    """Network parameters as tensors, layout of SPEC §2.
+    """Network parameters as tensors, layout of docs/paper.md §2.
 
     >>> p = Params.from_arrays({"W1": [[1.0, 0.0]], "W2": [[2.0]]})
     >>> p.W1.shape, p.W2.tolist(), p.width, p.d

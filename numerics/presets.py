@@ -1,4 +1,4 @@
-"""Training presets: one per row of SPEC §6 (Appendix B of Wen, Li & Ma 2023).
+"""Training presets: one per row of docs/paper.md §6 (Appendix B of Wen, Li & Ma 2023).
 
 ``get_preset(name)`` gives the paper's protocol (width 500, P_xor with
 d = 30, n = 100, the phases of the table); ``get_preset(name, quick=True)``
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from numerics.config import TrainConfig, format_phases, parse_phases
+from sharpgen.numerics.config import TrainConfig, format_phases, parse_phases
 
 EPS_LN = 1e-3
 
@@ -113,7 +113,7 @@ PRESETS = {p.name: p for p in _PRESETS}
 
 
 def preset_names() -> tuple[str, ...]:
-    """Names of the presets, in SPEC §6 order.
+    """Names of the presets, in docs/paper.md §6 order.
 
     >>> preset_names()[:3]
     ('fig1a', 'fig1b', 'fig2a')

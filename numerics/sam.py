@@ -1,4 +1,4 @@
-"""Optimizers of the paper's experiments (SPEC §6, Appendix B of Wen, Li & Ma 2023).
+"""Optimizers of the paper's experiments (docs/paper.md §6, Appendix B of Wen, Li & Ma 2023).
 
 * :class:`SAM` — sharpness-aware minimization (Foret et al. 2021) as a wrapper
   around a base ``torch.optim`` optimizer, in two steps: ``first_step`` moves

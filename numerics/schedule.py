@@ -1,5 +1,5 @@
 """The schedule of a training run: which phase runs an epoch, the sample order
-and label noise of each epoch, and the step counter (SPEC §6: several rows of
+and label noise of each epoch, and the step counter (docs/paper.md §6: several rows of
 the table run as successive phases).
 
 Epoch e draws its order and noise from a generator seeded with (seed, e), so
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from numerics.config import Phase, TrainConfig
+from sharpgen.numerics.config import Phase, TrainConfig
 
 
 def phase_at(config: TrainConfig, epoch: int) -> tuple[int, Phase, int]:

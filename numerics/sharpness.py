@@ -1,4 +1,4 @@
-"""Sharpness Tr ∇²L(θ) of a ``Net`` on a training set (SPEC §1, §3 F1/F2).
+"""Sharpness Tr ∇²L(θ) of a ``Net`` on a training set (docs/paper.md §1, §3 F1/F2).
 
 Three methods:
 
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import torch
 from torch.nn.functional import softplus
 
-from numerics.data import check_labels, check_points
-from numerics.losses import get_loss, loss_derivatives
-from numerics.models import Net, forward, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
+from sharpgen.numerics.data import check_labels, check_points
+from sharpgen.numerics.losses import get_loss, loss_derivatives
+from sharpgen.numerics.models import Net, forward, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
 
 METHODS = ("exact", "autograd", "hutchinson")
 AUTOGRAD_MAX_PARAMS = 4000  # the full Hessian is P x P float64: 128 MB at this limit
@@ -47,12 +47,12 @@ class HutchinsonEstimate:
 # ---------------------------------------------------------------- helpers
 
 def _with_ones(X: torch.Tensor) -> torch.Tensor:
-    """Augmented inputs x' = (x, 1) (SPEC §1)."""
+    """Augmented inputs x' = (x, 1) (docs/paper.md §1)."""
     return torch.cat([X, torch.ones_like(X[:, :1])], dim=1)
 
 
 def _first_weights(params: dict) -> torch.Tensor:
-    """W1' = [W1 | b1] (SPEC §1), or W1 without a bias."""
+    """W1' = [W1 | b1] (docs/paper.md §1), or W1 without a bias."""
     b1 = params.get("b1")
     return params["W1"] if b1 is None else torch.cat([params["W1"], b1[:, None]], dim=1)
 
@@ -222,7 +222,7 @@ def gradient_norms(model: Net, X) -> torch.Tensor:
     2-layer relu: ||W2 ⊙ 1[W1'x' > 0]||² ||x'||² + ||relu(W1'x')||². For sim_bn the
     statistics are the registered training inputs (X itself if none).
 
-    >>> from numerics.models import from_params
+    >>> from sharpgen.numerics.models import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]})
     >>> gradient_norms(net, [[3.0, 4.0]])
     tensor([113.], dtype=torch.float64)
@@ -237,7 +237,7 @@ def output_hessian_traces(model: Net, X) -> torch.Tensor:
     softplus depth 2: Σ_j W2_j σ''(z_j) ||x'||²; sim_ln: ||x'||² Σ_j 1[z_j > 0] ∂²F/∂h_j²;
     sim_bn: the per-neuron formula through a_j (see the module source).
 
-    >>> from numerics.models import from_params
+    >>> from sharpgen.numerics.models import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]}, activation="softplus")
     >>> output_hessian_traces(net, [[0.0, 1.0]])  # 2 * σ''(0) * ||(0, 1, 1)||² = 2 * 0.25 * 2
     tensor([1.], dtype=torch.float64)
@@ -298,7 +298,7 @@ def _hutchinson(model, X, Y, loss_fn, samples: int, seed: int) -> HutchinsonEsti
 
 def trace_hessian(model: Net, X, Y, loss: str = "mse", method: str = "exact", *, p=None,
                   samples: int = 200, seed: int = 0):
-    """Sharpness Tr ∇²L(θ) of the training loss on (X, Y) (SPEC §1; Lemma 4.1 / F1, F2).
+    """Sharpness Tr ∇²L(θ) of the training loss on (X, Y) (docs/paper.md §1; Lemma 4.1 / F1, F2).
 
     ``"exact"`` (float): (1/n) Σ l''(f_i) ||∇θ f(x_i)||² + (1/n) Σ l'(f_i) Tr ∇²θ f(x_i)
     (MSE: l'' = 2, l' = 2 (f - y)), both terms in closed form. ``"autograd"``
@@ -308,7 +308,7 @@ def trace_hessian(model: Net, X, Y, loss: str = "mse", method: str = "exact", *,
     "logistic" (with label smoothing ``p``). For sim_bn the statistics are the
     registered training inputs, or X when none are registered.
 
-    >>> from numerics.models import from_params
+    >>> from sharpgen.numerics.models import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [1.0]})
     >>> trace_hessian(net, [[1.0, 1.0]], [1.0])  # interpolates: 2 (||(1, 1, 1)||² + 1) = 8
     8.0

@@ -1,4 +1,4 @@
-"""Training runs of the paper's experiments (SPEC §6, Appendix B): 1-SAM, n-SAM,
+"""Training runs of the paper's experiments (docs/paper.md §6, Appendix B): 1-SAM, n-SAM,
 (S)GD with weight decay, label-noise SGD, the Figure-6b projection, and
 phase schedules; resumable, reproducible, logged.
 
@@ -9,7 +9,7 @@ phase schedules; resumable, reproducible, logged.
   fails before that leaves nothing behind (a folder this call created is removed);
 * ``metrics.csv`` — one row per evaluation (every ``eval_every`` epochs, at
   epoch 0 and at the end): epoch, step, phase, train/test loss, train/test
-  zero-one error (y·f ≤ 0 counts as an error, SPEC §1), the exact
+  zero-one error (y·f ≤ 0 counts as an error, docs/paper.md §1), the exact
   Tr ∇²L, its Gauss-Newton part ``trace_gn`` = (1/n) Σ ℓ''(f_i) ||∇θ f(x_i)||²
   (what Tr ∇²L equals at interpolation, Lemma 4.1; off interpolation the
   residual term makes the two differ, e.g. for ``sim_ln``), the theory minimum for this training set (``theory_min``, passed in
@@ -29,7 +29,7 @@ the last good checkpoint stays untouched.
 
 The configuration lives in ``numerics.config``, the step engines in
 ``numerics.engines`` and the schedule in ``numerics.schedule``; their public
-names are re-exported here, so ``from numerics.train import ...`` keeps working.
+names are re-exported here, so ``from sharpgen.numerics.train import ...`` keeps working.
 """
 from __future__ import annotations
 
@@ -41,18 +41,18 @@ from pathlib import Path
 
 import torch
 
-from numerics import checkpoint as ckpt
-from numerics import data as D
-from numerics.config import (BACKENDS, DATA_KINDS, DTYPES, LOSSES, OPTIMIZERS, Phase, TrainConfig, format_phases,
+from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics import data as D
+from sharpgen.numerics.config import (BACKENDS, DATA_KINDS, DTYPES, LOSSES, OPTIMIZERS, Phase, TrainConfig, format_phases,
                              is_finite_number, is_int, parse_phases)
-from numerics.device import resolve_device
-from numerics.diagnostics import diagnose
-from numerics.engines import FusedEngine, GenericEngine, TrainingDiverged, make_engine, resolve_backend
-from numerics.losses import get_loss, loss_derivatives
-from numerics.models import build, from_params, model_to_params
-from numerics.progress import Progress
-from numerics.schedule import chunk_plan, epoch_plan, phase_at, steps_before
-from numerics.sharpness import gradient_norms, trace_hessian
+from sharpgen.numerics.device import resolve_device
+from sharpgen.numerics.diagnostics import diagnose
+from sharpgen.numerics.engines import FusedEngine, GenericEngine, TrainingDiverged, make_engine, resolve_backend
+from sharpgen.numerics.losses import get_loss, loss_derivatives
+from sharpgen.numerics.models import build, from_params, model_to_params
+from sharpgen.numerics.progress import Progress
+from sharpgen.numerics.schedule import chunk_plan, epoch_plan, phase_at, steps_before
+from sharpgen.numerics.sharpness import gradient_norms, trace_hessian
 
 __all__ = [
     "BACKENDS", "BASE_COLUMNS", "DATA_KINDS", "DTYPES", "LOSSES", "OPTIMIZERS", "FusedEngine", "GenericEngine",

@@ -1,9 +1,9 @@
-"""Symbolic forward pass of the four architectures of SPEC §2.
+"""Symbolic forward pass of the four architectures of docs/paper.md §2.
 
 ``forward(arch, params, X)`` returns the n x 1 sympy column of outputs
 f_θ(x_i) for the rows x_i of X. Everything is exact: relu is written as
 ``Piecewise((z, z > 0), (0, True))`` so that relu'(0) = 0 (torch's
-convention, SPEC common rules); it is never ``Heaviside`` (value 1/2 at 0).
+convention, docs/paper.md §1); it is never ``Heaviside`` (value 1/2 at 0).
 
 Conventions fixed here (the paper leaves them open):
 
@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.data import as_points
-from theory.params import Params
+from sharpgen.theory.data import as_points
+from sharpgen.theory.params import Params
 
 ARCHITECTURES = ("nobias", "bias", "sim_bn", "sim_ln")
 ACTIVATIONS = ("relu", "softplus")
 
 
 def relu(z):
-    """relu(z) = max(z, 0) as ``Piecewise`` with relu'(0) = 0 (SPEC common rules).
+    """relu(z) = max(z, 0) as ``Piecewise`` with relu'(0) = 0 (docs/paper.md §1).
 
     >>> relu(sp.Integer(-2)), relu(sp.Rational(3, 2))
     (0, 3/2)
@@ -72,7 +72,7 @@ def check_arch(arch) -> str:
 def check_positive(name: str, value, what: str = "a number > 0") -> sp.Expr:
     """``value`` as a sympy expression known to be > 0 (positive Symbols allowed), else ValueError.
 
-    Used for ε (SPEC §2), the scales of C1-C6 (SPEC §4) and the δ of Thm 4.1 / Thm 5.1.
+    Used for ε (docs/paper.md §2), the scales of C1-C6 (docs/paper.md §4) and the δ of Thm 4.1 / Thm 5.1.
 
     >>> check_positive("scale", 2)
     2
@@ -108,7 +108,7 @@ def check_eps(eps):
 
 
 def check_params(arch, params, *, activation="relu", depth=None) -> None:
-    """Raise ValueError unless ``params`` has exactly the fields ``arch`` uses (SPEC §2).
+    """Raise ValueError unless ``params`` has exactly the fields ``arch`` uses (docs/paper.md §2).
 
     ``nobias``: W1, W2; ``bias``: W1, b1, W2 and optional middle layers (depth D);
     ``sim_bn``: W1, b1, gamma, W2; ``sim_ln``: W1, b1, W2. Only ``bias`` may
@@ -278,7 +278,7 @@ def evaluate(arch, P, X, *, activation="relu", eps=None, X_train=None, branches_
 
     Entries may be sympy scalars or jets (``theory.sharpness.Jet``). Callers
     validate with ``check_params``/``check_inputs`` first. Same formulas as
-    ``forward`` (SPEC §2).
+    ``forward`` (docs/paper.md §2).
 
     >>> P = as_lists(Params(W1=sp.Matrix([[1, 2]]), W2=sp.Matrix([3])))
     >>> evaluate("nobias", P, [[1, 1], [-1, 0]])
@@ -294,7 +294,7 @@ def evaluate(arch, P, X, *, activation="relu", eps=None, X_train=None, branches_
 
 def forward(arch, params, X, *, activation="relu", eps=None, X_train=None, depth=None,
             branches_at=None) -> sp.Matrix:
-    """Outputs f_θ(x_i) of architecture ``arch`` (SPEC §2) as an n x 1 sympy column.
+    """Outputs f_θ(x_i) of architecture ``arch`` (docs/paper.md §2) as an n x 1 sympy column.
 
     * ``nobias``: W2 · relu(W1 x); ``bias``: W_D relu(... relu(W1 x + b1)), depth
       ``params.depth``, activation relu or softplus;

@@ -1,4 +1,4 @@
-"""The flattest interpolating networks of SPEC §4 (constructions C1-C6), exact.
+"""The flattest interpolating networks of docs/paper.md §4 (constructions C1-C6), exact.
 
 * ``memorizing(arch, X, Y)``: width n, neuron i fires on x_i only.
   C1 ``bias`` (Thm 4.1, Prop 4.1, any depth D), C4 ``sim_ln`` (Thm 5.1, Prop 5.1).
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.architectures import check_arch, check_eps, check_positive
-from theory.data import as_labels, as_points, check_dimension, extreme_point_witness, is_cube_data
-from theory.params import Params
+from sharpgen.theory.architectures import check_arch, check_eps, check_positive
+from sharpgen.theory.data import as_labels, as_points, check_dimension, extreme_point_witness, is_cube_data
+from sharpgen.theory.params import Params
 
 D = sp.Symbol("d", positive=True, integer=True)
 K = sp.Symbol("k", positive=True)
@@ -53,7 +53,7 @@ def _exact(v):
 
 
 def check_points(X) -> sp.Matrix:
-    """Training inputs x_i (SPEC §1) as an exact (n, d) Matrix, d >= 2; floats become their exact rationals.
+    """Training inputs x_i (docs/paper.md §1) as an exact (n, d) Matrix, d >= 2; floats become their exact rationals.
 
     Entries must be finite real numbers (nan, ±oo, zoo, non-real numbers, strings
     and free symbols are refused); d = 1 is refused as everywhere else (``check_dimension``).
@@ -85,7 +85,7 @@ def check_points(X) -> sp.Matrix:
 
 
 def check_labels(Y, n: int) -> sp.Matrix:
-    """Labels y_i (SPEC §1) as an exact n x 1 column of finite real numbers, else ValueError naming ``Y``.
+    """Labels y_i (docs/paper.md §1) as an exact n x 1 column of finite real numbers, else ValueError naming ``Y``.
 
     ``theory.data.as_labels`` (numbers only), then floats become their exact rationals.
 
@@ -100,7 +100,7 @@ def check_labels(Y, n: int) -> sp.Matrix:
 
 
 def augmented_norm(x) -> sp.Expr:
-    """||x'|| = sqrt(||x||^2 + 1), the norm of x with a 1 appended (SPEC §1).
+    """||x'|| = sqrt(||x||^2 + 1), the norm of x with a 1 appended (docs/paper.md §1).
 
     >>> augmented_norm([1, -1, 1])
     2
@@ -161,7 +161,7 @@ def bias_scales(norm, y, depth: int = 2, *, rule: str = "infimum") -> tuple[sp.E
     r = (||x'||/|y|)^{1/D}, u = |y| r^{D-1}: then ||∇f(x_i)||^2 equals the F4 bound
     D |y|^{2(D-1)/D} ||x'||^{2/D}. For D = 2 this is u = sqrt(|y| ||x'||), W2 = sign(y)/r,
     i.e. u = r_i sqrt(|y|) with r_i = (||x||^2 + 1)^{1/4} in Section 4's notation, whereas
-    the paper's Section 4 proof sketch prints r_i = (||x_i||^2 + 1)^{1/2} (SPEC C1 already
+    the paper's Section 4 proof sketch prints r_i = (||x_i||^2 + 1)^{1/2} (docs/paper.md §4 C1
     uses 1/4). That printed exponent (``rule="paper"`` at D = 2: r = ||x'||/sqrt|y|,
     u = sqrt|y| ||x'||) costs |y|(||x'||^2 + 1) > 2 ||x'|| |y| per sample: erratum.
     For y = 0, ``rule="infimum"`` gives (oo, 0): a dead neuron (zero row, bias and
@@ -300,7 +300,7 @@ class XorNetwork:
     d: sp.Expr
 
     def params(self, d) -> Params:
-        """The Params for a concrete integer d >= 2 (SPEC §2 layout)."""
+        """The Params for a concrete integer d >= 2 (docs/paper.md §2 layout)."""
         d = check_dimension(d)
         if not isinstance(self.d, sp.Symbol) and d != self.d:
             raise ValueError(f"d: this network was built for d = {self.d}, got {d}")

@@ -1,6 +1,6 @@
 """Exact data: the hypercube, P_xor labels, extreme-point witnesses, Condition 1.
 
-Rows of a data matrix are points x_i in R^d (SPEC §1); labels are m x 1 columns.
+Rows of a data matrix are points x_i in R^d (docs/paper.md §1); labels are m x 1 columns.
 """
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def as_points(X, name: str = "X", *, symbolic: bool = True) -> sp.Matrix:
 
 
 def as_labels(Y, n: int, name: str = "Y", *, symbolic: bool = False) -> sp.Matrix:
-    """Labels y_i (SPEC §1) as an n x 1 sympy column of finite real numbers, else ValueError naming ``name``.
+    """Labels y_i (docs/paper.md §1) as an n x 1 sympy column of finite real numbers, else ValueError naming ``name``.
 
     A row (1 x n) is transposed. nan, ±oo, zoo, non-real numbers and strings are
     refused; ``symbolic=True`` also lets through expressions with free symbols
@@ -127,7 +127,7 @@ def as_labels(Y, n: int, name: str = "Y", *, symbolic: bool = False) -> sp.Matri
 
 
 def hypercube(d: int) -> sp.Matrix:
-    """All 2^d points of {-1, +1}^d as rows (P_xor's support, SPEC §1).
+    """All 2^d points of {-1, +1}^d as rows (P_xor's support, docs/paper.md §1).
 
     >>> hypercube(2)
     Matrix([
@@ -145,7 +145,7 @@ def is_cube_data(X: sp.Matrix) -> bool:
 
 
 def xor_labels(X) -> sp.Matrix:
-    """P_xor labels y = x[1] * x[2] (SPEC §1) as a column.
+    """P_xor labels y = x[1] * x[2] (docs/paper.md §1) as a column.
 
     >>> xor_labels(hypercube(2)).T
     Matrix([[1, -1, -1, 1]])

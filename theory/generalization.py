@@ -1,6 +1,6 @@
 """Population errors on P_xor, path norm and the Lemma 3.1 Rademacher bound.
 
-``population_errors`` enumerates all 2^d points of {−1, 1}^d (P_xor, SPEC §1:
+``population_errors`` enumerates all 2^d points of {−1, 1}^d (P_xor, docs/paper.md §1:
 y = x[1] x[2], x uniform) and returns the exact population MSE and zero-one
 error (an output of exactly 0 counts as an error).
 
@@ -42,9 +42,9 @@ import math
 import numpy as np
 import sympy as sp
 
-from theory.architectures import check_eps, check_inputs, check_params, forward
-from theory.data import check_dimension, is_real_entry
-from theory.params import Params
+from sharpgen.theory.architectures import check_eps, check_inputs, check_params, forward
+from sharpgen.theory.data import check_dimension, is_real_entry
+from sharpgen.theory.params import Params
 
 EXACT_BUDGET = 400_000  # scalar sympy operations for the exact MSE rebuild
 _MARGIN = 1e-9
@@ -158,7 +158,7 @@ def _rational_mlp(params: Params, X, Y):
 
 
 def _sim_bn_kappa(params: Params, X_train: sp.Matrix):
-    """Exact W2_j γ_j / a_j per neuron (0 for a dead neuron, SPEC §2).
+    """Exact W2_j γ_j / a_j per neuron (0 for a dead neuron, docs/paper.md §2).
 
     With a rational first layer the training pre-activations are integers
     after scaling (fast); otherwise they are computed in sympy.
@@ -227,7 +227,7 @@ class _Rebuild:
 
 
 def population_errors(arch, params, d, *, activation="relu", eps=None, X_train=None, depth=None):
-    """Exact population (MSE, zero-one error) on P_xor over all 2^d cube points (SPEC §1).
+    """Exact population (MSE, zero-one error) on P_xor over all 2^d cube points (docs/paper.md §1).
 
     MSE = 2^{−d} Σ_x (f(x) − x[1]x[2])²; zero-one = 2^{−d} #{x : y f(x) <= 0}.
     ``sim_bn`` needs ``X_train`` (its normalisation statistics). See the module

@@ -1,4 +1,4 @@
-"""Losses of SPEC §1 and §3 F7: MSE, and the logistic loss with label smoothing.
+"""Losses of docs/paper.md §1 and §3 F7: MSE, and the logistic loss with label smoothing.
 
 F7 (Appendix A.5). The paper prints
 
@@ -16,7 +16,7 @@ Exact computation (functions below, checked in tests/test_theory_losses.py):
   the factor is p(1 − p), not 1/(p(1 − p)).
 * The intended loss (weight 1 − p on the true label), ``logistic_ls_intended``,
   has minimizer γ_p (2b − 1) as the paper says, and the same curvature p(1 − p).
-* Against SPEC's MSE (no 1/2, Tr ∇²L_mse = (2/n) Σ ||∇f||² at interpolation,
+* Against the MSE of docs/paper.md §1 (no 1/2, Tr ∇²L_mse = (2/n) Σ ||∇f||² at interpolation,
   Lemma 4.1) on targets a*_i: Tr ∇²L_log = (p(1 − p)/2) Tr ∇²L_mse, so the
   flattest minimizers still coincide (the paper's conclusion survives).
 """
@@ -28,7 +28,7 @@ A = sp.Symbol("a", real=True)
 
 
 def mse(outputs, Y):
-    """SPEC §1 training loss L = (1/n) Σ_i (f(x_i) − y_i)², no factor 1/2.
+    """docs/paper.md §1 training loss L = (1/n) Σ_i (f(x_i) − y_i)², no factor 1/2.
 
     >>> mse([1, 2], [1, 0])
     2
@@ -98,7 +98,7 @@ def label_to_b(y):
 
 
 def logistic_ls(a, b, p):
-    """ℓ_p(a, b) exactly as printed in Appendix A.5 (SPEC F7).
+    """ℓ_p(a, b) exactly as printed in Appendix A.5 (docs/paper.md §3 F7).
 
     ℓ_p(a, b) = −p log(e^{ba}/(1+e^a)) − (1−p) log(e^{(1−b)a}/(1+e^a)).
     It weights the true label b by p; see ``logistic_minimizer``.

@@ -1,4 +1,4 @@
-"""Exact minimum sharpness inf { Tr ∇²L(θ) : L(θ) = 0 } (SPEC §3: F3-F6).
+"""Exact minimum sharpness inf { Tr ∇²L(θ) : L(θ) = 0 } (docs/paper.md §3: F3-F6).
 
 ``min_sharpness(arch, X, Y, **hyper)`` returns a ``MinSharpness``: the value,
 whether it is the infimum (``exact``) or only a lower bound, and whether some
@@ -7,7 +7,7 @@ the P_xor values with d symbolic. Labels c x[1] x[2] (one constant c != 0, e.g.
 the logistic-loss targets γ_p y) count as P_xor / Condition-1 labels, scaled
 (``xor_label_scale``).
 
-Loss convention (SPEC §1): L = (1/n) Σ (f(x_i) - y_i)^2, so at interpolation
+Loss convention (docs/paper.md §1): L = (1/n) Σ (f(x_i) - y_i)^2, so at interpolation
 Tr ∇²L = (2/n) Σ ||∇_θ f(x_i)||^2 (Lemma 4.1). Under it the Sim-BN constant of
 Lemma A.3 is c = 2, not 1 (see ``sim_bn_bound``). This module must not import
 ``theory.sharpness`` (which re-exports it).
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.architectures import check_arch, check_eps
-from theory.constructions import D, _exact, augmented_norm, check_depth, check_labels, check_points
-from theory.data import check_dimension, extreme_point_witness, is_cube_data, is_real_entry, xor_labels
+from sharpgen.theory.architectures import check_arch, check_eps
+from sharpgen.theory.constructions import D, _exact, augmented_norm, check_depth, check_labels, check_points
+from sharpgen.theory.data import check_dimension, extreme_point_witness, is_cube_data, is_real_entry, xor_labels
 
 ACTIVATIONS = ("relu", "softplus")
 
@@ -150,7 +150,7 @@ def xor_quadruple_tails(X, Y) -> list[tuple] | None:
     ||γ ⊙ W2||_1 >= 2 only needs the quadruples. Labels must be exactly x[1] x[2]
     here; ``min_sharpness`` first divides scaled labels c x[1] x[2] by c (``xor_label_scale``).
 
-    >>> from theory.data import condition1_set
+    >>> from sharpgen.theory.data import condition1_set
     >>> xor_quadruple_tails(*condition1_set(3))
     [(-1,), (1,)]
     >>> xor_quadruple_tails([[1, 1, 1]], [1]) is None
@@ -185,7 +185,7 @@ def xor_label_scale(X, Y) -> sp.Expr | None:
     layer scaled by c, so every minimum sharpness of ``min_sharpness`` on xor labels
     carries over, scaled (see there). All-zero labels give None.
 
-    >>> from theory.data import hypercube, xor_labels
+    >>> from sharpgen.theory.data import hypercube, xor_labels
     >>> X = hypercube(2)
     >>> xor_label_scale(X, -3 * xor_labels(X)), xor_label_scale(X, xor_labels(X))
     (-3, 1)
@@ -220,7 +220,7 @@ def _check_hyper(arch: str, depth, activation, eps):
 
 
 def min_sharpness(arch, X, Y, *, depth=2, activation="relu", eps=None) -> MinSharpness:
-    """inf over interpolating θ of Tr ∇²L (SPEC §3), exact where the paper's bound is attained.
+    """inf over interpolating θ of Tr ∇²L (docs/paper.md §3), exact where the paper's bound is attained.
 
     * all y_i = 0: 0, attained by the zero network (any arch).
     * ``bias`` (relu, depth D): ``bias_bound`` (F3/F4, Thm 4.1); exact and attained
@@ -246,7 +246,7 @@ def min_sharpness(arch, X, Y, *, depth=2, activation="relu", eps=None) -> MinSha
       |Σ_i y_i h_ij/a_j| = |c| sqrt(n) and ||γ ⊙ W2||_1 >= |c| sqrt(n) > 2 |c| once n >= 8.
       Elsewhere ``sim_bn_bound``.
 
-    >>> from theory.data import hypercube, xor_labels
+    >>> from sharpgen.theory.data import hypercube, xor_labels
     >>> X = hypercube(3)[:5, :]
     >>> min_sharpness("bias", X, xor_labels(X))
     MinSharpness(value=8, attained=True, exact=True, source='F3 (Thm 4.1, attained by C1)')

@@ -1,6 +1,6 @@
 """The parameter layout shared by ``theory`` (sympy) and ``numerics`` (torch).
 
-Names follow SPEC §2: ``W1`` (m x d), ``b1`` (m), ``W2`` (m), ``gamma`` (m),
+Names follow docs/paper.md §2: ``W1`` (m x d), ``b1`` (m), ``W2`` (m), ``gamma`` (m),
 and for an MLP of depth D the square hidden layers ``middle[k]`` (m x m),
 which are the paper's W_{k+2}. ``W2`` is always the *output* layer (the
 paper's W_D), so a two-layer network has ``middle == ()``.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 
 import sympy as sp
 
-from theory.data import is_real_entry
+from sharpgen.theory.data import is_real_entry
 
 FIELDS = ("W1", "b1", "W2", "gamma", "middle")
 
@@ -53,7 +53,7 @@ def _column(name: str, value, exact: bool) -> sp.Matrix:
 
 @dataclass(frozen=True)
 class Params:
-    """Network parameters as sympy matrices, layout of SPEC §2.
+    """Network parameters as sympy matrices, layout of docs/paper.md §2.
 
     ``b1`` is ``None`` for ``nobias``; ``gamma`` is set only for ``sim_bn``.
 
@@ -118,7 +118,7 @@ class Params:
 
     @property
     def first_layer(self) -> sp.Matrix:
-        """W1' = [W1 | b1] (SPEC §1), or W1 when there is no bias."""
+        """W1' = [W1 | b1] (docs/paper.md §1), or W1 when there is no bias."""
         return self.W1 if self.b1 is None else self.W1.row_join(self.b1)
 
     def items(self):

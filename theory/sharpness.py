@@ -1,4 +1,4 @@
-"""Exact sharpness Tr ∇²L(θ) and its decompositions (SPEC §3, F1–F4).
+"""Exact sharpness Tr ∇²L(θ) and its decompositions (docs/paper.md §3, F1–F4).
 
 Method. Tr ∇²L = Σ_k ∂²L/∂θ_k²: only the Hessian's diagonal is needed. For
 each scalar parameter θ_k alone we move it along t and need the exact first
@@ -21,10 +21,10 @@ import numbers
 
 import sympy as sp
 
-from theory.architectures import as_lists, check_eps, check_inputs, check_params, evaluate, forward, relu
-from theory.data import as_labels, as_points
-from theory.losses import mse
-from theory.params import Params
+from sharpgen.theory.architectures import as_lists, check_eps, check_inputs, check_params, evaluate, forward, relu
+from sharpgen.theory.data import as_labels, as_points
+from sharpgen.theory.losses import mse
+from sharpgen.theory.params import Params
 
 HYPER = ("activation", "eps", "X_train", "depth")
 
@@ -198,7 +198,7 @@ def _setup(arch, params, X, hyper):
 
 
 def trace_hessian(arch, params, X, Y, **hyper):
-    """Exact Tr ∇²L(θ) for SPEC's MSE loss L = (1/n) Σ (f(x_i) − y_i)², residual included.
+    """Exact Tr ∇²L(θ) for the MSE of docs/paper.md §1 loss L = (1/n) Σ (f(x_i) − y_i)², residual included.
 
     Sum over every scalar parameter θ_k (W1, b1, middle layers, W2, gamma) of
     ∂²L/∂θ_k², by exact forward-mode jets through the loss (module docstring).
@@ -339,7 +339,7 @@ def _relu_params(params) -> None:
 
 
 def _augment(x: sp.Matrix, bias: bool) -> sp.Matrix:
-    """x' = (x, 1) as a column when there is a bias (SPEC §1), else x as a column."""
+    """x' = (x, 1) as a column when there is a bias (docs/paper.md §1), else x as a column."""
     col = x.T
     return col.col_join(sp.Matrix([1])) if bias else col
 
@@ -402,4 +402,4 @@ def per_sample_bound(x, y, *, depth=2, bias=True):
 
 # Re-exported so that the exact sharpness API lives in one place; theory.minimum
 # must not import this module (it would be circular).
-from theory.minimum import MinSharpness, min_sharpness  # noqa: E402
+from sharpgen.theory.minimum import MinSharpness, min_sharpness  # noqa: E402

@@ -7,7 +7,7 @@ import importlib
 import importlib.metadata
 import sys
 
-COMMANDS = ("verify.cmd_verify", "verify.cmd_train", "verify.cmd_bench")
+COMMANDS = ("sharpgen.verify.cmd_verify", "sharpgen.verify.cmd_train", "sharpgen.verify.cmd_bench")
 
 
 def version() -> str:

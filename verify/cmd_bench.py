@@ -1,9 +1,9 @@
 """``sharpgen bench``: µs per 1-SAM step of every training path, side by side, in one run.
 
-Paths (SPEC §7): ``generic`` (a ``Net`` + ``numerics.sam.SAM``, two autograd
+Paths (docs/paper.md §7): ``generic`` (a ``Net`` + ``numerics.sam.SAM``, two autograd
 passes per step, the reference the trainer uses for sim_bn and depth 3),
 ``plain-autograd`` (a lean inline forward + two ``torch.autograd.grad`` calls:
-SPEC §7's "plain PyTorch loop"), ``fused-torch`` (the hand-derived step of
+docs/paper.md §7's "plain PyTorch loop"), ``fused-torch`` (the hand-derived step of
 ``numerics.fast`` in eager torch, also the CUDA path), ``fused-c`` (the
 compiled batch-1 loop, float64 and float32) and, when it compiles here,
 ``fused-compile`` (``torch.compile`` of the fused torch step). Ratios are
@@ -68,8 +68,8 @@ def _restore(params, start) -> None:
 
 
 def _plain_forward(arch, activation, eps):
-    """A lean inline forward (no module, no validation): the "plain PyTorch loop" of SPEC §7."""
-    from numerics.models import ln_normaliser
+    """A lean inline forward (no module, no validation): the "plain PyTorch loop" of docs/paper.md §7."""
+    from sharpgen.numerics.models import ln_normaliser
     act = torch.relu if activation == "relu" else torch.nn.functional.softplus
 
     def f(params, xb):
@@ -90,11 +90,11 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
     Every timed call starts from the same initial weights, so long timings never
     run into a diverged state; a path that reports a non-finite step is an error.
     """
-    from numerics import fast
-    from numerics.data import xor_dataset
-    from numerics.losses import get_loss
-    from numerics.models import build
-    from numerics.sam import SAM
+    from sharpgen.numerics import fast
+    from sharpgen.numerics.data import xor_dataset
+    from sharpgen.numerics.losses import get_loss
+    from sharpgen.numerics.models import build
+    from sharpgen.numerics.sam import SAM
 
     p = 0.2 if loss == "logistic" else None
     eps = 1e-3 if arch == "sim_ln" else None
@@ -190,9 +190,9 @@ def parse_cases(text: str) -> tuple:
     Each case must be one the fused kernels cover (depth-2 nobias/bias/sim_ln, relu; softplus only for
     bias; mse or logistic), else ValueError naming ``cases``.
     """
-    from numerics import fast
-    from numerics.losses import LOSSES
-    from numerics.models import ACTIVATIONS, ARCHITECTURES
+    from sharpgen.numerics import fast
+    from sharpgen.numerics.losses import LOSSES
+    from sharpgen.numerics.models import ACTIVATIONS, ARCHITECTURES
 
     if text == "all":
         return CASES
@@ -214,7 +214,7 @@ def parse_cases(text: str) -> tuple:
 
 def check_args(args) -> tuple:
     """Validate the bench arguments before anything runs; returns the cases. ValueError names the argument."""
-    from numerics.device import DEVICES
+    from sharpgen.numerics.device import DEVICES
     for name, low in (("steps", 1), ("d", 2), ("n", 1), ("width", 1), ("threads", 1)):
         v = getattr(args, name)
         if not (isinstance(v, int) and v >= low):
@@ -227,7 +227,7 @@ def check_args(args) -> tuple:
 
 
 def run(args) -> int:
-    from numerics.device import resolve_device
+    from sharpgen.numerics.device import resolve_device
     try:
         cases = check_args(args)
     except ValueError as err:

@@ -1,4 +1,4 @@
-"""``sharpgen train``: run a SPEC §6 experiment (a preset, any field overridable), resumable.
+"""``sharpgen train``: run a docs/paper.md §6 experiment (a preset, any field overridable), resumable.
 
 The theory minimum of Tr ∇²L over interpolating networks for the run's own
 training set is computed here (``theory.minimum.min_sharpness``, sympy) and
@@ -13,10 +13,10 @@ import math
 import sys
 from pathlib import Path
 
-from numerics import checkpoint as ckpt
-from numerics.config import TrainConfig, format_phases, parse_phases
-from numerics.presets import PRESETS, describe, get_preset
-from numerics.train import TrainingDiverged, make_dataset, train
+from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics.config import TrainConfig, format_phases, parse_phases
+from sharpgen.numerics.presets import PRESETS, describe, get_preset
+from sharpgen.numerics.train import TrainingDiverged, make_dataset, train
 
 _FIELD_HELP = {
     "arch": "architecture: nobias, bias, sim_bn, sim_ln",
@@ -142,7 +142,7 @@ def theory_min_for(config: TrainConfig) -> float | None:
     """
     try:
         import sympy as sp
-        from theory.minimum import min_sharpness
+        from sharpgen.theory.minimum import min_sharpness
     except ImportError:
         return None
     data = make_dataset(config)

@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from verify.ledger import LEDGER, PROFILES
+from sharpgen.verify.ledger import LEDGER, PROFILES
 
 
 def add_parser(sub) -> None:

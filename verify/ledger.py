@@ -13,12 +13,12 @@ from typing import Callable
 
 import sympy as sp
 
-from theory import constructions, losses, sharpness
-from theory.architectures import forward
-from theory.data import condition1_set, hypercube, xor_labels
-from theory.generalization import population_errors
-from theory.minimum import min_sharpness
-from theory.params import Params
+from sharpgen.theory import constructions, losses, sharpness
+from sharpgen.theory.architectures import forward
+from sharpgen.theory.data import condition1_set, hypercube, xor_labels
+from sharpgen.theory.generalization import population_errors
+from sharpgen.theory.minimum import min_sharpness
+from sharpgen.theory.params import Params
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def check_c1(profile):
     Y = xor_labels(X)
     _erratum_if_differs(out, "C1 (Thm 4.1, Sec 4)", "bias", constructions.memorizing("bias", X, Y, rule="paper"),
                         constructions.memorizing("bias", X, Y), X, Y,
-                        f"Sec 4 proof sketch prints r_i = (||x_i||^2+1)^(1/2) (SPEC C1 uses 1/4); whole cube, d={X.cols}")
+                        f"Sec 4 proof sketch prints r_i = (||x_i||^2+1)^(1/2) (docs/paper.md §4 C1 uses 1/4); whole cube, d={X.cols}")
     return out
 
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from numerics import checkpoint as ckpt
-from numerics.presets import PRESETS
-from verify import cmd_bench, cmd_train
+from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics.presets import PRESETS
+from sharpgen.verify import cmd_bench, cmd_train
 
 TINY = ["--arch", "bias", "--d", "6", "--n", "16", "--n-test", "20", "--width", "12",
         "--phases", "0.05,0.05,1,0,6; 0.05,0.1,1,0,4", "--eval-every", "5", "--progress", "off"]
@@ -90,7 +90,7 @@ def test_bench_prints_every_path_side_by_side(capsys):
 
 
 def test_registered_in_the_sharpgen_cli(capsys):
-    from verify.cli import main
+    from sharpgen.verify.cli import main
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     assert "fig4b" in capsys.readouterr().out

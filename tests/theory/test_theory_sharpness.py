@@ -6,10 +6,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies_theory import CASES, cube_points, interpolating, params_for, problems
-from theory.architectures import forward
-from theory.params import Params
-from theory.sharpness import (Jet, grad_norm_sq, gradient_term, per_sample_bound, relu_grad_norm_sq,
+from sharpgen.verify.strategies import EXACT_CASES, cube_points, interpolating, params_for, problems
+from sharpgen.theory.architectures import forward
+from sharpgen.theory.params import Params
+from sharpgen.theory.sharpness import (Jet, grad_norm_sq, gradient_term, per_sample_bound, relu_grad_norm_sq,
                               relu_trace, residual_term, trace_from_gradients, trace_hessian,
                               trace_hessian_by_diff)
 
@@ -28,7 +28,7 @@ def exact_equal(a, b) -> bool:
     return sp.simplify(diff) == 0
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@pytest.mark.parametrize("case", EXACT_CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
 @FAST
 @given(data=st.data())
 def test_trace_equals_f1_with_residual(case, data):
@@ -37,7 +37,7 @@ def test_trace_equals_f1_with_residual(case, data):
                        trace_from_gradients(arch, params, X, Y, **hyper))
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@pytest.mark.parametrize("case", EXACT_CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
 @settings(deadline=None, max_examples=3)
 @given(data=st.data())
 def test_jets_agree_with_sympy_diff(case, data):
@@ -46,7 +46,7 @@ def test_jets_agree_with_sympy_diff(case, data):
                        trace_hessian_by_diff(arch, params, X, Y, **hyper))
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@pytest.mark.parametrize("case", EXACT_CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
 @FAST
 @given(data=st.data())
 def test_interpolation_residual_vanishes(case, data):

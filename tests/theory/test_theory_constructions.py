@@ -1,4 +1,4 @@
-"""Constructions C1-C6 (SPEC §4): exact interpolation, exact sharpness = the minimum, cube errors."""
+"""Constructions C1-C6 (docs/paper.md §4): exact interpolation, exact sharpness = the minimum, cube errors."""
 from __future__ import annotations
 
 import pytest
@@ -6,15 +6,15 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies_constructions import cube_subsets, labels
-from theory.architectures import forward
-from theory.constructions import (K, bias_scales, delta_max, generalizing, generalizing_symbolic, memorizing,
+from sharpgen.verify.strategies import cube_subsets, labels
+from sharpgen.theory.architectures import forward
+from sharpgen.theory.constructions import (K, bias_scales, delta_max, generalizing, generalizing_symbolic, memorizing,
                                   sim_ln_scales)
-from theory.data import condition1_set, hypercube, xor_labels
-from theory.generalization import population_errors
-from theory.minimum import bias_bound, min_sharpness, sim_ln_bound
-from theory.params import Params
-from theory.sharpness import per_sample_bound, trace_hessian
+from sharpgen.theory.data import condition1_set, hypercube, xor_labels
+from sharpgen.theory.generalization import population_errors
+from sharpgen.theory.minimum import bias_bound, min_sharpness, sim_ln_bound
+from sharpgen.theory.params import Params
+from sharpgen.theory.sharpness import per_sample_bound, trace_hessian
 
 R = sp.Rational
 FEW = settings(deadline=None, max_examples=12)
@@ -299,12 +299,12 @@ def test_bigger_instance_all_constructions():
 
 def test_memorizing_rejects_bad_x_before_the_lp(monkeypatch):
     """NaN / non-real / d = 1 inputs fail naming X before scipy's linprog sees them."""
-    import theory.data
+    from sharpgen.theory import data as theory_data
 
     def no_lp(*args, **kwargs):
         raise AssertionError("linprog must not be reached")
 
-    monkeypatch.setattr(theory.data, "linprog", no_lp)
+    monkeypatch.setattr(theory_data, "linprog", no_lp)
     for X, message in (([[R(1, 2), 1], [float("nan"), 0]], r"^X: expected finite real numbers, got nan at row 1$"),
                        ([[R(1, 2), 1], [sp.I, 0]], r"^X: expected finite real numbers, got I at row 1$"),
                        ([[R(1, 2), 1], [float("inf"), 0]], r"^X: expected finite real numbers, got oo at row 1$"),
@@ -323,4 +323,4 @@ def test_generalizing_unknown_keyword_is_a_value_error():
 def test_bias_scales_docstring_attributes_exponent_to_the_proof_sketch():
     doc = " ".join(bias_scales.__doc__.split())
     assert "the paper's Section 4 proof sketch prints r_i = (||x_i||^2 + 1)^{1/2}" in doc
-    assert "(SPEC C1 already uses 1/4)" in doc
+    assert "(docs/paper.md §4 C1 uses 1/4)" in doc

@@ -1,4 +1,4 @@
-"""numerics.models (SPEC §2 architectures in torch) and numerics.device."""
+"""numerics.models (docs/paper.md §2 architectures in torch) and numerics.device."""
 from __future__ import annotations
 
 import subprocess
@@ -10,11 +10,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.data import xor_dataset
-from numerics.device import resolve_device
-from numerics.models import Net, build, forward, from_params, model_to_params
-from numerics.params import Params
-from strategies_numerics import ARCH_CASES, arch_cases
+from sharpgen.numerics.data import xor_dataset
+from sharpgen.numerics.device import resolve_device
+from sharpgen.numerics.models import Net, build, forward, from_params, model_to_params
+from sharpgen.numerics.params import Params
+from sharpgen.verify.strategies import ARCH_CASES, arch_cases
 
 NAMES = {
     "nobias": ["W1", "W2"],

@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
-from numerics import checkpoint as ckpt
-from numerics import fast, train as T
-from numerics.train import Phase, TrainConfig, TrainingDiverged, parse_phases, train
+from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics import fast, train as T
+from sharpgen.numerics.train import Phase, TrainConfig, TrainingDiverged, parse_phases, train
 
 SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=16, eval_every=5, seed=3)
 

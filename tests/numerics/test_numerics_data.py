@@ -1,4 +1,4 @@
-"""numerics.data: P_xor, the cube, Condition 1, the ball and the circle (SPEC §1, §4, §6)."""
+"""numerics.data: P_xor, the cube, Condition 1, the ball and the circle (docs/paper.md §1, §4, §6)."""
 from __future__ import annotations
 
 import pytest
@@ -6,9 +6,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.data import (Dataset, ball_dataset, circle_dataset, condition1_dataset, cube, xor_dataset,
+from sharpgen.numerics.data import (Dataset, ball_dataset, circle_dataset, condition1_dataset, cube, xor_dataset,
                            xor_labels)
-from theory import data as TD
+from sharpgen.theory import data as TD
 
 
 def rows(X: torch.Tensor) -> list[tuple]:

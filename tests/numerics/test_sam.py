@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from numerics import fast
-from numerics.losses import get_loss
-from numerics.models import build, from_params
-from numerics.sam import SAM, label_noise_targets, make_optimizer, project_first_layer_
+from sharpgen.numerics import fast
+from sharpgen.numerics.losses import get_loss
+from sharpgen.numerics.models import build, from_params
+from sharpgen.numerics.sam import SAM, label_noise_targets, make_optimizer, project_first_layer_
 
 TOL = 1e-12
 

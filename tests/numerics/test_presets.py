@@ -1,11 +1,11 @@
-"""Presets (numerics.presets) against an independent transcription of SPEC §6, and the
+"""Presets (numerics.presets) against an independent transcription of docs/paper.md §6, and the
 quick presets' acceptance claims (``-m paper``: minutes each on a 2-core CPU)."""
 import pytest
 
-from numerics.presets import PRESETS, describe, get_preset, preset_names
+from sharpgen.numerics.presets import PRESETS, describe, get_preset, preset_names
 
-# SPEC §6, copied by hand: (arch, extra fields, rows (lr, rho, batch, wd, epochs)).
-SPEC6 = {
+# docs/paper.md §6, copied by hand: (arch, extra fields, rows (lr, rho, batch, wd, epochs)).
+PAPER_TABLE = {
     "fig1a": ("nobias", {}, [(0.01, 0, 100, 0.05, 1e5)]),
     "fig1b": ("nobias", {}, [(0.01, 0.05, 1, 0, 1e5)]),
     "fig2a": ("sim_bn", {}, [(0.005, 0.1, 1, 0, 1e5), (0.003, 1, 1, 0, 1e5)]),
@@ -32,12 +32,12 @@ SPEC6 = {
 
 
 def test_every_spec_row_has_a_preset():
-    assert set(preset_names()) == set(SPEC6)
+    assert set(preset_names()) == set(PAPER_TABLE)
 
 
-@pytest.mark.parametrize("name", sorted(SPEC6))
+@pytest.mark.parametrize("name", sorted(PAPER_TABLE))
 def test_paper_preset_matches_spec(name):
-    arch, extra, rows = SPEC6[name]
+    arch, extra, rows = PAPER_TABLE[name]
     cfg = get_preset(name)
     assert cfg.arch == arch
     for key, value in extra.items():
@@ -52,7 +52,7 @@ def test_paper_preset_matches_spec(name):
     cfg.validate()
 
 
-@pytest.mark.parametrize("name", sorted(SPEC6))
+@pytest.mark.parametrize("name", sorted(PAPER_TABLE))
 def test_quick_preset_is_the_same_experiment_shorter(name):
     paper, quick = get_preset(name), get_preset(name, quick=True)
     same = ("arch", "d", "n", "width", "depth", "activation", "eps", "loss", "p", "data",
@@ -75,8 +75,8 @@ def test_unknown_preset():
 # ------------------------------------------------------------------ acceptance (minutes each)
 
 def _quick(name, tmp_path):
-    from numerics.train import train
-    from verify.cmd_train import theory_min_for
+    from sharpgen.numerics.train import train
+    from sharpgen.verify.cmd_train import theory_min_for
     cfg = get_preset(name, quick=True)
     return train(cfg, tmp_path / name, theory_min=theory_min_for(cfg)).rows[-1]
 

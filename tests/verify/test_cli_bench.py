@@ -3,7 +3,7 @@ import argparse
 
 import pytest
 
-from verify import cmd_bench
+from sharpgen.verify import cmd_bench
 
 
 def parser():

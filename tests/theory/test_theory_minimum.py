@@ -6,15 +6,15 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies_constructions import cube_subsets, labels
-from theory.architectures import forward, relu
-from theory.constructions import K, generalizing, memorizing
-from theory.data import condition1_set, hypercube, xor_labels
-from theory.losses import mse
-from theory.minimum import (MinSharpness, bias_bound, min_sharpness, min_sharpness_xor, nobias_bound,
+from sharpgen.verify.strategies import cube_subsets, labels
+from sharpgen.theory.architectures import forward, relu
+from sharpgen.theory.constructions import K, generalizing, memorizing
+from sharpgen.theory.data import condition1_set, hypercube, xor_labels
+from sharpgen.theory.losses import mse
+from sharpgen.theory.minimum import (MinSharpness, bias_bound, min_sharpness, min_sharpness_xor, nobias_bound,
                             sim_bn_bound, sim_ln_bound, xor_label_scale, xor_quadruple_tails)
-from theory.params import Params
-from theory.sharpness import parameter_slots, replace_entry, trace_hessian
+from sharpgen.theory.params import Params
+from sharpgen.theory.sharpness import parameter_slots, replace_entry, trace_hessian
 
 R = sp.Rational
 FEW = settings(deadline=None, max_examples=15)

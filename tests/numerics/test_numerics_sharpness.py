@@ -8,12 +8,12 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numerics.data import xor_dataset
-from numerics.losses import get_loss, logistic_ls, loss_derivatives, mse, smoothing_margin
-from numerics.models import build, forward, from_params
-from numerics.sharpness import (AUTOGRAD_MAX_PARAMS, HutchinsonEstimate, gradient_norms,
+from sharpgen.numerics.data import xor_dataset
+from sharpgen.numerics.losses import get_loss, logistic_ls, loss_derivatives, mse, smoothing_margin
+from sharpgen.numerics.models import build, forward, from_params
+from sharpgen.numerics.sharpness import (AUTOGRAD_MAX_PARAMS, HutchinsonEstimate, gradient_norms,
                                 output_hessian_traces, trace_hessian)
-from strategies_numerics import xor_problems
+from sharpgen.verify.strategies import xor_problems
 
 REL = 1e-9
 

@@ -10,15 +10,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.models import build, from_params, model_to_params
-from numerics.models import forward as torch_forward
-from numerics.sharpness import trace_hessian
-from theory import constructions as C
-from theory import data as TD
-from theory import sharpness as S
-from theory.architectures import forward as exact_forward
-from theory.minimum import min_sharpness
-from theory.params import Params as ExactParams
+from sharpgen.numerics.models import build, from_params, model_to_params
+from sharpgen.numerics.models import forward as torch_forward
+from sharpgen.numerics.sharpness import trace_hessian
+from sharpgen.theory import constructions as C
+from sharpgen.theory import data as TD
+from sharpgen.theory import sharpness as S
+from sharpgen.theory.architectures import forward as exact_forward
+from sharpgen.theory.minimum import min_sharpness
+from sharpgen.theory.params import Params as ExactParams
 
 REL = 1e-9
 EPS = sp.Rational(1, 10)
@@ -47,7 +47,7 @@ def _cube2():
 
 
 def _case(name):
-    """(arch, exact params, theory hyper, X, Y) of each construction of SPEC §4, at small size."""
+    """(arch, exact params, theory hyper, X, Y) of each construction of docs/paper.md §4, at small size."""
     if name == "C1":
         X, Y = _memorizing_data()
         return "bias", C.memorizing("bias", X, Y), {}, X, Y

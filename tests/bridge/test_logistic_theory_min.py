@@ -9,13 +9,13 @@ import math
 import sympy as sp
 import torch
 
-from numerics.models import from_params
-from numerics.sharpness import trace_hessian as torch_trace
-from numerics.train import TrainConfig
-from theory import constructions, sharpness
-from theory.data import hypercube, xor_labels
-from theory.params import Params
-from verify.cmd_train import theory_min_for
+from sharpgen.numerics.models import from_params
+from sharpgen.numerics.sharpness import trace_hessian as torch_trace
+from sharpgen.numerics.train import TrainConfig
+from sharpgen.theory import constructions, sharpness
+from sharpgen.theory.data import hypercube, xor_labels
+from sharpgen.theory.params import Params
+from sharpgen.verify.cmd_train import theory_min_for
 
 P = 0.2
 GAMMA = math.log((1 - P) / P)

@@ -6,11 +6,11 @@ import math
 import pytest
 import torch
 
-from numerics.data import Dataset, xor_dataset
-from numerics.diagnostics import (activation_counts, column_norms, diagnose, path_norm, top_neurons,
+from sharpgen.numerics.data import Dataset, xor_dataset
+from sharpgen.numerics.diagnostics import (activation_counts, column_norms, diagnose, path_norm, top_neurons,
                                   zero_fraction)
-from numerics.models import build, from_params
-from theory import constructions as C
+from sharpgen.numerics.models import build, from_params
+from sharpgen.theory import constructions as C
 
 
 def _memorizing(data):

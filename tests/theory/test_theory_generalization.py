@@ -7,11 +7,11 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies_theory import CASES, cube_points, params_for
-from theory.architectures import forward
-from theory.data import hypercube, xor_labels
-from theory.generalization import path_norm, population_errors, rademacher_bound
-from theory.params import Params
+from sharpgen.verify.strategies import EXACT_CASES, cube_points, params_for
+from sharpgen.theory.architectures import forward
+from sharpgen.theory.data import hypercube, xor_labels
+from sharpgen.theory.generalization import path_norm, population_errors, rademacher_bound
+from sharpgen.theory.params import Params
 
 R = sp.Rational
 
@@ -33,7 +33,7 @@ def same(a, b) -> bool:
     return diff == 0 or sp.simplify(diff) == 0
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@pytest.mark.parametrize("case", EXACT_CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
 @settings(deadline=None, max_examples=8)
 @given(data=st.data())
 def test_matches_brute_force(case, data):

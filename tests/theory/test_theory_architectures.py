@@ -1,4 +1,4 @@
-"""theory.architectures: forward pass of SPEC §2 against hand computations."""
+"""theory.architectures: forward pass of docs/paper.md §2 against hand computations."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +7,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies_theory import CASES, problems
-from theory.architectures import ARCHITECTURES, forward, relu, softplus
-from theory.params import Params
+from sharpgen.verify.strategies import EXACT_CASES, problems
+from sharpgen.theory.architectures import ARCHITECTURES, forward, relu, softplus
+from sharpgen.theory.params import Params
 
 R = sp.Rational
 P_BIAS = Params(W1=sp.Matrix([[1, 1], [-1, 1]]), b1=sp.Matrix([-1, 0]), W2=sp.Matrix([2, 3]))
@@ -93,7 +93,7 @@ def test_symbolic_outputs_print_and_latex():
     assert out.subs(w, 2)[0] == k * sp.sqrt(2)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
+@pytest.mark.parametrize("case", EXACT_CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
 @settings(deadline=None, max_examples=10)
 @given(data=st.data())
 def test_forward_rowwise_and_finite(case, data):

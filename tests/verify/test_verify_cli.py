@@ -5,8 +5,8 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from verify import cli, cmd_verify
-from verify.ledger import LEDGER, PROFILES, Claim, Outcome, check_c1, check_c4
+from sharpgen.verify import cli, cmd_verify
+from sharpgen.verify.ledger import LEDGER, PROFILES, Claim, Outcome, check_c1, check_c4
 
 
 def test_quick_profile_passes_every_claim_and_lists_errata(tmp_path, capsys):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.data import (as_labels, as_points, condition1_set, extreme_point_witness, hypercube, is_real_entry,
+from sharpgen.theory.data import (as_labels, as_points, condition1_set, extreme_point_witness, hypercube, is_real_entry,
                          xor_labels)
 
 BAD = [float("nan"), float("inf"), -float("inf"), sp.nan, sp.oo, -sp.oo, sp.zoo, sp.I, 1 + sp.I, "a", "1"]

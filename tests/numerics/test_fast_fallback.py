@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from numerics import fast
+from sharpgen.numerics import fast
 
 
 def test_no_compiler_means_torch_backend(monkeypatch, tmp_path):

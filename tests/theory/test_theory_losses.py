@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from theory.losses import (check_p, gamma_p, label_to_b, logistic_curvature_at_minimizer, logistic_ls,
+from sharpgen.theory.losses import (check_p, gamma_p, label_to_b, logistic_curvature_at_minimizer, logistic_ls,
                            logistic_ls_intended, logistic_minimizer, logistic_trace_factor, mse,
                            paper_logistic_minimizer, paper_logistic_trace_factor)
 
