@@ -18,26 +18,16 @@ from dataclasses import dataclass
 
 import torch
 
-from sharpgen.numerics import fast
+from sharpgen.numerics import engine
+from sharpgen.numerics.engine import BACKENDS
 from sharpgen.numerics.device import DEVICES
 from sharpgen.numerics.losses import LOSSES
-from sharpgen.numerics.models import ACTIVATIONS, ARCHITECTURES, check_hyper, check_ln_eps
+from sharpgen.numerics.validate import (ACTIVATIONS, ARCHITECTURES, DTYPES, check_hyper, check_ln_eps, is_finite_number,
+                                        is_int)
 
 DATA_KINDS = ("xor", "ball", "condition1", "circle")
 SIGN_LABEL_DATA = ("xor", "condition1", "circle")  # labels in {-1, +1}: what the logistic loss needs
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
-BACKENDS = ("auto", "generic", "torch", "c")
 OPTIMIZERS = ("sam", "sgd", "label_noise_sgd")
-
-
-def is_finite_number(v) -> bool:
-    """A finite int or float; bools are not numbers here (``True`` is no learning rate)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def is_int(v) -> bool:
-    """An int that is not a bool."""
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -119,7 +109,7 @@ class TrainConfig:
     (every ρ must be 0: the GD/SGD + weight-decay baseline) or
     "label_noise_sgd" (ρ = 0 and some label_noise > 0). ``backend``: "generic"
     (autograd through ``numerics.sam.SAM``), "torch" or "c" (the fused kernels
-    of ``numerics.fast``), "auto" (c, else torch, for fused cases; else generic).
+    of ``numerics.engine``), "auto" (c, else torch, for fused cases; else generic).
 
     >>> import json
     >>> cfg = TrainConfig(arch="nobias", phases=(Phase(0.01, 0.05, 1, 0.0, 10),))
@@ -227,7 +217,7 @@ class TrainConfig:
     @property
     def fused(self) -> bool:
         """Whether the fused kernels cover this network and loss."""
-        return fast.fused_supported(self.arch, depth=self.depth, activation=self.activation, loss=self.loss)
+        return engine.fused_supported(self.arch, depth=self.depth, activation=self.activation, loss=self.loss)
 
     @property
     def total_epochs(self) -> int:

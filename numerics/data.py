@@ -10,15 +10,9 @@ from dataclasses import dataclass
 
 import torch
 
+from sharpgen.numerics.validate import check_int
+
 CUBE_LIMIT = 20  # cube(d) materialises 2^d points; above this we sample instead
-
-
-def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    ok = not isinstance(value, bool) and isinstance(value, int) and value >= low and (high is None or value <= high)
-    if not ok:
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name}: expected an integer {allowed}, got {value!r}")
-    return value
 
 
 def _generator(seed) -> torch.Generator:
@@ -122,7 +116,7 @@ def cube(d: int) -> torch.Tensor:
             [ 1., -1.],
             [ 1.,  1.]], dtype=torch.float64)
     """
-    _check_int("d", d, 2, CUBE_LIMIT)
+    check_int("d", d, 2, CUBE_LIMIT)
     return _codes_to_points(torch.arange(2 ** d), d)
 
 
@@ -164,9 +158,9 @@ def xor_dataset(d: int, n: int, *, n_test: int = 1000, seed: int = 0) -> Dataset
     ...
     ValueError: n: expected an integer in [1, 8], got 9
     """
-    _check_int("d", d, 2)
-    _check_int("n", n, 1, 2 ** d)
-    _check_int("n_test", n_test, 1)
+    check_int("d", d, 2)
+    check_int("n", n, 1, 2 ** d)
+    check_int("n_test", n_test, 1)
     gen = _generator(seed)
     if d <= CUBE_LIMIT:
         perm = torch.randperm(2 ** d, generator=gen)
@@ -202,8 +196,8 @@ def condition1_dataset(d: int, tails=None, *, n_test: int = 1000, seed: int = 0)
     >>> data.n, data.Y.tolist(), data.X_test.shape[0]
     (8, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0], 0)
     """
-    _check_int("d", d, 2)
-    _check_int("n_test", n_test, 1)
+    check_int("d", d, 2)
+    check_int("n_test", n_test, 1)
     tails = default_condition1_tails(d) if tails is None else [tuple(int(v) for v in t) for t in tails]
     if not tails or len(set(tails)) != len(tails):
         raise ValueError("tails: expected a non-empty list of distinct tails")
@@ -250,9 +244,9 @@ def ball_dataset(d: int, n: int, *, n_test: int = 1000, seed: int = 0, radius=No
     >>> bool(torch.equal(data.Y, data.X[:, 0].abs() - data.X[:, 1].abs()))
     True
     """
-    _check_int("d", d, 2)
-    _check_int("n", n, 1)
-    _check_int("n_test", n_test, 1)
+    check_int("d", d, 2)
+    check_int("n", n, 1)
+    check_int("n_test", n_test, 1)
     radius = math.sqrt(d) if radius is None else radius
     if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not math.isfinite(radius) or radius <= 0:
         raise ValueError(f"radius: expected a finite number > 0, got {radius!r}")
@@ -272,8 +266,8 @@ def circle_dataset(n: int, *, n_test: int = 1000, seed: int = 0) -> Dataset:
     >>> data.X.shape, bool(torch.allclose(data.X.norm(dim=1), torch.ones(5, dtype=torch.float64)))
     (torch.Size([5, 2]), True)
     """
-    _check_int("n", n, 1)
-    _check_int("n_test", n_test, 1)
+    check_int("n", n, 1)
+    check_int("n_test", n_test, 1)
     gen = _generator(seed)
 
     def points(count):

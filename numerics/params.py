@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from sharpgen.numerics.models import Net
+from sharpgen.numerics.validate import check_arch, check_dtype, check_finite
+
 
 def _tensor(name: str, value, shape, dtype, device) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
@@ -71,3 +74,50 @@ class Params:
         vec = lambda k: None if get(k) is None else _tensor(k, get(k), (m,), dtype, device)
         middle = tuple(_tensor(f"middle[{k}]", w, (m, m), dtype, device) for k, w in enumerate(get("middle") or ()))
         return cls(W1=W1, W2=vec("W2"), b1=vec("b1"), gamma=vec("gamma"), middle=middle)
+
+
+def from_params(arch: str, params, *, activation: str = "relu", eps=None, depth=None, X_train=None,
+                dtype=torch.float64, device=None) -> Net:
+    """Load parameters (a ``theory`` or ``numerics`` Params, or a dict) into a ``Net``.
+
+    Exact sympy numbers become float64 (through ``numerics.params.Params``,
+    which never imports sympy). The depth follows from the number of middle
+    layers; ``depth`` if given must agree. ``X_train`` registers the sim_bn
+    training inputs.
+
+    >>> net = from_params("nobias", {"W1": [[1.0, 0.0]], "W2": [2.0]})
+    >>> net(torch.tensor([[3.0, 1.0], [-1.0, 0.0]]))
+    tensor([6., 0.], dtype=torch.float64, grad_fn=<MvBackward0>)
+    """
+    check_arch(arch)
+    check_dtype(dtype)
+    p = params if isinstance(params, Params) else Params.from_arrays(params, dtype=dtype, device=device)
+    if depth is not None and depth != p.depth:
+        raise ValueError(f"depth: expected {p.depth} (the number of middle layers + 2), got {depth!r}")
+    tensors = {"W1": p.W1, "b1": p.b1, "W2": p.W2, "gamma": p.gamma}
+    tensors.update({f"middle.{k}": w for k, w in enumerate(p.middle)})
+    tensors = {k: None if v is None else v.detach().to(dtype=dtype, device=device).clone()
+               for k, v in tensors.items()}
+    net = Net(arch, tensors, depth=p.depth, activation=activation, eps=eps)
+    if X_train is not None:
+        rows = X_train if isinstance(X_train, torch.Tensor) else np.array(
+            X_train.tolist() if hasattr(X_train, "tolist") else X_train, dtype=np.float64)
+        check_finite("X_train", torch.as_tensor(rows))
+        net.set_training_inputs(torch.as_tensor(rows, dtype=dtype, device=device))
+    return net
+
+
+def model_to_params(model: Net) -> Params:
+    """The parameters of a ``Net`` as a ``numerics.params.Params`` of detached clones.
+
+    >>> from sharpgen.numerics.initialization import build
+    >>> p = model_to_params(build("sim_bn", d=2, width=3, seed=1))
+    >>> p.gamma.tolist(), p.b1.shape, p.middle
+    ([1.0, 1.0, 1.0], torch.Size([3]), ())
+    """
+    def get(name):
+        value = getattr(model, name, None)
+        return None if value is None else value.detach().clone()
+
+    return Params(W1=get("W1"), W2=get("W2"), b1=get("b1"), gamma=get("gamma"),
+                  middle=tuple(w.detach().clone() for w in model.middle))

@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch.nn.functional import softplus
 
 from sharpgen.numerics.data import check_labels, check_points
 from sharpgen.numerics.losses import get_loss, loss_derivatives
-from sharpgen.numerics.models import Net, forward, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
+from sharpgen.numerics.functional import activation_derivatives, forward, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
+from sharpgen.numerics.models import Net
 
 METHODS = ("exact", "autograd", "hutchinson")
 AUTOGRAD_MAX_PARAMS = 4000  # the full Hessian is P x P float64: 128 MB at this limit
@@ -61,26 +61,9 @@ def _first_inputs(params: dict, X: torch.Tensor) -> torch.Tensor:
     return X if params.get("b1") is None else _with_ones(X)
 
 
-SOFTPLUS_THRESHOLD = 20.0  # torch's softplus returns z itself above this (so act' = 1, act'' = 0 there)
-
-
-def _activation_derivatives(activation: str):
-    """(act, act', act'') for relu (relu'(0) = 0, relu'' = 0) or torch's softplus (σ' = s, σ'' = s(1 - s), s the sigmoid)."""
-    if activation == "relu":
-        return torch.relu, lambda z: (z > 0).to(z.dtype), torch.zeros_like
-
-    def d1(z):
-        return torch.where(z > SOFTPLUS_THRESHOLD, torch.ones_like(z), torch.sigmoid(z))
-
-    def d2(z):
-        return torch.where(z > SOFTPLUS_THRESHOLD, torch.zeros_like(z), torch.sigmoid(z) * torch.sigmoid(-z))
-
-    return softplus, d1, d2
-
-
 def _mlp_forward(params: dict, X: torch.Tensor, activation: str):
     """Each hidden layer's input (x or x', then a_1, ...) and pre-activation z, and the top activation."""
-    act = _activation_derivatives(activation)[0]
+    act = activation_derivatives(activation)[0]
     a, inputs, zs = _first_inputs(params, X), [], []
     for W in [_first_weights(params)] + middle_layers(params):
         inputs.append(a)
@@ -93,7 +76,7 @@ def _mlp_forward(params: dict, X: torch.Tensor, activation: str):
 
 def _mlp_gradient_norms(params: dict, X: torch.Tensor, activation: str) -> torch.Tensor:
     # ||∇f||² = ||a_{D-1}||² (output layer) + Σ_l ||g_l||² ||a_{l-1}||²; F2 when D = 2.
-    _, d1, _ = _activation_derivatives(activation)
+    _, d1, _ = activation_derivatives(activation)
     inputs, zs, top = _mlp_forward(params, X, activation)
     weights = middle_layers(params)
     total = (top * top).sum(dim=1)
@@ -112,7 +95,7 @@ def _mlp_hessian_traces(params: dict, X: torch.Tensor, activation: str) -> torch
     # Depth <= 3 needs diagonals only (O(n m²)); deeper nets carry full (n, m, m) matrices (O(n m³)).
     if activation == "relu":
         return torch.zeros(X.shape[0], dtype=X.dtype, device=X.device)
-    _, d1, d2 = _activation_derivatives(activation)
+    _, d1, d2 = activation_derivatives(activation)
     inputs, zs, _ = _mlp_forward(params, X, activation)
     weights = middle_layers(params)
     g = params["W2"] * d1(zs[-1])
@@ -222,7 +205,7 @@ def gradient_norms(model: Net, X) -> torch.Tensor:
     2-layer relu: ||W2 ⊙ 1[W1'x' > 0]||² ||x'||² + ||relu(W1'x')||². For sim_bn the
     statistics are the registered training inputs (X itself if none).
 
-    >>> from sharpgen.numerics.models import from_params
+    >>> from sharpgen.numerics.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]})
     >>> gradient_norms(net, [[3.0, 4.0]])
     tensor([113.], dtype=torch.float64)
@@ -237,7 +220,7 @@ def output_hessian_traces(model: Net, X) -> torch.Tensor:
     softplus depth 2: Σ_j W2_j σ''(z_j) ||x'||²; sim_ln: ||x'||² Σ_j 1[z_j > 0] ∂²F/∂h_j²;
     sim_bn: the per-neuron formula through a_j (see the module source).
 
-    >>> from sharpgen.numerics.models import from_params
+    >>> from sharpgen.numerics.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]}, activation="softplus")
     >>> output_hessian_traces(net, [[0.0, 1.0]])  # 2 * σ''(0) * ||(0, 1, 1)||² = 2 * 0.25 * 2
     tensor([1.], dtype=torch.float64)
@@ -308,7 +291,7 @@ def trace_hessian(model: Net, X, Y, loss: str = "mse", method: str = "exact", *,
     "logistic" (with label smoothing ``p``). For sim_bn the statistics are the
     registered training inputs, or X when none are registered.
 
-    >>> from sharpgen.numerics.models import from_params
+    >>> from sharpgen.numerics.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [1.0]})
     >>> trace_hessian(net, [[1.0, 1.0]], [1.0])  # interpolates: 2 (||(1, 1, 1)||² + 1) = 8
     8.0

@@ -43,22 +43,17 @@ import torch
 
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics import data as D
-from sharpgen.numerics.config import (BACKENDS, DATA_KINDS, DTYPES, LOSSES, OPTIMIZERS, Phase, TrainConfig, format_phases,
-                             is_finite_number, is_int, parse_phases)
+from sharpgen.numerics.config import TrainConfig
 from sharpgen.numerics.device import resolve_device
 from sharpgen.numerics.diagnostics import diagnose
-from sharpgen.numerics.engines import FusedEngine, GenericEngine, TrainingDiverged, make_engine, resolve_backend
+from sharpgen.numerics.engine import TrainingDiverged, make_engine, resolve_backend
 from sharpgen.numerics.losses import get_loss, loss_derivatives
-from sharpgen.numerics.models import build, from_params, model_to_params
+from sharpgen.numerics.initialization import build
+from sharpgen.numerics.params import from_params, model_to_params
 from sharpgen.numerics.progress import Progress
-from sharpgen.numerics.schedule import chunk_plan, epoch_plan, phase_at, steps_before
+from sharpgen.numerics.schedule import chunk_plan, phase_at, steps_before
 from sharpgen.numerics.sharpness import gradient_norms, trace_hessian
-
-__all__ = [
-    "BACKENDS", "BASE_COLUMNS", "DATA_KINDS", "DTYPES", "LOSSES", "OPTIMIZERS", "FusedEngine", "GenericEngine",
-    "Phase", "TrainConfig", "TrainResult", "TrainingDiverged", "epoch_plan", "evaluate", "format_phases",
-    "make_dataset", "parse_phases", "phase_at", "resolve_backend", "steps_before", "train",
-]
+from sharpgen.numerics.validate import DTYPES, is_finite_number, is_int
 
 BASE_COLUMNS = ["epoch", "step", "phase", "lr", "rho", "batch", "weight_decay", "train_loss", "test_loss",
                 "train_error", "test_error", "trace", "trace_gn", "theory_min", "gap", "rel_gap", "rel_gap_gn"]
@@ -214,7 +209,7 @@ def _train(config, run_dir, *, theory_min, resume, progress, max_chunk_steps, th
                       device=device, seed=config.seed)
         if config.arch == "sim_bn":
             model.set_training_inputs(X_train)
-        backend = resolve_backend(config, device)
+        backend = resolve_backend(config.backend, fused=config.fused, device=device, dtype=dtype)
         engine = make_engine(config, model, X_train, backend)
         n = data.n
 

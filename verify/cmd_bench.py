@@ -69,7 +69,7 @@ def _restore(params, start) -> None:
 
 def _plain_forward(arch, activation, eps):
     """A lean inline forward (no module, no validation): the "plain PyTorch loop" of docs/paper.md §7."""
-    from sharpgen.numerics.models import ln_normaliser
+    from sharpgen.numerics.functional import ln_normaliser
     act = torch.relu if activation == "relu" else torch.nn.functional.softplus
 
     def f(params, xb):
@@ -90,17 +90,17 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
     Every timed call starts from the same initial weights, so long timings never
     run into a diverged state; a path that reports a non-finite step is an error.
     """
-    from sharpgen.numerics import fast
     from sharpgen.numerics.data import xor_dataset
+    from sharpgen.numerics.engine import c_kernel, torch_steps
     from sharpgen.numerics.losses import get_loss
-    from sharpgen.numerics.models import build
+    from sharpgen.numerics.initialization import build
     from sharpgen.numerics.sam import SAM
 
     p = 0.2 if loss == "logistic" else None
     eps = 1e-3 if arch == "sim_ln" else None
     data = xor_dataset(d, n, n_test=1, seed=0)
     X, Y = data.X.to(device), data.Y.to(device)
-    T = fast.kernel_targets(loss, Y, p)
+    T = torch_steps.kernel_targets(loss, Y, p)
     gen = torch.Generator().manual_seed(1)
     order = torch.randint(0, n, (1 << 22,), generator=gen)
     lr, rho = (0.001 if activation == "softplus" else 0.01), 0.05
@@ -148,12 +148,12 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
 
     def fused_torch(k):
         _restore(tensors, init_params)
-        fast.torch_steps_(W1, b1, W2, X, dev_order[:k], dev_T[dev_order[:k]], **kw)
+        torch_steps.torch_steps_(W1, b1, W2, X, dev_order[:k], dev_T[dev_order[:k]], **kw)
     out["fused-torch"] = _timeit(fused_torch, steps, device)
 
     if compile_:
         try:
-            step = torch.compile(fast.torch_step_, dynamic=False)
+            step = torch.compile(torch_steps.torch_step_, dynamic=False)
 
             def fused_compiled(k):
                 _restore(tensors, init_params)
@@ -166,7 +166,7 @@ def bench_case(arch, activation, loss, *, d, n, width, device, steps, compile_=F
     if device.type == "cpu":
         for dtype, label in ((torch.float64, "fused-c"), (torch.float32, "fused-c-f32")):
             try:
-                kernel = fast.load_c_kernel(dtype)
+                kernel = c_kernel.load_c_kernel(dtype)
             except (RuntimeError, OSError) as err:
                 print(f"  ({label} unavailable: {err})", file=sys.stderr)
                 continue
@@ -190,9 +190,9 @@ def parse_cases(text: str) -> tuple:
     Each case must be one the fused kernels cover (depth-2 nobias/bias/sim_ln, relu; softplus only for
     bias; mse or logistic), else ValueError naming ``cases``.
     """
-    from sharpgen.numerics import fast
+    from sharpgen.numerics import engine
     from sharpgen.numerics.losses import LOSSES
-    from sharpgen.numerics.models import ACTIVATIONS, ARCHITECTURES
+    from sharpgen.numerics.validate import ACTIVATIONS, ARCHITECTURES
 
     if text == "all":
         return CASES
@@ -203,7 +203,7 @@ def parse_cases(text: str) -> tuple:
             raise ValueError(f"cases: expected 'all' or comma-separated arch:activation:loss, got {item!r}")
         arch, activation, loss = parts
         if arch not in ARCHITECTURES or activation not in ACTIVATIONS or loss not in LOSSES \
-                or not fast.fused_supported(arch, depth=2, activation=activation, loss=loss):
+                or not engine.fused_supported(arch, depth=2, activation=activation, loss=loss):
             allowed = ", ".join(":".join(c) for c in CASES)
             raise ValueError(f"cases: expected a case the fused kernels cover (arch in nobias, bias, sim_ln; "
                              f"activation relu, or softplus for bias; loss in {LOSSES}), e.g. {allowed}; "

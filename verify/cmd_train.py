@@ -16,7 +16,8 @@ from pathlib import Path
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics.config import TrainConfig, format_phases, parse_phases
 from sharpgen.numerics.presets import PRESETS, describe, get_preset
-from sharpgen.numerics.train import TrainingDiverged, make_dataset, train
+from sharpgen.numerics.engine import TrainingDiverged
+from sharpgen.numerics.train import make_dataset, train
 
 _FIELD_HELP = {
     "arch": "architecture: nobias, bias, sim_bn, sim_ln",

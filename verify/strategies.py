@@ -26,7 +26,7 @@ import torch
 from hypothesis import strategies as st
 
 from sharpgen.numerics.data import xor_dataset
-from sharpgen.numerics.models import build
+from sharpgen.numerics.initialization import build
 from sharpgen.theory.architectures import forward
 from sharpgen.theory.data import hypercube
 from sharpgen.theory.params import Params

@@ -9,9 +9,9 @@ import math
 import sympy as sp
 import torch
 
-from sharpgen.numerics.models import from_params
+from sharpgen.numerics.params import from_params
 from sharpgen.numerics.sharpness import trace_hessian as torch_trace
-from sharpgen.numerics.train import TrainConfig
+from sharpgen.numerics.config import TrainConfig
 from sharpgen.theory import constructions, sharpness
 from sharpgen.theory.data import hypercube, xor_labels
 from sharpgen.theory.params import Params

@@ -10,8 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sharpgen.numerics.models import build, from_params, model_to_params
-from sharpgen.numerics.models import forward as torch_forward
+from sharpgen.numerics.initialization import build
+
+from sharpgen.numerics.params import from_params, model_to_params
+from sharpgen.numerics.functional import forward as torch_forward
 from sharpgen.numerics.sharpness import trace_hessian
 from sharpgen.theory import constructions as C
 from sharpgen.theory import data as TD

@@ -2,28 +2,51 @@
 import pytest
 import torch
 
-from sharpgen.numerics import fast
+from sharpgen.numerics import engine
+from sharpgen.numerics.engine import c_kernel
+
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
-def test_no_compiler_means_torch_backend(monkeypatch, tmp_path):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no cached library to find
-    monkeypatch.setattr(fast.shutil, "which", lambda name: None)
-    with pytest.raises(RuntimeError, match="no C compiler found"):
-        fast.compile_c_kernel(torch.float64)
-    assert not fast.c_available(torch.float64)
-    assert fast.resolve_backend("auto", torch.device("cpu"), torch.float64) == "torch"
-
-
-def test_failing_compiler_means_torch_backend(monkeypatch, tmp_path):
+@pytest.fixture
+def fresh_kernel_cache(monkeypatch, tmp_path):
+    """No compiled library on disk and none loaded in this process (restored afterwards)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    c_kernel.load_c_kernel.cache_clear()
+    yield tmp_path
+    c_kernel.load_c_kernel.cache_clear()
+
+
+def test_no_compiler_means_torch_backend(monkeypatch, fresh_kernel_cache):
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="no C compiler found"):
+        c_kernel.compile_c_kernel(torch.float64)
+    assert not c_kernel.c_available(torch.float64)
+    assert engine.resolve_backend("auto", fused=True, device=CPU, dtype=torch.float64) == "torch"
+
+
+def test_failing_compiler_means_torch_backend(monkeypatch, fresh_kernel_cache):
     monkeypatch.setenv("CC", "false")  # a "compiler" that always fails
     with pytest.raises(RuntimeError, match="compilation failed"):
-        fast.compile_c_kernel(torch.float32)
-    assert fast.resolve_backend("auto", torch.device("cpu"), torch.float32) == "torch"
-    assert not list((tmp_path / "sharpgen").glob("*.so"))  # nothing half-written left behind
+        c_kernel.compile_c_kernel(torch.float32)
+    assert engine.resolve_backend("auto", fused=True, device=CPU, dtype=torch.float32) == "torch"
+    assert not list((fresh_kernel_cache / "sharpgen").glob("*.so"))  # nothing half-written left behind
+
+
+def test_cc_naming_a_missing_program_says_so(monkeypatch, fresh_kernel_cache):
+    monkeypatch.setenv("CC", "no-such-compiler-xyz")
+    with pytest.raises(RuntimeError, match=r"^CC='no-such-compiler-xyz' is not an executable on PATH"):
+        c_kernel.compile_c_kernel(torch.float64)
 
 
 def test_cuda_device_never_uses_the_c_loop():
-    assert fast.resolve_backend("auto", torch.device("cuda"), torch.float64) == "torch"
+    assert engine.resolve_backend("auto", fused=True, device=CUDA, dtype=torch.float64) == "torch"
     with pytest.raises(ValueError, match="backend: 'c' runs on CPU only"):
-        fast.resolve_backend("c", torch.device("cuda"), torch.float64)
+        engine.resolve_backend("c", fused=True, device=CUDA, dtype=torch.float64)
+
+
+def test_unfused_cases_use_the_generic_engine():
+    assert engine.resolve_backend("auto", fused=False, device=CPU, dtype=torch.float64) == "generic"
+    with pytest.raises(ValueError, match="^backend: 'c' covers only depth-2"):
+        engine.resolve_backend("c", fused=False, device=CPU, dtype=torch.float64)

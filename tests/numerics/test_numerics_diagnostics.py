@@ -9,7 +9,8 @@ import torch
 from sharpgen.numerics.data import Dataset, xor_dataset
 from sharpgen.numerics.diagnostics import (activation_counts, column_norms, diagnose, path_norm, top_neurons,
                                   zero_fraction)
-from sharpgen.numerics.models import build, from_params
+from sharpgen.numerics.initialization import build
+from sharpgen.numerics.params import from_params
 from sharpgen.theory import constructions as C
 
 

@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 
 from sharpgen.numerics.data import xor_dataset
 from sharpgen.numerics.device import resolve_device
-from sharpgen.numerics.models import Net, build, forward, from_params, model_to_params
+from sharpgen.numerics.functional import forward
+from sharpgen.numerics.initialization import build
+from sharpgen.numerics.models import Net
+from sharpgen.numerics.params import from_params, model_to_params
 from sharpgen.numerics.params import Params
 from sharpgen.verify.strategies import ARCH_CASES, arch_cases
 

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from sharpgen.numerics.data import xor_dataset
 from sharpgen.numerics.losses import get_loss, logistic_ls, loss_derivatives, mse, smoothing_margin
-from sharpgen.numerics.models import build, forward, from_params
+from sharpgen.numerics.functional import forward
+from sharpgen.numerics.initialization import build
+from sharpgen.numerics.params import from_params
 from sharpgen.numerics.sharpness import (AUTOGRAD_MAX_PARAMS, HutchinsonEstimate, gradient_norms,
                                 output_hessian_traces, trace_hessian)
 from sharpgen.verify.strategies import xor_problems

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from sharpgen.numerics import fast
+from sharpgen.numerics.engine import c_kernel, torch_steps
 from sharpgen.numerics.losses import get_loss
-from sharpgen.numerics.models import build, from_params
+from sharpgen.numerics.initialization import build
+from sharpgen.numerics.params import from_params
 from sharpgen.numerics.sam import SAM, label_noise_targets, make_optimizer, project_first_layer_
 
 TOL = 1e-12
@@ -184,13 +185,13 @@ def test_fused_batch1_equals_generic(arch, activation, loss, rho, wd):
     ref, via_torch, via_c = mk(), mk(), mk()
     lr = 0.05
     _generic(ref, X, Y, order, get_loss(loss, p), lr=lr, rho=rho, wd=wd)
-    T = fast.kernel_targets(loss, Y, p)
+    T = torch_steps.kernel_targets(loss, Y, p)
     kw = dict(arch=arch, activation=activation, loss=loss, eps=eps, lr=lr, rho=rho, wd=wd)
-    fast.torch_steps_(*_tensors(via_torch), X, order, T[order], **kw)
+    torch_steps.torch_steps_(*_tensors(via_torch), X, order, T[order], **kw)
     assert _maxdiff(ref, via_torch) < TOL
     assert _maxdiff(ref, mk()) > 1e-3  # the run moved the weights: the comparison is not vacuous
-    if fast.c_available():
-        rc = fast.load_c_kernel().steps_(*_tensors(via_c), X, order, T[order], **kw)
+    if c_kernel.c_available():
+        rc = c_kernel.load_c_kernel().steps_(*_tensors(via_c), X, order, T[order], **kw)
         assert rc == 0
         assert _maxdiff(ref, via_c) < TOL
 
@@ -203,7 +204,7 @@ def test_fused_minibatch_equals_generic(arch, activation, loss, rho):
     order = torch.randperm(len(Y), generator=torch.Generator().manual_seed(2)).repeat(3)
     ref, fused = mk(), mk()
     _generic(ref, X, Y, order, get_loss(loss, p), lr=0.05, rho=rho, wd=0.01, batch=4)
-    fast.torch_steps_(*_tensors(fused), X, order, fast.kernel_targets(loss, Y, p)[order], batch=4,
+    torch_steps.torch_steps_(*_tensors(fused), X, order, torch_steps.kernel_targets(loss, Y, p)[order], batch=4,
                       arch=arch, activation=activation, loss=loss, eps=eps, lr=0.05, rho=rho, wd=0.01)
     assert _maxdiff(ref, fused) < TOL
 
@@ -215,10 +216,10 @@ def test_fused_projection_equals_generic():
     radius = 0.9 * math.sqrt(float((ref.W1.detach() ** 2).sum() + (ref.b1.detach() ** 2).sum()))
     _generic(ref, X, Y, order, get_loss("mse"), lr=0.5, rho=0.1, wd=0.0, radius=radius)
     kw = dict(arch="sim_ln", eps=eps, lr=0.5, rho=0.1, radius=radius)
-    fast.torch_steps_(*_tensors(via_torch), X, order, Y[order], **kw)
+    torch_steps.torch_steps_(*_tensors(via_torch), X, order, Y[order], **kw)
     assert _maxdiff(ref, via_torch) < TOL
-    if fast.c_available():
-        fast.load_c_kernel().steps_(*_tensors(via_c), X, order, Y[order], **kw)
+    if c_kernel.c_available():
+        c_kernel.load_c_kernel().steps_(*_tensors(via_c), X, order, Y[order], **kw)
         assert _maxdiff(ref, via_c) < TOL
     assert math.sqrt(float((ref.W1.detach() ** 2).sum() + (ref.b1.detach() ** 2).sum())) <= radius * (1 + 1e-12)
 
@@ -227,17 +228,17 @@ def test_kernel_targets_match_loss_derivative():
     Y = torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)
     f = torch.tensor([0.3, -2.0, 1.5], dtype=torch.float64, requires_grad=True)
     get_loss("logistic", p=0.2)(f, Y, reduction="none").sum().backward()
-    assert torch.allclose(torch.sigmoid(f.detach()) - fast.kernel_targets("logistic", Y, 0.2), f.grad,
+    assert torch.allclose(torch.sigmoid(f.detach()) - torch_steps.kernel_targets("logistic", Y, 0.2), f.grad,
                           atol=1e-15, rtol=0)
-    assert fast.kernel_targets("mse", Y) is Y
+    assert torch_steps.kernel_targets("mse", Y) is Y
 
 
 def test_c_kernel_reports_non_finite_step():
-    if not fast.c_available():
+    if not c_kernel.c_available():
         pytest.skip("no C compiler here: the torch backend is used instead")
     X, Y, mk, eps, p = _setup("bias", "relu", "mse")
     net = mk()
-    rc = fast.load_c_kernel().steps_(*_tensors(net), X, torch.arange(12).repeat(50), Y.repeat(50),
+    rc = c_kernel.load_c_kernel().steps_(*_tensors(net), X, torch.arange(12).repeat(50), Y.repeat(50),
                                      arch="bias", lr=1e3, rho=0.0)
     assert rc > 0
 
@@ -265,14 +266,14 @@ def test_fused_sim_ln_with_dead_samples_and_tiny_eps(eps, rho):
     kw = dict(arch="sim_ln", activation="relu", loss="mse", eps=eps, lr=0.01, rho=rho, wd=0.0)
     _generic(ref, X, Y, order, get_loss("mse"), lr=0.01, rho=rho, wd=0.0)
     assert all(bool(torch.isfinite(q).all()) for q in ref.parameters())
-    fast.torch_steps_(*_tensors(via_torch), X, order, Y[order], **kw)
+    torch_steps.torch_steps_(*_tensors(via_torch), X, order, Y[order], **kw)
     assert _maxdiff(ref, via_torch) < TOL
     assert _maxdiff(ref, mk()) > 1e-4
-    if fast.c_available():
-        assert fast.load_c_kernel().steps_(*_tensors(via_c), X, order, Y[order], **kw) == 0
+    if c_kernel.c_available():
+        assert c_kernel.load_c_kernel().steps_(*_tensors(via_c), X, order, Y[order], **kw) == 0
         assert _maxdiff(ref, via_c) < TOL
         net32 = mk()
         t32 = [t.to(torch.float32).contiguous() for t in _tensors(net32)]
         kw32 = dict(kw, eps=1e-30 if eps < 1e-100 else eps)
-        assert fast.load_c_kernel(torch.float32).steps_(*t32, X.float(), order, Y[order].float(), **kw32) == 0
+        assert c_kernel.load_c_kernel(torch.float32).steps_(*t32, X.float(), order, Y[order].float(), **kw32) == 0
         assert all(bool(torch.isfinite(t).all()) for t in t32)

@@ -7,8 +7,13 @@ import pytest
 import torch
 
 from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics import fast, train as T
-from sharpgen.numerics.train import Phase, TrainConfig, TrainingDiverged, parse_phases, train
+from sharpgen.numerics import train as T
+from sharpgen.numerics.engine import c_kernel
+from sharpgen.numerics.config import Phase, TrainConfig, format_phases, parse_phases
+from sharpgen.numerics.engine import TrainingDiverged
+from sharpgen.numerics.engine.fused import FusedEngine
+from sharpgen.numerics.engine.generic import GenericEngine
+from sharpgen.numerics.train import train
 
 SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=16, eval_every=5, seed=3)
 
@@ -25,7 +30,7 @@ def test_config_json_round_trip():
     text = json.dumps(cfg.to_dict())
     assert TrainConfig.from_dict(json.loads(text)) == cfg
     assert TrainConfig.from_dict({"phases": "0.01,0.05,1,0,1e5"}).phases == (Phase(0.01, 0.05, 1, 0.0, 100000),)
-    assert T.format_phases(parse_phases(T.format_phases(cfg.phases))) == T.format_phases(cfg.phases)
+    assert format_phases(parse_phases(format_phases(cfg.phases))) == format_phases(cfg.phases)
     with pytest.raises(ValueError, match="^config"):
         TrainConfig.from_dict({"widht": 3})
 
@@ -74,14 +79,14 @@ class _Kill(Exception):
     pass
 
 
-BACKENDS = ["generic", "torch"] + (["c"] if fast.c_available() else [])
+BACKENDS = ["generic", "torch"] + (["c"] if c_kernel.c_available() else [])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_resume_after_kill_equals_uninterrupted_run(tmp_path, monkeypatch, backend):
     cfg = small(backend=backend, checkpoint_every=5)
     full = train(cfg, tmp_path / "full", theory_min=4.0)
-    engine_cls = T.GenericEngine if backend == "generic" else T.FusedEngine
+    engine_cls = GenericEngine if backend == "generic" else FusedEngine
     original, calls = engine_cls.run, {"n": 0}
 
     def dying(self, order, targets, ph):
@@ -114,7 +119,7 @@ def test_resume_label_noise_and_full_batch(tmp_path, monkeypatch):
                 phases=(Phase(0.05, 0.0, 16, 0.0, 5), Phase(0.05, 0.0, 4, 0.0, 5, label_noise=0.3),
                         Phase(0.05, 0.0, 1, 0.0, 10, label_noise=0.1)))
     train(cfg, tmp_path / "full")
-    original, calls = T.FusedEngine.run, {"n": 0}
+    original, calls = FusedEngine.run, {"n": 0}
 
     def dying(self, *a):
         calls["n"] += 1
@@ -122,10 +127,10 @@ def test_resume_label_noise_and_full_batch(tmp_path, monkeypatch):
             raise _Kill()
         return original(self, *a)
 
-    monkeypatch.setattr(T.FusedEngine, "run", dying)
+    monkeypatch.setattr(FusedEngine, "run", dying)
     with pytest.raises(_Kill):
         train(cfg, tmp_path / "cut")
-    monkeypatch.setattr(T.FusedEngine, "run", original)
+    monkeypatch.setattr(FusedEngine, "run", original)
     train(cfg, tmp_path / "cut", resume=True)
     assert _read(tmp_path / "full")[0] == _read(tmp_path / "cut")[0]
 

@@ -1,0 +1,61 @@
+"""Fresh networks, initialised the PyTorch-default way (the paper's Appendix B does not state more)."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from sharpgen.numerics.models import Net
+from sharpgen.numerics.validate import check_arch, check_dtype, check_hyper, check_int
+
+
+def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "relu", eps=None,
+          init_scale_first_layer: float = 1.0, dtype=torch.float64, device=None, seed=None) -> Net:
+    """A freshly initialised network, PyTorch-default style (the paper's Appendix B setting).
+
+    Every weight matrix and the first-layer bias are uniform on
+    [-1/sqrt(fan_in), 1/sqrt(fan_in)] (what ``nn.Linear`` draws: W1 and b1
+    with fan_in = d, middle layers and the output W2 with fan_in = width);
+    gamma starts at 1. W1 and b1 are then multiplied by
+    ``init_scale_first_layer`` (Figure 6 uses 1/100). Randomness comes from a
+    local ``torch.Generator`` seeded with ``seed`` (fresh entropy when None),
+    never from the global RNG.
+
+    >>> net = build("bias", d=3, width=4, seed=0)
+    >>> net.W1.shape, net.b1.shape, net.W2.shape, bool(net.W1.abs().max() <= 3 ** -0.5)
+    (torch.Size([4, 3]), torch.Size([4]), torch.Size([4]), True)
+    >>> build("bias", d=3, width=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: width: expected an integer >= 1, got 0
+    """
+    check_arch(arch)
+    check_int("d", d, 2)
+    check_int("width", width, 1)
+    hyper = check_hyper(arch, depth=depth, activation=activation, eps=eps)
+    if isinstance(init_scale_first_layer, bool) or not isinstance(init_scale_first_layer, (int, float)) \
+            or not math.isfinite(init_scale_first_layer) or init_scale_first_layer <= 0:
+        raise ValueError(f"init_scale_first_layer: expected a finite number > 0, got {init_scale_first_layer!r}")
+    check_dtype(dtype)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"seed: expected an integer or None, got {seed!r}")
+    gen = torch.Generator()
+    if seed is None:
+        gen.seed()
+    else:
+        gen.manual_seed(seed)
+
+    def uniform(shape, fan_in):
+        bound = 1.0 / math.sqrt(fan_in)
+        return (torch.rand(shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound
+
+    tensors = {"W1": uniform((width, d), d) * init_scale_first_layer}
+    if arch != "nobias":
+        tensors["b1"] = uniform((width,), d) * init_scale_first_layer
+    for k in range(depth - 2):
+        tensors[f"middle.{k}"] = uniform((width, width), width)
+    tensors["W2"] = uniform((width,), width)
+    if arch == "sim_bn":
+        tensors["gamma"] = torch.ones(width, dtype=torch.float64)
+    tensors = {k: v.to(dtype=dtype, device=device) for k, v in tensors.items()}
+    return Net(arch, tensors, **hyper)
