@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from sharpgen.theory import symbols
 from sharpgen.theory.architectures import check_arch, check_hyper
 from sharpgen.theory.checks import (check_depth, check_dimension, check_eps, check_keywords, check_labels,
                                     check_points, check_positive, check_symbolic_dimension, to_exact)
 from sharpgen.theory.data import augmented_norm, extreme_point_witness, is_cube_data
 from sharpgen.theory.params import Params, fields_repr
-from sharpgen.theory import symbols
 
 NEURONS = ((0, 0), (0, 1), (1, 0), (1, 1))
 RULES = ("infimum", "paper")
