@@ -21,8 +21,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from sharpgen.numerics import engine
-from sharpgen.numerics.validate import (DEVICES, DTYPES, check_choice, check_hyper, check_int, check_loss,
-                                        check_number, check_step, is_int)
+from sharpgen.numerics.validate import (DEVICES, DTYPES, STEP_RANGES, check_choice, check_hyper, check_int,
+                                        check_loss, check_number, check_step, is_int)
 
 DATA_KINDS = ("xor", "ball", "condition1", "circle")
 SIGN_LABEL_DATA = ("xor", "condition1", "circle")  # labels in {-1, +1}: what the logistic loss needs
@@ -51,7 +51,7 @@ class Phase:
 
     def validate(self, n: int, k: int = 0) -> None:
         where = f"phases[{k}]."
-        for name in ("lr", "rho", "weight_decay", "label_noise"):
+        for name in STEP_RANGES:
             check_step(name, getattr(self, name), where)
         if not (is_int(self.batch) and 1 <= self.batch <= n and n % self.batch == 0):
             raise ValueError(f"{where}batch: expected an integer in [1, n={n}] dividing n, got {self.batch!r}")

@@ -20,7 +20,7 @@ class FirstLayerShape:
 
     @property
     def width(self) -> int:
-        return self.W1.shape[0]
+        return len(self.W1)
 
     @property
     def d(self) -> int:

@@ -326,3 +326,20 @@ def test_sim_ln_closed_forms_finite_on_a_dead_layer_with_tiny_eps(eps):
     assert torch.allclose(gn, expected, rtol=REL, atol=1e-12)
     Y = torch.tensor([0.5, 1.0], dtype=torch.float64)
     assert math.isfinite(float(trace_hessian(net, X, Y, loss="mse", method="exact")))
+
+
+@pytest.mark.parametrize("arch,hyper", [("sim_ln", {"eps": 1e-3}), ("bias", {"activation": "softplus"}),
+                                        ("sim_bn", {}), ("nobias", {})])
+def test_trace_parts_split_f1_into_its_two_terms(arch, hyper):
+    # total = (1/n) Σ ℓ'' ||∇f||² + (1/n) Σ ℓ' Tr ∇²f, Gauss-Newton part = the first; checked against the
+    # per-sample terms and the autograd Hessian (off interpolation, so the residual term is not 0 in general)
+    data = xor_dataset(4, 6, seed=1)
+    net = build(arch, 4, 5, seed=2, **hyper)
+    parts = trace_parts(net, data.X, data.Y)
+    terms = per_sample_terms(net, data.X)
+    with torch.no_grad():
+        f = net(data.X) if arch != "sim_bn" else net.set_training_inputs(data.X)(data.X)
+    assert close(parts.gauss_newton, float((2 * terms.grad_sq).mean()), rel=1e-13)
+    assert close(parts.total - parts.gauss_newton, float((2 * (f - data.Y) * terms.hess_trace).mean()), rel=1e-10)
+    assert close(parts.total, trace_hessian(net, data.X, data.Y, method="autograd"))
+    assert parts.total == trace_hessian(net, data.X, data.Y)

@@ -87,6 +87,24 @@ class _Kill(Exception):
     pass
 
 
+def _killed(monkeypatch, cfg, run_dir, at_call: int, engine_cls=None, **kw):
+    """Run ``cfg`` in ``run_dir`` and "kill" it in engine call ``at_call`` (after 7 of its steps)."""
+    engine_cls = engine_cls or FusedEngine
+    original, calls = engine_cls.run, {"n": 0}
+
+    def dying(self, order, targets, ph):
+        calls["n"] += 1
+        if calls["n"] == at_call:
+            original(self, order[:7], targets[:7], ph)  # some steps happen, then the kill
+            raise _Kill()
+        return original(self, order, targets, ph)
+
+    monkeypatch.setattr(engine_cls, "run", dying)
+    with pytest.raises(_Kill):
+        train(cfg, run_dir, **kw)
+    monkeypatch.setattr(engine_cls, "run", original)
+
+
 BACKENDS = ["generic", "torch"] + (["c"] if c_kernel.c_available() else [])
 
 
@@ -98,20 +116,9 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path, monkeypatch, backe
     grid = evaluation_epochs(cfg)
     assert grid == (0, 1, 2, 4, 5, 6, 8, 10, 13, 15, 20)
     full = train(cfg, tmp_path / "full", theory_min=4.0)
-    engine_cls = GenericEngine if backend == "generic" else FusedEngine
-    original, calls = engine_cls.run, {"n": 0}
-
-    def dying(self, order, targets, ph):
-        calls["n"] += 1
-        if calls["n"] == grid.index(13) + 1:  # the chunk [13, 15): row 13 is appended, the last checkpoint is 10
-            original(self, order[:7], targets[:7], ph)  # some steps happen, then the "kill"
-            raise _Kill()
-        return original(self, order, targets, ph)
-
-    monkeypatch.setattr(engine_cls, "run", dying)
-    with pytest.raises(_Kill):
-        train(cfg, tmp_path / "cut", theory_min=4.0)
-    monkeypatch.setattr(engine_cls, "run", original)
+    # killed in the chunk [13, 15): row 13 is appended, the last checkpoint is 10
+    _killed(monkeypatch, cfg, tmp_path / "cut", grid.index(13) + 1,
+            GenericEngine if backend == "generic" else FusedEngine, theory_min=4.0)
     assert ckpt.load_checkpoint(tmp_path / "cut")["epoch"] == 10
     assert [r["epoch"] for r in read_csv(tmp_path / "cut" / "metrics.csv")][-2:] == [10, 13]  # ahead of it
     with pytest.raises(ValueError, match="^run_dir"):
@@ -132,18 +139,7 @@ def test_resume_label_noise_and_full_batch(tmp_path, monkeypatch):
                 phases=(Phase(0.05, 0.0, 16, 0.0, 5), Phase(0.05, 0.0, 4, 0.0, 5, label_noise=0.3),
                         Phase(0.05, 0.0, 1, 0.0, 10, label_noise=0.1)))
     train(cfg, tmp_path / "full")
-    original, calls = FusedEngine.run, {"n": 0}
-
-    def dying(self, *a):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise _Kill()
-        return original(self, *a)
-
-    monkeypatch.setattr(FusedEngine, "run", dying)
-    with pytest.raises(_Kill):
-        train(cfg, tmp_path / "cut")
-    monkeypatch.setattr(FusedEngine, "run", original)
+    _killed(monkeypatch, cfg, tmp_path / "cut", 4)
     train(cfg, tmp_path / "cut", resume=True)
     assert _read(tmp_path / "full")[0] == _read(tmp_path / "cut")[0]
 
@@ -322,18 +318,7 @@ def test_metrics_are_appended_not_rewritten(tmp_path, monkeypatch):
 
 def test_wall_clock_column_is_cumulative_across_resumes(tmp_path, monkeypatch):
     cfg = small(checkpoint_every=5)
-    original, calls = FusedEngine.run, {"n": 0}
-
-    def dying(self, *a):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise _Kill()
-        return original(self, *a)
-
-    monkeypatch.setattr(FusedEngine, "run", dying)
-    with pytest.raises(_Kill):
-        train(cfg, tmp_path / "r")
-    monkeypatch.setattr(FusedEngine, "run", original)
+    _killed(monkeypatch, cfg, tmp_path / "r", 3)
     saved = ckpt.load_checkpoint(tmp_path / "r")
     assert saved["epoch"] == 10 and saved["wall_s"] > 0
     train(cfg, tmp_path / "r", resume=True)
@@ -347,18 +332,7 @@ def test_wall_clock_column_is_cumulative_across_resumes(tmp_path, monkeypatch):
 def test_a_partly_written_last_row_is_dropped_on_resume(tmp_path, monkeypatch):
     cfg = small(checkpoint_every=10)
     train(cfg, tmp_path / "full")
-    original, calls = FusedEngine.run, {"n": 0}
-
-    def dying(self, *a):
-        calls["n"] += 1
-        if calls["n"] == 4:  # after the rows at 5, 10 and 15, checkpoint at 10
-            raise _Kill()
-        return original(self, *a)
-
-    monkeypatch.setattr(FusedEngine, "run", dying)
-    with pytest.raises(_Kill):
-        train(cfg, tmp_path / "cut")
-    monkeypatch.setattr(FusedEngine, "run", original)
+    _killed(monkeypatch, cfg, tmp_path / "cut", 4)  # after the rows at 5, 10 and 15, checkpoint at 10
     with open(tmp_path / "cut" / "metrics.csv", "a") as fh:
         fh.write("17,272,0.1,1,0.05")  # a kill in the middle of an append
     train(cfg, tmp_path / "cut", resume=True)
