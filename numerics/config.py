@@ -221,11 +221,14 @@ class TrainConfig:
             raise ValueError(f"backend: {self.backend!r} covers only depth-2 nobias/bias/sim_ln "
                              f"(got arch {self.arch!r}, depth {self.depth}); use 'generic' or 'auto'")
 
-    def describe(self) -> str:
-        """The run in one line, every number labelled (for headers and logs).
+    def describe(self) -> list[str]:
+        """The run in a few lines, every number labelled (for headers and logs): the network, data
+        and loss; one line per phase; seed, device, dtype and backend.
 
-        >>> print(TrainConfig(phases=parse_phases("0.01,0.05,1,0,1e4")).describe())
-        arch=bias d=30 width=500 | data=xor n=100 n_test=1000 | loss=mse | optimizer=sam: lr=0.01, ρ=0.05, batch=1, wd=0, epochs=10000 | seed=0 device=cpu dtype=float64 backend=auto
+        >>> print("\\n".join(TrainConfig(phases=parse_phases("0.01,0.05,1,0,1e4")).describe()))
+        arch=bias d=30 width=500 | data=xor n=100 n_test=1000 | loss=mse | optimizer=sam
+        phase 1: lr=0.01, ρ=0.05, batch=1, wd=0, epochs=10000
+        seed=0 device=cpu dtype=float64 backend=auto
         """
         net = [f"arch={self.arch}", f"d={self.d}", f"width={self.width}"]
         if self.depth != 2 or self.activation != "relu":
@@ -234,9 +237,10 @@ class TrainConfig:
         if self.init_scale_first_layer != 1:
             net.append(f"init_scale_first_layer={self.init_scale_first_layer:g}")
         loss = f"loss={self.loss}" + (f" p={self.p}" if self.p is not None else "")
-        return " | ".join([" ".join(net), f"data={self.data} n={self.n} n_test={self.n_test}", loss,
-                           f"optimizer={self.optimizer}: {describe_phases(self.phases)}",
-                           f"seed={self.seed} device={self.device} dtype={self.dtype} backend={self.backend}"])
+        head = " | ".join([" ".join(net), f"data={self.data} n={self.n} n_test={self.n_test}", loss,
+                           f"optimizer={self.optimizer}"])
+        return [head, *(f"phase {k + 1}: {ph.describe()}" for k, ph in enumerate(self.phases)),
+                f"seed={self.seed} device={self.device} dtype={self.dtype} backend={self.backend}"]
 
     @property
     def fused(self) -> bool:

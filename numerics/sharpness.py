@@ -249,9 +249,9 @@ def _exact(model, X, Y, loss, p) -> TraceParts:
     with torch.no_grad():
         out = model.functional(dict(model.named_parameters()), X, _training_inputs(model, X))
         d1, d2 = loss_derivatives(loss, out, Y, p)
-        grad_sq, hess_tr = _terms(model, X)
-        gauss_newton = float((d2 * grad_sq).mean())
-        return TraceParts(gauss_newton + float((d1 * hess_tr).mean()), gauss_newton)
+        terms = per_sample_terms(model, X)
+        gauss_newton = float((d2 * terms.grad_sq).mean())
+        return TraceParts(gauss_newton + float((d1 * terms.hess_trace).mean()), gauss_newton)
 
 
 def trace_parts(model: Net, X, Y, loss: str = "mse", *, p=None) -> TraceParts:

@@ -86,11 +86,11 @@ def evaluate(model, data: D.Dataset, config: TrainConfig, *, theory_min: float |
     row = {k: diag.pop(k) for k in FIT_KEYS}
     row["trace"], row["trace_gn"] = diag.pop("sharpness"), diag.pop("sharpness_gn")
     diag.pop("sharpness_gap")
-    row["theory_min"] = theory_min
+    row["theory_min"] = row["gap"] = row["rel_gap"] = row["rel_gap_gn"] = None
     if theory_min is not None:
         row["gap"] = row["trace"] - theory_min
         rel = (lambda v: (v - theory_min) / theory_min) if theory_min != 0 else (lambda v: math.nan)
-        row["rel_gap"], row["rel_gap_gn"] = rel(row["trace"]), rel(row["trace_gn"])
+        row.update(theory_min=theory_min, rel_gap=rel(row["trace"]), rel_gap_gn=rel(row["trace_gn"]))
     row.update({f"diag_{k}": v for k, v in diag.items()})
     return row
 

@@ -183,9 +183,9 @@ def run(args) -> int:
     data = make_dataset(config)
     try:
         theory_min = None if args.no_theory else _theory_min(config, data)
-        print(f"sharpgen train: {args.preset or 'custom'}{' (quick)' if args.quick else ''} -> {out}\n  "
-              f"{config.describe()}\n  theory_min={'n/a' if theory_min is None else f'{theory_min:.6g}'}",
-              file=sys.stderr)
+        lines = [f"sharpgen train: {args.preset or 'custom'}{' (quick)' if args.quick else ''} -> {out}",
+                 *config.describe(), f"theory_min={'n/a' if theory_min is None else f'{theory_min:.6g}'}"]
+        print("\n  ".join(lines), file=sys.stderr)
         result = train(config, out, data=data, theory_min=theory_min, resume=args.resume,
                        progress=_PROGRESS[args.progress], threads=args.threads)
     except ValueError as err:

@@ -43,6 +43,9 @@ def theory_min_for(config: TrainConfig, data=None) -> TheoryMinimum:
     (Thm A.2), where ℓ' = 0 and ℓ'' = σ(γ_p)σ(-γ_p) = p(1-p), so
     Tr ∇²L = p(1-p)·(1/n) Σ ||∇f||² = (p(1-p)/2)·(the MSE trace for labels γ_p·y);
     the infimum is that factor times the MSE infimum for the scaled labels.
+
+    >>> theory_min_for(TrainConfig(arch="bias", d=3, n=4, width=4))   # F3: 4 sqrt(d + 1)
+    TheoryMinimum(value=8.0, exact=True, source='F3 (Thm 4.1, attained by C1)')
     """
     if data is None:
         from sharpgen.numerics.train import make_dataset

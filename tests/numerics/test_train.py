@@ -377,6 +377,15 @@ def test_run_files_get_the_umask_mode(tmp_path):
         assert stat.S_IMODE(os.stat(tmp_path / "u" / name).st_mode) == 0o644, name
 
 
+def test_columns_are_the_same_without_a_theory_minimum(tmp_path):
+    train(small(), tmp_path / "t", theory_min=2.0)
+    train(small(), tmp_path / "n")
+    header = lambda name: (tmp_path / name / "metrics.csv").read_text().splitlines()[0]
+    assert header("t") == header("n") and header("n").startswith(",".join(T.METRIC_COLUMNS) + ",diag_")
+    last = read_csv(tmp_path / "n" / "metrics.csv")[-1]
+    assert (last["theory_min"], last["gap"], last["rel_gap"], last["rel_gap_gn"]) == (None, None, None, None)
+
+
 def test_data_passed_in_must_be_the_runs(tmp_path):
     cfg = small()
     with pytest.raises(ValueError, match="^data: expected the run's dataset"):

@@ -64,8 +64,10 @@ def test_train_then_resume_through_the_cli(tmp_path, capsys):
     assert run(["train", *TINY, "--out", str(out), "--no-theory"]) == 0
     captured = capsys.readouterr()
     assert "test_error" in captured.out and ("backends c,c" in captured.out or "backends torch,torch" in captured.out)
-    assert "arch=bias d=6 width=12 | data=xor n=16 n_test=20" in captured.err  # the header names its numbers
-    assert "lr=0.05, ρ=0.05, batch=1, wd=0, epochs=6; lr=0.05, ρ=0.1" in captured.err
+    # the header names its numbers
+    assert "\n  arch=bias d=6 width=12 | data=xor n=16 n_test=20 | loss=mse | optimizer=sam\n" in captured.err
+    assert "\n  phase 1: lr=0.05, ρ=0.05, batch=1, wd=0, epochs=6\n  phase 2: lr=0.05, ρ=0.1," in captured.err
+    assert "\n  theory_min=n/a\n" in captured.err
     first = (out / "metrics.csv").read_text()
     assert json.loads((out / "config.json").read_text())["config"]["width"] == 12
     assert run(["train", *TINY, "--out", str(out), "--no-theory"]) == 2  # exists, no --resume
