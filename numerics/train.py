@@ -44,9 +44,9 @@ from sharpgen.numerics.engine import TrainingDiverged, make_engine, resolve_back
 from sharpgen.numerics.initialization import build
 from sharpgen.numerics.metrics_csv import append_csv_row, read_header, truncate_csv, write_csv
 from sharpgen.numerics.params import from_params, model_to_params
-from sharpgen.numerics.progress import Progress
+from sharpgen.numerics.progress import MODES as PROGRESS_MODES, Progress
 from sharpgen.numerics.schedule import chunk_plan, evaluation_epochs, next_after, phase_at, steps_before
-from sharpgen.numerics.validate import check_int, check_number, torch_dtype
+from sharpgen.numerics.validate import check_choice, check_int, check_number, torch_dtype
 
 METRIC_COLUMNS = ["epoch", "step", "wall_s", "phase", "lr", "rho", "batch", "weight_decay", "train_loss",
                   "test_loss", "train_error", "test_error", "trace", "trace_gn", "theory_min", "gap", "rel_gap",
@@ -183,6 +183,8 @@ def _train(config, run_dir: Path, *, data, theory_min, resume, progress, max_chu
     config.validate()
     check_number("theory_min", theory_min, allow_none=True)
     check_int("max_chunk_steps", max_chunk_steps, 1)
+    if progress is not None:
+        check_choice("progress", progress, PROGRESS_MODES)
     state = ckpt.open_run(run_dir, config.to_dict(), resume=resume)
     run = _setup(config, run_dir, data, theory_min)
     if state is None:

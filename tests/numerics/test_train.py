@@ -365,6 +365,9 @@ def test_progress_lines_one_per_evaluation_when_not_a_terminal(tmp_path, capsys)
         assert key in lines[-1]
     train(small(), tmp_path / "q", progress="off")
     assert capsys.readouterr().err == ""
+    with pytest.raises(ValueError, match="^progress: expected one of \\('bar', 'lines', 'off'\\)"):
+        train(small(), tmp_path / "bad", progress="on")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_run_files_get_the_umask_mode(tmp_path):
