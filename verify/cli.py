@@ -7,7 +7,8 @@ import importlib
 import importlib.metadata
 import sys
 
-COMMANDS = ("sharpgen.verify.cmd_verify", "sharpgen.verify.cmd_train", "sharpgen.verify.cmd_bench")
+COMMANDS = ("sharpgen.verify.cmd_verify", "sharpgen.verify.cmd_train", "sharpgen.verify.cmd_bench",
+            "sharpgen.verify.cmd_reproduce", "sharpgen.verify.cmd_table1", "sharpgen.verify.cmd_plot")
 
 
 def version() -> str:
