@@ -11,14 +11,16 @@ from pathlib import Path
 from sharpgen.verify.plots.runplot import KINDS
 
 
+HELP = "plot runs made by `sharpgen train`: loss, test error, Tr ∇²L vs epochs, overlaid"
+DESCRIPTION = ("Draw run directories made by `sharpgen train` (config.json + metrics.csv + checkpoint.pt). curves: "
+               "training loss, test loss, test error and Tr ∇²L against epochs with the theory minimum; runs that "
+               "differ only in the seed are averaged (band: min-max), other settings overlaid. neurons: Figure 2b "
+               "(top first-layer neurons, column norms). circle: Figure 3 (one bias run on circle data beside "
+               "construction C1).")
+
+
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "plot", help="plot runs made by `sharpgen train`: loss, test error, Tr ∇²L vs epochs, overlaid",
-        description="Draw run directories made by `sharpgen train` (config.json + metrics.csv + checkpoint.pt). "
-                    "curves: training loss, test loss, test error and Tr ∇²L against epochs with the theory "
-                    "minimum; runs that differ only in the seed are averaged (band: min-max), other settings "
-                    "overlaid. neurons: Figure 2b (top first-layer neurons, column norms). circle: Figure 3 "
-                    "(one bias run on circle data beside construction C1).")
+    parser = subparsers.add_parser("plot", help=HELP, description=DESCRIPTION)
     parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories")
     parser.add_argument("--out", type=Path, default=Path("plot"),
                         help="output path without extension; writes OUT.png and OUT.pdf (default ./plot)")

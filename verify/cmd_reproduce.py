@@ -52,19 +52,26 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run_guarded(command: str, action) -> tuple[object, int]:
+    """``(action(), 0)``; a bad argument gives exit code 2 and a divergence 3, each with one line on stderr."""
     from sharpgen.numerics.train import TrainingDiverged
-    from sharpgen.verify.reproduce import reproduce
 
     try:
-        result = reproduce(args.figure, args.out, profile=args.profile, seeds=range(args.seeds), device=args.device,
-                           logx=args.logx, progress=PROGRESS[args.progress])
+        return action(), 0
     except ValueError as err:
-        print(f"sharpgen reproduce: error: {err}", file=sys.stderr)
-        return 2
+        print(f"sharpgen {command}: error: {err}", file=sys.stderr)
+        return None, 2
     except TrainingDiverged as err:
-        print(f"sharpgen reproduce: {err}", file=sys.stderr)
-        return 3
-    for path in result.files:
+        print(f"sharpgen {command}: {err}", file=sys.stderr)
+        return None, 3
+
+
+def run(args) -> int:
+    from sharpgen.verify.reproduce import reproduce
+
+    result, code = run_guarded("reproduce", lambda: reproduce(
+        args.figure, args.out, profile=args.profile, seeds=range(args.seeds), device=args.device, logx=args.logx,
+        progress=PROGRESS[args.progress]))
+    for path in result.files if result else ():
         print(path)
-    return 0
+    return code

@@ -6,34 +6,28 @@ from __future__ import annotations
 
 import sys
 
-from sharpgen.verify.cmd_reproduce import PROGRESS, add_run_arguments
+from sharpgen.verify.cmd_reproduce import PROGRESS, add_run_arguments, run_guarded
+
+HELP = "the paper's Table 1 regenerated from constructions and 1-SAM runs (markdown + PNG)"
+DESCRIPTION = ("Regenerate Table 1 of Wen, Li & Ma (2023): per architecture, the exact population error of its "
+               "flattest constructions and 1-SAM's test error and Tr ∇²L / theory minimum on every seed. Runs what "
+               "is missing in OUT (reusing finished runs, resuming interrupted ones) and writes "
+               "OUT/figures/table1.md, .png and .pdf.")
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "table1", help="the paper's Table 1 regenerated from constructions and 1-SAM runs (markdown + PNG)",
-        description="Regenerate Table 1 of Wen, Li & Ma (2023): per architecture, the exact population error of "
-                    "its flattest constructions and 1-SAM's test error and Tr ∇²L / theory minimum on every seed. "
-                    "Runs what is missing in OUT (reusing finished runs, resuming interrupted ones) and writes "
-                    "OUT/figures/table1.md, .png and .pdf.")
+    parser = subparsers.add_parser("table1", help=HELP, description=DESCRIPTION)
     add_run_arguments(parser, "runs/reproduce")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from sharpgen.numerics.train import TrainingDiverged
     from sharpgen.verify.reproduce import table1
 
-    try:
-        result = table1(args.out, profile=args.profile, seeds=range(args.seeds), device=args.device,
-                        progress=PROGRESS[args.progress])
-    except ValueError as err:
-        print(f"sharpgen table1: error: {err}", file=sys.stderr)
-        return 2
-    except TrainingDiverged as err:
-        print(f"sharpgen table1: {err}", file=sys.stderr)
-        return 3
-    print(result.files[0].read_text(), end="")
-    for path in result.files:
-        print(path, file=sys.stderr)
-    return 0
+    result, code = run_guarded("table1", lambda: table1(
+        args.out, profile=args.profile, seeds=range(args.seeds), device=args.device, progress=PROGRESS[args.progress]))
+    if result is not None:
+        print(result.files[0].read_text(), end="")
+        for path in result.files:
+            print(path, file=sys.stderr)
+    return code

@@ -5,6 +5,7 @@ polygon vertices) and compares them with metrics.csv, the checkpoint, or an
 independent exact computation (theory.minimum.min_sharpness on the run's training set).
 """
 import math
+import re
 
 import numpy as np
 import pytest
@@ -97,7 +98,7 @@ def test_seeds_are_averaged_with_a_min_max_band_and_phases_marked(runs):
     ys = band.get_paths()[0].vertices[:, 1]
     assert ys.min() == pytest.approx(traces.min()) and ys.max() == pytest.approx(traces.max())
     assert sorted(g for g in lines if g.startswith("phase:")) == ["phase:8"]
-    caption = [t.get_text() for t in fig.texts if t.get_gid() == "caption"][0]
+    caption = " ".join([t.get_text() for t in fig.texts if t.get_gid() == "caption"][0].split())
     assert "seeds 0, 1" in caption and "band: min–max" in caption
 
 
@@ -113,14 +114,15 @@ def test_interpolation_part_is_drawn_where_the_residual_term_matters(runs):
 def test_uneven_epochs_unknown_columns_log_scales():
     cfg = TrainConfig(arch="bias", d=3, n=4, phases=parse_phases("0.1,0.05,1,0,1000"))
     epochs = [0, 1, 2, 4, 10, 30, 100, 1000]
-    rows = [{"epoch": float(e), "train_loss": 10.0 ** -k, "test_loss": 0.5, "test_error": 0.1, "trace": 9.0,
-             "trace_gn": 9.0, "theory_min": 8.0, "wall_s": 0.1 * k, "gamma_w2_l1": 1.0} for k, e in enumerate(epochs)]
+    rows = [{"epoch": float(e), "train_loss": 10.0 ** -k, "test_loss": 0.5, "test_error": 0.1,
+             "trace": -5e4 if k == 1 else 9.0, "trace_gn": 9.0, "theory_min": 8.0, "wall_s": 0.1 * k, "gamma_w2_l1": 1.0} for k, e in enumerate(epochs)]
     fig = curves.draw_curves(curves.make_groups([rundata.Run(None, cfg, rows)]), logx=True)
     lines = curves.series_by_gid(fig)
     assert xs(lines["train_loss:0"]) == epochs
     by_label = {ax.get_ylabel(): ax for ax in fig.axes}
-    assert by_label["training loss L (MSE)"].get_yscale() == "log"
+    assert by_label["training loss L"].get_yscale() == "log"
     assert by_label["test error (0-1: y·f ≤ 0)"].get_yscale() == "linear"
+    assert by_label[style.TRACE_LABEL + " (exact)"].get_yscale() == "symlog"  # spans decades, crosses 0
     assert all(ax.get_xscale() == "symlog" for ax in fig.axes)
 
 
@@ -174,6 +176,11 @@ def test_circle_figure_regions_match_the_networks(runs):
     points = [ln for ln in right.lines if ln.get_gid() == "train_points:+1"][0]
     assert sorted(points.get_xdata().tolist()) == sorted(X[data.Y.numpy() == 1, 0].tolist())
     assert f"{exact_min(run):.4g}" in left.get_title()  # C1 attains the minimum 4√2 (F3)
+    angle = np.linspace(0, 2 * np.pi, 100_000, endpoint=False)
+    ring = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    silent = (ring @ mem["W1"].T + mem["b1"] <= 0).all(axis=1).mean()  # f = 0 there: no neuron fires
+    shown = float(re.search(r"f = 0 on (\d+)% of the circle", left.get_title()).group(1))
+    assert abs(shown - 100 * silent) <= 0.6  # rounded to a percent, sampled on 2880 angles
     assert exact_min(run) == pytest.approx(4 * math.sqrt(2), rel=1e-12)
 
 

@@ -29,10 +29,12 @@ callers and tests can read the plotted data back.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from sharpgen.verify.plots import style
 from sharpgen.verify.plots.rundata import aggregate, group_seeds, phase_boundaries, residual_matters, \
@@ -68,25 +70,36 @@ def make_groups(runs, labels=None) -> list[Group]:
     return out
 
 
-def _loss_name(groups) -> str:
-    losses = {(g.runs[0].config.loss, g.runs[0].config.p) for g in groups}
-    if len(losses) != 1:
-        return "L"
-    loss, p = losses.pop()
-    return "L (MSE)" if loss == "mse" else f"L (logistic, p={p:g})"
-
-
-def _ylabels(groups) -> dict:
-    name = _loss_name(groups)
-    return {"train_loss": f"training loss {name}", "test_loss": f"test loss {name.split(' ', 1)[-1]}".strip(),
-            "test_error": "test error (0-1: y·f ≤ 0)", "trace": style.TRACE_LABEL + " (exact)"}
+def _ylabels() -> dict:
+    return {"train_loss": "training loss L", "test_loss": "test loss", "test_error": "test error (0-1: y·f ≤ 0)",
+            "trace": style.TRACE_LABEL + " (exact)"}
 
 
 def _set_yscale(ax, arrays) -> None:
+    """Log axis for a positive quantity spanning decades; symlog (linear within the median magnitude)
+    when it also takes values <= 0 (Tr ∇²L off interpolation, e.g. sim_ln early on)."""
     vals = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays]) if arrays else np.array([])
     vals = vals[np.isfinite(vals)]
-    if len(vals) and (vals > 0).all() and vals.max() / vals.min() > LOG_SPAN:
-        ax.set_yscale("log")
+    if not len(vals):
+        return
+    if (vals > 0).all():
+        if vals.max() / vals.min() > LOG_SPAN:
+            ax.set_yscale("log")
+        return
+    nonzero = np.abs(vals[vals != 0])
+    scale = float(np.median(nonzero)) if len(nonzero) else 1.0
+    if np.abs(vals).max() / scale > LOG_SPAN:
+        ax.set_yscale("symlog", linthresh=scale, linscale=1.5)
+        ax.yaxis.set_major_locator(FixedLocator(_symlog_ticks(vals, scale)))
+        ax.yaxis.set_minor_locator(NullLocator())
+
+
+def _symlog_ticks(vals: np.ndarray, scale: float) -> list:
+    """0 and signed powers of ten beyond the linear part (every other one when there are many)."""
+    low, high = math.ceil(math.log10(scale)) + 1, math.floor(math.log10(np.abs(vals).max()))
+    powers = list(range(low, high + 1))
+    powers = powers[::2] if len(powers) > 2 else powers
+    return [0.0] + [s * 10.0 ** k for k in powers for s in (1, -1) if vals.min() <= s * 10.0 ** k <= vals.max()]
 
 
 def _draw_series(ax, group: Group, gi: int, column: str, line_style=None) -> list:
@@ -151,7 +164,10 @@ def caption_for(groups, *, phases: bool, gn: bool) -> str:
     runs = [r for g in groups for r in g.runs]
     text = style.config_caption([r.config for r in runs], [r.seed for r in runs])
     text += ("; dashed: the theory's least Tr∇²L over interpolating nets of each training set "
-             "(exact, or a lower bound where none is attained; docs/paper.md §3)")
+             "(exact, or a lower bound where none is attained; docs/paper.md §3")
+    if any(r.config.loss == "logistic" for r in runs):
+        text += "; logistic loss: over its minimizers, Thm A.2"
+    text += ")"
     if gn:
         text += "; dotted: its interpolation part (1/n)Σℓ''‖∇f‖²"
     if phases:
@@ -170,7 +186,7 @@ def draw_curves(groups, *, logx: bool = False, title: str | None = None) -> "mat
         fig = style.new_figure(style.COLUMN_WIDTH, 3.1 + 0.12 * len(groups))
         fig.set_layout_engine("constrained")
         axes = fig.subplots(2, 2, sharex=True).ravel()
-        labels = _ylabels(groups)
+        labels = _ylabels()
         gn = theory = False
         for ax, column in zip(axes, PANELS):
             if column == "trace":
@@ -183,6 +199,8 @@ def draw_curves(groups, *, logx: bool = False, title: str | None = None) -> "mat
             ax.set_ylabel(labels[column])
             if logx:
                 ax.set_xscale("symlog", linthresh=1.0)
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         for ax in axes[2:]:
             ax.set_xlabel("epoch" + (" (symlog)" if logx else ""))
         phases = _phase_lines(axes, groups)

@@ -147,7 +147,12 @@ def config_caption(configs, seeds, *, spread: bool = True) -> str:
     first = configs[0]
     shared = lambda name: all(getattr(c, name) == getattr(first, name) for c in configs)
     parts = [f"{name}={getattr(first, name)}" for name in ("d", "n", "n_test", "width") if shared(name)]
-    parts += [f"{getattr(first, name)}" for name in ("data", "loss", "dtype") if shared(name)]
+    if shared("data"):
+        parts.append(f"{first.data} data")
+    if shared("loss") and shared("p"):
+        parts.append("MSE loss" if first.loss == "mse" else f"{first.loss} loss (label smoothing p={first.p:g})")
+    if shared("dtype"):
+        parts.append(first.dtype)
     epochs = sorted({c.total_epochs for c in configs})
     parts.append("epochs " + "/".join(f"{e:g}" for e in epochs))
     text = ", ".join(parts) + "; " + seeds_text(seeds)
