@@ -18,6 +18,7 @@ from pathlib import Path
 from sharpgen.numerics.config import PHASE_VALUES, TrainConfig, parse_phases
 from sharpgen.numerics.presets import describe, get_preset, preset_names
 from sharpgen.numerics.validate import check_int
+from sharpgen.verify.cli_args import add_progress_argument, progress_mode
 
 _FIELD_HELP = {
     "arch": "architecture: nobias, bias, sim_bn, sim_ln",
@@ -45,7 +46,6 @@ _FIELD_HELP = {
     "backend": "auto, generic (autograd), torch (fused) or c (fused, CPU)",
 }
 _PHASE_HELP = "{}: one value for every phase, or a comma-separated list with one per phase"
-_PROGRESS = {"auto": None, "bar": "bar", "lines": "lines", "off": "off"}
 
 
 def _none_or(kind):
@@ -110,9 +110,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint (refused when --out has none)")
     parser.add_argument("--no-theory", action="store_true", help="skip the theory minimum (no sympy computation)")
-    parser.add_argument("--progress", choices=tuple(_PROGRESS), default="auto",
-                        help="bar (redrawn in place), lines (one per evaluation), off; auto: bar on a terminal, "
-                             "else lines")
+    add_progress_argument(parser)
     parser.add_argument("--threads", type=_int, default=1,
                         help="torch threads (default 1: the steps are tiny; a fixed count keeps runs reproducible)")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
@@ -187,7 +185,7 @@ def run(args) -> int:
                  *config.describe(), f"theory_min={'n/a' if theory_min is None else f'{theory_min:.6g}'}"]
         print("\n  ".join(lines), file=sys.stderr)
         result = train(config, out, data=data, theory_min=theory_min, resume=args.resume,
-                       progress=_PROGRESS[args.progress], threads=args.threads)
+                       progress=progress_mode(args), threads=args.threads)
     except ValueError as err:
         print(f"sharpgen train: error: {err}", file=sys.stderr)
         return 2
