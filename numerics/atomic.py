@@ -5,7 +5,11 @@ fsynced, and then moved over the target with ``os.replace`` (atomic on POSIX).
 The temporary file from ``mkstemp`` is private (0600); it is given the mode a
 plainly created file would have (0666 minus the process umask) before the
 move, so collaborators read run directories as they read any other file.
-Nothing here imports torch.
+A write that fails (a full disk, a read-only directory) removes its
+temporary file and raises ``OSError`` naming the target file; a process
+killed mid-write leaves the temporary file behind, and
+:func:`remove_orphans` clears those (the caller holds the directory's lock,
+``numerics.rundir``, so no live writer owns them). Nothing here imports torch.
 
 >>> import tempfile, pathlib
 >>> with tempfile.TemporaryDirectory() as tmp:
@@ -21,6 +25,8 @@ import os
 import tempfile
 from pathlib import Path
 
+TEMP_SUFFIX = ".tmp"
+
 
 def default_file_mode() -> int:
     """The mode ``open(path, "w")`` gives a new file: 0o666 without the bits of the process umask.
@@ -34,11 +40,21 @@ def default_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def _temp_prefix(name: str) -> str:
+    return f".{name}."
+
+
 def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (mode as for a new file)."""
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (mode as for a new file).
+
+    On failure nothing of the new version remains and the OSError names ``path``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=TEMP_SUFFIX)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -46,9 +62,11 @@ def atomic_write_bytes(path, data: bytes) -> None:
             os.fchmod(fh.fileno(), default_file_mode())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise OSError(err.errno, err.strerror, str(path)) from None
         raise
 
 
@@ -60,3 +78,26 @@ def atomic_write_text(path, text: str) -> None:
 def atomic_write_json(path, obj) -> None:
     """Pretty, key-sorted JSON (reproducible bytes for the same object)."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def remove_orphans(directory, names) -> list[Path]:
+    """Delete the temporary files that writes of ``names`` in ``directory`` left behind when killed; return them.
+
+    Only files named as this module names its temporaries (``.NAME.<random>.tmp``) go.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     d = pathlib.Path(tmp)
+    ...     for name in (".a.txt.x1y2.tmp", ".other.z.tmp", "a.txt"):
+    ...         _ = (d / name).write_text("")
+    ...     [p.name for p in remove_orphans(d, ["a.txt"])], sorted(p.name for p in d.iterdir())
+    (['.a.txt.x1y2.tmp'], ['.other.z.tmp', 'a.txt'])
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    prefixes = tuple(_temp_prefix(name) for name in names)
+    gone = [p for p in sorted(directory.iterdir()) if p.name.startswith(prefixes) and p.name.endswith(TEMP_SUFFIX)]
+    for p in gone:
+        p.unlink(missing_ok=True)
+    return gone

@@ -10,7 +10,9 @@
   projection radius, evaluation/checkpoint cadence, seed, device, dtype and
   step backend; ``validate()`` names the first offending field,
   ``with_phase_values`` overrides lr, ρ or epochs per phase, and
-  ``to_dict``/``from_dict`` are the ``config.json`` round trip.
+  ``to_dict``/``from_dict`` are the ``config.json`` round trip and
+  ``digest`` its fingerprint (:func:`config_digest`), which binds a
+  checkpoint to the config that produced it and names default run directories.
 
 Nothing here imports torch (``sharpgen train --help`` lists the presets
 without it); the dtype is a name, mapped to torch by ``validate.torch_dtype``.
@@ -18,9 +20,13 @@ without it); the dtype is a name, mapped to torch by ``validate.torch_dtype``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import math
 from dataclasses import dataclass
 
 from sharpgen.numerics import engine
+from sharpgen.numerics.limits import CUBE_DATA, SEED_MAX, check_cube_sizes
 from sharpgen.numerics.validate import (DEVICES, DTYPES, STEP_RANGES, check_choice, check_hyper, check_int,
                                         check_loss, check_number, check_step, is_int)
 
@@ -85,8 +91,8 @@ def parse_phases(text: str) -> tuple[Phase, ...]:
         except ValueError:
             raise ValueError(f"phases[{k}]: expected numbers, got {row.strip()!r}") from None
         for j in (2, 4):
-            if nums[j] != int(nums[j]):
-                raise ValueError(f"phases[{k}]: batch and epochs must be integers, got {row.strip()!r}")
+            if not math.isfinite(nums[j]) or nums[j] != int(nums[j]):
+                raise ValueError(f"phases[{k}]: batch and epochs must be finite integers, got {row.strip()!r}")
         out.append(Phase(nums[0], nums[1], int(nums[2]), nums[3], int(nums[4]), nums[5] if len(nums) == 6 else 0.0))
     if not out:
         raise ValueError("phases: expected at least one row 'lr,rho,batch,wd,epochs'")
@@ -182,7 +188,7 @@ class TrainConfig:
             check_int(name, getattr(self, name), 1)
         check_loss(self.loss, self.p)
         check_choice("data", self.data, DATA_KINDS)
-        check_int("data_seed", self.data_seed, 0, allow_none=True)
+        check_int("data_seed", self.data_seed, 0, SEED_MAX, allow_none=True)
         if self.loss == "logistic" and self.data not in SIGN_LABEL_DATA:
             raise ValueError(f"loss: 'logistic' needs labels in {{-1, +1}}, i.e. data in {SIGN_LABEL_DATA}, "
                              f"got data {self.data!r}")
@@ -190,6 +196,8 @@ class TrainConfig:
             raise ValueError(f"d: expected 2 for data 'circle', got {self.d!r}")
         if self.data == "xor" and self.n > 2 ** min(self.d, 62) - 1:
             raise ValueError(f"n: expected at most 2^d - 1 = {2 ** self.d - 1} for data 'xor', got {self.n}")
+        if self.data in CUBE_DATA:
+            check_cube_sizes(self.d, self.n, self.n_test)
         if self.data == "condition1" and self.n != 4 * (self.d - 1):
             raise ValueError(f"n: expected 4*(d-1) = {4 * (self.d - 1)} for data 'condition1' with d={self.d} "
                              f"(its complete training set), got {self.n}")
@@ -214,7 +222,7 @@ class TrainConfig:
         check_int("eval_every", self.eval_every, 1)
         check_int("eval_log_points", self.eval_log_points, 0)
         check_int("checkpoint_every", self.checkpoint_every, 1, allow_none=True)
-        check_int("seed", self.seed, 0)
+        check_int("seed", self.seed, 0, SEED_MAX)
         check_choice("device", self.device, DEVICES)
         check_choice("backend", self.backend, engine.BACKENDS)
         if self.backend in ("torch", "c") and not self.fused:
@@ -290,6 +298,14 @@ class TrainConfig:
         out["phases"] = [dataclasses.asdict(ph) for ph in self.phases]
         return out
 
+    def digest(self) -> str:
+        """:func:`config_digest` of :meth:`to_dict`: equal configs, equal digests.
+
+        >>> TrainConfig(width=50).digest() == TrainConfig(width=50.0).digest() != TrainConfig().digest()
+        True
+        """
+        return config_digest(self.to_dict())
+
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in dataclasses.fields(cls)}
@@ -302,5 +318,31 @@ class TrainConfig:
             if isinstance(rows, str):
                 data["phases"] = parse_phases(rows)
             else:
-                data["phases"] = tuple(r if isinstance(r, Phase) else Phase(**r) for r in rows)
+                try:
+                    data["phases"] = tuple(r if isinstance(r, Phase) else Phase(**r) for r in rows)
+                except TypeError as err:
+                    raise ValueError(f"phases: expected rows with the fields of Phase ({err})") from None
         return cls(**data)
+
+
+def _canonical(value):
+    # Integral numbers hash alike whether written 1 or 1.0 (equal configs, equal digests).
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 63:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def config_digest(config: dict) -> str:
+    """A 16-hex-digit SHA-256 fingerprint of a ``TrainConfig.to_dict()`` (canonical JSON, integral floats as ints).
+
+    >>> config_digest({"width": 50, "lr": 1.0}) == config_digest({"lr": 1, "width": 50.0})
+    True
+    >>> len(config_digest({}))
+    16
+    """
+    text = json.dumps(_canonical(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

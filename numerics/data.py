@@ -1,7 +1,9 @@
 """Training and test sets of the paper's experiments (docs/paper.md §1, §4, §6) as float64 tensors.
 
-Every sampler takes an explicit ``seed`` and draws from a local
-``torch.Generator``; nothing touches the global RNG.
+Every sampler takes an explicit ``seed`` (an integer in [0, 2^64 - 1], as
+``TrainConfig`` allows) and draws from a local ``torch.Generator``; nothing
+touches the global RNG. Cube data above ``limits.CUBE_LIMIT`` is sampled;
+sizes the sampler cannot serve are refused up front (``limits.check_cube_sizes``).
 """
 from __future__ import annotations
 
@@ -10,14 +12,12 @@ from dataclasses import dataclass
 
 import torch
 
+from sharpgen.numerics.limits import CUBE_LIMIT, SEED_MAX, check_cube_sizes
 from sharpgen.numerics.validate import check_int
-
-CUBE_LIMIT = 20  # cube(d) materialises 2^d points; above this we sample instead
 
 
 def _generator(seed) -> torch.Generator:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed: expected an integer, got {seed!r}")
+    check_int("seed", seed, 0, SEED_MAX)
     return torch.Generator().manual_seed(seed)
 
 
@@ -161,6 +161,7 @@ def xor_dataset(d: int, n: int, *, n_test: int = 1000, seed: int = 0) -> Dataset
     check_int("d", d, 2)
     check_int("n", n, 1, 2 ** d)
     check_int("n_test", n_test, 1)
+    check_cube_sizes(d, n, n_test)
     gen = _generator(seed)
     if d <= CUBE_LIMIT:
         perm = torch.randperm(2 ** d, generator=gen)
@@ -199,6 +200,7 @@ def condition1_dataset(d: int, tails=None, *, n_test: int = 1000, seed: int = 0)
     check_int("d", d, 2)
     check_int("n_test", n_test, 1)
     tails = default_condition1_tails(d) if tails is None else [tuple(int(v) for v in t) for t in tails]
+    check_cube_sizes(d, 4 * len(tails), n_test)
     if not tails or len(set(tails)) != len(tails):
         raise ValueError("tails: expected a non-empty list of distinct tails")
     for t in tails:

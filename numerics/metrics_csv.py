@@ -53,11 +53,18 @@ def write_csv(path, columns: list[str], rows: list[dict]) -> None:
 
 
 def append_csv_row(path, columns: list[str], row: dict) -> None:
-    """Append one row (cells in the order of ``columns``, the file's header) and fsync."""
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(_lines(columns, [row]))
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append one row (cells in the order of ``columns``, the file's header) and fsync; an OSError names ``path``.
+
+    A failed append may leave a partial last line: :func:`truncate_csv` drops it on resume.
+    """
+    text = _lines(columns, [row])
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None
 
 
 def _parse(value: str):
@@ -91,12 +98,15 @@ def truncate_csv(path, last_epoch: int) -> list[dict]:
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")[:-1]  # the last piece is "" after a final newline, else a partial line
-    header = lines[0].split(",")
+    header = lines[0].split(",") if lines else []
+    if "epoch" not in header:
+        raise ValueError(f"metrics.csv: {path} has no header with an epoch column (damaged); "
+                         f"start a new run in another directory")
     at = header.index("epoch")
     keep = 1
     while keep < len(lines):
         cells = next(csv.reader([lines[keep]]))
-        if len(cells) != len(header) or int(cells[at]) > last_epoch:
+        if len(cells) != len(header) or not cells[at].isdigit() or int(cells[at]) > last_epoch:
             break
         keep += 1
     kept = "\n".join(lines[:keep]) + "\n"

@@ -7,12 +7,23 @@ phase schedules; resumable, reproducible, logged.
 * ``config.json`` — the configuration, plus what was resolved at the start
   (device, the step backend of each phase, torch version, threads); written
   with the first checkpoint once the first evaluation succeeded: a run that
-  fails before that leaves nothing behind (a folder this call created is removed);
+  fails before that removes the files it wrote (and, through the lock, the
+  folders it created if they are empty; never anything else);
 * ``metrics.csv`` — one row per evaluation, appended as the run goes (columns:
   ``METRIC_COLUMNS``, then ``diag_*``; see the README);
-* ``checkpoint.pt`` — parameters, epoch, cumulative wall time and the
-  sessions (device and backends of each start or resume);
-* ``summary.json`` — the final row, wall time, backends and status.
+* ``checkpoint.pt`` — parameters, epoch, cumulative wall time, the sessions
+  (device, backends, threads and torch of each start or resume), the theory
+  minimum logged, and the config with its digest;
+* ``summary.json`` — the status ("done", "diverged", "interrupted" or
+  "failed"), and for a finished run the final row, wall time and backends.
+
+Reliability (README, Reliability): the run holds the directory's lock
+(``numerics.rundir``) from start to end; a resume continues only a
+checkpoint bound to the same config, with the same device, step backends,
+threads and torch (else it refuses, unless ``allow_backend_change``);
+SIGINT and SIGTERM save a checkpoint at the end of the current chunk and
+raise ``TrainingInterrupted`` (``numerics.interrupt``); a file that cannot
+be written is a ``RunDirError`` naming it.
 
 Randomness: the network from ``seed``, the data from ``data_seed`` (default
 ``seed``), and the sample order and label noise of epoch e from a generator
@@ -22,12 +33,13 @@ resumed after a kill produces exactly the numbers of an uninterrupted run
 (every column of metrics.csv but the wall clock ``wall_s``).
 
 A non-finite output or parameter stops the run with ``TrainingDiverged``;
-the last good checkpoint stays untouched.
+the last good checkpoint stays untouched (every checkpoint holds finite
+parameters; a network already non-finite at initialisation writes nothing).
 """
 from __future__ import annotations
 
 import math
-import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +48,15 @@ import torch
 
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics import data as D
-from sharpgen.numerics.atomic import atomic_write_json
+from sharpgen.numerics import resume as resume_checks, rundir
+from sharpgen.numerics.atomic import atomic_write_json, remove_orphans
 from sharpgen.numerics.config import TrainConfig
 from sharpgen.numerics.device import resolve_device
 from sharpgen.numerics.diagnostics import diagnose
 from sharpgen.numerics.engine import TrainingDiverged, make_engine, resolve_backend
 from sharpgen.numerics.initialization import build
+from sharpgen.numerics.interrupt import StopRequests, TrainingInterrupted
+from sharpgen.numerics.limits import check_memory
 from sharpgen.numerics.metrics_csv import append_csv_row, read_header, truncate_csv, write_csv
 from sharpgen.numerics.params import from_params, model_to_params
 from sharpgen.numerics.progress import MODES as PROGRESS_MODES, Progress
@@ -52,10 +67,15 @@ METRIC_COLUMNS = ["epoch", "step", "wall_s", "phase", "lr", "rho", "batch", "wei
                   "test_loss", "train_error", "test_error", "trace", "trace_gn", "theory_min", "gap", "rel_gap",
                   "rel_gap_gn"]
 FIT_KEYS = ("train_loss", "test_loss", "train_error", "test_error")
+# What decides the numbers of a step besides the config: a resume must find them unchanged.
+COMPUTE_KEYS = ("device", "backends", "threads", "torch")
+CHUNK_SECONDS = 1.0  # engine calls last about this long, so a signal is answered within about a second
 
 
 def make_dataset(config: TrainConfig) -> D.Dataset:
-    """The run's training and test sets (float64, CPU), seeded by ``data_seed`` (default ``seed``)."""
+    """The run's training and test sets (float64, CPU), seeded by ``data_seed`` (default ``seed``);
+    a config too large for this machine's memory is refused first (``limits.check_memory``)."""
+    check_memory(config)
     seed = config.seed if config.data_seed is None else config.data_seed
     if config.data == "xor":
         return D.xor_dataset(config.d, config.n, n_test=config.n_test, seed=seed)
@@ -138,6 +158,7 @@ class _Run:
     backends: tuple
     theory_min: float | None
     session: dict
+    stop: StopRequests = field(default_factory=StopRequests)
     epoch: int = 0
     saved_epoch: int = 0
     rows: list = field(default_factory=list)
@@ -145,6 +166,7 @@ class _Run:
     wall_before: float = 0.0
     t0: float = field(default_factory=time.monotonic)
     steps_run: int = 0
+    step_seconds: float | None = None  # measured per step, to size the chunks (CHUNK_SECONDS)
 
     def wall(self) -> float:
         return self.wall_before + (time.monotonic() - self.t0)
@@ -152,7 +174,7 @@ class _Run:
 
 def train(config: TrainConfig, run_dir, *, data: D.Dataset | None = None, theory_min: float | None = None,
           resume: bool = False, progress: str | None = None, max_chunk_steps: int = 20000,
-          threads: int | None = 1) -> TrainResult:
+          threads: int | None = 1, allow_backend_change: bool = False) -> TrainResult:
     """Run (or, with ``resume=True``, continue) the training described by ``config`` in ``run_dir``.
 
     ``data``: the run's dataset as ``make_dataset(config)`` builds it (built here
@@ -161,66 +183,131 @@ def train(config: TrainConfig, run_dir, *, data: D.Dataset | None = None, theory
     interpolating nets for that training set (``verify.theory_min``), logged
     beside Tr ∇²L. ``progress``: "bar", "lines", "off" or None (bar on a
     terminal, else one line per evaluation; ``numerics.progress``).
-    ``max_chunk_steps`` bounds the steps per engine call (progress granularity
-    only; results do not depend on it). ``threads``: torch intra-op threads
-    during the run (restored afterwards; None leaves torch's setting). One
-    thread is the default: the steps are tiny, extra threads only add
-    synchronisation, and a fixed count keeps the summation order (hence the
-    numbers) reproducible.
+    ``max_chunk_steps`` bounds the steps per engine call, which also last at
+    most about ``CHUNK_SECONDS`` (progress granularity and the delay before a
+    signal is answered; results do not depend on it). ``threads``: torch
+    intra-op threads during the run (restored afterwards; None leaves torch's
+    setting). One thread is the default: the steps are tiny, extra threads
+    only add synchronisation, and a fixed count keeps the summation order
+    (hence the numbers) reproducible. ``allow_backend_change``: resume even
+    where the steps would be computed differently from the checkpoint's
+    session (``COMPUTE_KEYS``), recording the change; the numbers then differ
+    from an uninterrupted run.
+
+    ``resume=True`` needs ``run_dir`` to hold this config's run (a fresh
+    directory is refused, as by ``sharpgen train --resume``); a run stopped
+    before its first checkpoint restarts from epoch 0.
     """
     check_int("threads", threads, 1, allow_none=True)
+    run_dir = _check_run_dir(run_dir)
     before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _train(config, Path(run_dir), data=data, theory_min=theory_min, resume=resume, progress=progress,
-                      max_chunk_steps=max_chunk_steps)
+        return _train(config, run_dir, data=data, theory_min=theory_min, resume=resume, progress=progress,
+                      max_chunk_steps=max_chunk_steps, allow_backend_change=allow_backend_change)
     finally:
         torch.set_num_threads(before)
 
 
-def _train(config, run_dir: Path, *, data, theory_min, resume, progress, max_chunk_steps) -> TrainResult:
+def _check_run_dir(run_dir) -> Path:
+    if not isinstance(run_dir, (str, Path)) or not str(run_dir).strip():
+        raise ValueError(f"run_dir: expected a directory path, got {run_dir!r}")
+    return Path(run_dir)
+
+
+def _train(config, run_dir: Path, *, data, theory_min, resume, progress, max_chunk_steps,
+           allow_backend_change) -> TrainResult:
     config.validate()
     check_number("theory_min", theory_min, allow_none=True)
     check_int("max_chunk_steps", max_chunk_steps, 1)
     if progress is not None:
         check_choice("progress", progress, PROGRESS_MODES)
-    state = ckpt.open_run(run_dir, config.to_dict(), resume=resume)
-    run = _setup(config, run_dir, data, theory_min)
-    if state is None:
-        _start(run)
-    else:
-        _restore(run, state)
-    bar = Progress(config.total_epochs, start=run.epoch, mode=progress, label=run_dir.name)
+    check_memory(config)
     try:
-        _loop(run, bar, max_chunk_steps)
-    except TrainingDiverged as err:
-        atomic_write_json(run_dir / ckpt.SUMMARY, {"status": "diverged", "message": str(err), **run.session})
-        raise
-    finally:
-        bar.close()
-    return _finish(run)
+        return _locked_run(config, run_dir, data=data, theory_min=theory_min, resume=resume, progress=progress,
+                           max_chunk_steps=max_chunk_steps, allow_backend_change=allow_backend_change)
+    except OSError as err:  # a read or write of the run's files failed outside the paths that say more
+        raise rundir.os_error(err) from None
 
 
-def _setup(config: TrainConfig, run_dir: Path, data, theory_min) -> _Run:
-    """Data, model and engine on the resolved device, and the backend of each phase."""
-    data = make_dataset(config) if data is None else data
-    if not isinstance(data, D.Dataset) or (data.n, data.d) != (config.n, config.d):
-        raise ValueError(f"data: expected the run's dataset (make_dataset(config), n={config.n}, d={config.d})")
-    device, dtype = resolve_device(config.device), torch_dtype(config.dtype)
-    data = data.to(device)  # float64: evaluation is always float64
-    X_train = data.X.to(dtype)
-    model = build(config.arch, config.d, config.width, depth=config.depth, activation=config.activation,
-                  eps=config.eps, init_scale_first_layer=config.init_scale_first_layer, dtype=dtype,
-                  device=device, seed=config.seed)
-    if config.arch == "sim_bn":
-        model.set_training_inputs(X_train)
-    backend = resolve_backend(config.backend, fused=config.fused, device=device, dtype=dtype)
+def _locked_run(config, run_dir: Path, *, data, theory_min, resume, progress, max_chunk_steps,
+                allow_backend_change) -> TrainResult:
+    """The run, holding the directory's lock and catching SIGINT/SIGTERM from start to end."""
+    with rundir.locked(run_dir), StopRequests() as stop:
+        remove_orphans(run_dir, ckpt.RUN_FILES)
+        state = ckpt.open_run(run_dir, config.to_dict(), resume=resume)
+        run = _setup(config, run_dir, data, theory_min, stop)
+        if stop.signum is not None:
+            raise TrainingInterrupted(stop.signum, "interrupted before the run started: nothing was written",
+                                      epoch=None if state is None else state["epoch"])
+        if state is None:
+            _start(run)
+        else:
+            _restore(run, state, allow_backend_change)
+        bar = Progress(config.total_epochs, start=run.epoch, mode=progress, label=run_dir.name)
+        try:
+            _loop(run, bar, max_chunk_steps)
+        except (TrainingDiverged, TrainingInterrupted, OSError) as err:
+            _stopped(run, err)
+        finally:
+            bar.close()
+        return _finish(run)
+
+
+def _stopped(run: _Run, err: BaseException) -> None:
+    """Record why the run stopped in summary.json (as far as the disk allows) and raise the error
+    the caller expects: the divergence or interruption itself, a RunDirError for a failed write."""
+    status = {TrainingDiverged: "diverged", TrainingInterrupted: "interrupted"}.get(type(err), "failed")
+    if isinstance(err, TrainingInterrupted) and err.epoch is None:  # a second signal: stopped mid-chunk
+        err = TrainingInterrupted(err.signum, f"{err}; the checkpoint of epoch {run.saved_epoch} is kept",
+                                  epoch=run.saved_epoch)
+    summary = {"status": status, "message": str(err), "epoch": run.saved_epoch, **run.session}
+    try:
+        atomic_write_json(run.run_dir / ckpt.SUMMARY, summary)
+    except OSError:
+        pass  # the disk refuses even this; the checkpoint and the error message still say it all
+    if isinstance(err, OSError):
+        raise rundir.os_error(err, advice=f"the checkpoint of epoch {run.saved_epoch} is kept; free space and "
+                                          f"resume") from None
+    raise err from None
+
+
+def _setup(config: TrainConfig, run_dir: Path, data, theory_min, stop: StopRequests) -> _Run:
+    """Data, model and engine on the resolved device, and the backend of each phase; running out of
+    memory on the way is a ValueError saying which sizes to lower."""
+    try:
+        data = make_dataset(config) if data is None else data
+        if not isinstance(data, D.Dataset) or (data.n, data.d) != (config.n, config.d):
+            raise ValueError(f"data: expected the run's dataset (make_dataset(config), n={config.n}, d={config.d})")
+        device, dtype = resolve_device(config.device), torch_dtype(config.dtype)
+        data = data.to(device)  # float64: evaluation is always float64
+        X_train = data.X.to(dtype)
+        model = build(config.arch, config.d, config.width, depth=config.depth, activation=config.activation,
+                      eps=config.eps, init_scale_first_layer=config.init_scale_first_layer, dtype=dtype,
+                      device=device, seed=config.seed)
+        if config.arch == "sim_bn":
+            model.set_training_inputs(X_train)
+        backend = resolve_backend(config.backend, fused=config.fused, device=device, dtype=dtype)
+        engine = make_engine(config, model, X_train, backend)
+    except (MemoryError, RuntimeError) as err:
+        raise _memory_error(err, "building the data and the network") from None
     backends = phase_backends(backend, config)
     session = {"device": str(device), "backends": list(backends), "torch": str(torch.__version__),
                "threads": torch.get_num_threads()}
-    return _Run(config, run_dir, data, model, make_engine(config, model, X_train, backend), backends, theory_min,
-                session)
+    if config.backend == "auto" and backend == "torch" and device.type == "cpu":
+        print(f"sharpgen: note: {resume_checks.c_unavailable_reason(dtype)}; the fused steps run in torch instead "
+              f"(same formulas, slower on CPU)", file=sys.stderr)
+    return _Run(config, run_dir, data, model, engine, backends, theory_min, session, stop)
+
+
+def _memory_error(err: BaseException, doing: str) -> BaseException:
+    """A one-line ValueError for an allocation failure; any other error unchanged."""
+    text = str(err)
+    if isinstance(err, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower():
+        return ValueError(f"memory: this machine ran out of memory while {doing} "
+                          f"({(text.splitlines() or ['MemoryError'])[0][:160]}); lower width, n or n_test")
+    return err
 
 
 def _row(run: _Run, epoch: int) -> dict:
@@ -232,42 +319,84 @@ def _row(run: _Run, epoch: int) -> dict:
     return row
 
 
-def _start(run: _Run) -> None:
-    """A new run: the first evaluation, then config.json, metrics.csv and the first checkpoint.
-
-    Nothing is written before the first evaluation succeeded; if writing fails, what was written
-    goes (the folder too when this call created it), so no half-made run blocks the next attempt.
-    """
-    row = _row(run, 0)
-    created = not run.run_dir.exists()
-    run.rows, run.sessions = [row], [dict(run.session, start_epoch=0)]
+def _initial_row(run: _Run) -> dict:
+    """The evaluation at epoch 0; a network that is already non-finite there is no state worth keeping."""
     try:
-        run.run_dir.mkdir(parents=True, exist_ok=True)
-        write_csv(run.run_dir / ckpt.METRICS, list(row), [row])
-        atomic_write_json(run.run_dir / ckpt.CONFIG, {"config": run.config.to_dict(), "resolved": run.session})
-        _save(run)
-    except BaseException:
-        if created:
-            shutil.rmtree(run.run_dir, ignore_errors=True)
-        else:
-            for name in (ckpt.METRICS, ckpt.CONFIG, ckpt.CHECKPOINT):
-                (run.run_dir / name).unlink(missing_ok=True)
+        row = _row(run, 0)
+        why = None if math.isfinite(row["train_loss"]) else f"train_loss {row['train_loss']}"
+    except TrainingDiverged as err:
+        why = str(err)
+    except (MemoryError, RuntimeError) as err:
+        raise _memory_error(err, "evaluating the initial network") from None
+    if why is not None:
+        raise TrainingDiverged(f"the initial network (epoch 0) is already non-finite ({why}), so there is no good "
+                               f"state to keep and nothing was written; lower init_scale_first_layer or check the "
+                               f"config")
+    return row
+
+
+def _start(run: _Run) -> None:
+    """A run from epoch 0: the first evaluation, then metrics.csv, config.json and the first checkpoint.
+
+    Nothing is written before the first evaluation succeeded; if writing fails (or a second signal
+    stops it), exactly the files this call wrote go, so no half-made run blocks the next attempt.
+    """
+    row = _initial_row(run)
+    run.rows, run.sessions = [row], [dict(run.session, start_epoch=0)]
+    config_json = {"config": run.config.to_dict(), "resolved": run.session}
+    writes = ((ckpt.METRICS, lambda: write_csv(run.run_dir / ckpt.METRICS, list(row), [row])),
+              (ckpt.CONFIG, lambda: atomic_write_json(run.run_dir / ckpt.CONFIG, config_json)),
+              (ckpt.CHECKPOINT, lambda: _save(run)))
+    written = []
+    try:
+        for name, write in writes:
+            written.append(name)
+            write()
+    except BaseException as err:
+        for name in written:
+            (run.run_dir / name).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise rundir.os_error(err) from None
         raise
 
 
-def _restore(run: _Run, state: dict) -> None:
+def _restore(run: _Run, state: dict, allow_backend_change: bool) -> None:
     """Continue from a checkpoint: its parameters, epoch, wall time and sessions, and the metric rows
-    up to its epoch (rows appended after it, by a run killed before its next checkpoint, are dropped)."""
+    up to its epoch (rows appended after it, by a run killed before its next checkpoint, are dropped).
+    Everything is checked (``numerics.resume``) before anything is written."""
     own = dict(run.model.named_parameters())
-    if set(own) != set(state["params"]):
-        raise ValueError(f"checkpoint: parameters {sorted(state['params'])} do not match the config's {sorted(own)}")
+    resume_checks.check_params(own, state["params"], run.run_dir / ckpt.CHECKPOINT)
+    resume_checks.check_theory_min(state["theory_min"], run.theory_min)
+    previous = state["sessions"][-1] if state["sessions"] else {}
+    changes = resume_checks.compute_changes(previous, run.session, COMPUTE_KEYS)
+    reason = resume_checks.c_unavailable_reason(torch_dtype(run.config.dtype)) if "backends" in changes else None
+    warning = resume_checks.check_compute(changes, allowed=allow_backend_change, reason=reason)
+    epoch = int(state["epoch"])
+    metrics = run.run_dir / ckpt.METRICS
+    if not metrics.is_file():
+        raise rundir.RunDirError(f"metrics.csv: missing in {run.run_dir} beside {ckpt.CHECKPOINT}; "
+                                 f"start a new run in another directory")
+    rows = truncate_csv(metrics, epoch)
+    expected = [e for e in evaluation_epochs(run.config) if e <= epoch]
+    resume_checks.check_rows([r["epoch"] for r in rows], expected, metrics)
+    if warning:
+        print(f"sharpgen: {warning}", file=sys.stderr)
     with torch.no_grad():
         for k, v in state["params"].items():
             own[k].copy_(v.to(device=own[k].device, dtype=own[k].dtype))
-    run.epoch = run.saved_epoch = int(state["epoch"])
+    run.epoch = run.saved_epoch = epoch
     run.wall_before = float(state["wall_s"])
-    run.sessions = list(state["sessions"]) + [dict(run.session, start_epoch=run.epoch)]
-    run.rows = truncate_csv(run.run_dir / ckpt.METRICS, run.epoch)
+    session = dict(run.session, start_epoch=epoch, **({"changed": changes} if changes else {}))
+    run.sessions = list(state["sessions"]) + [session]
+    run.rows = rows
+
+
+def _chunk_end(run: _Run, epoch: int, spe: int, max_chunk_steps: int) -> int:
+    """The last epoch of an engine call by size: ``max_chunk_steps`` and about ``CHUNK_SECONDS``."""
+    steps = max_chunk_steps
+    if run.step_seconds:
+        steps = min(steps, int(CHUNK_SECONDS / run.step_seconds))
+    return epoch + max(1, steps // spe)
 
 
 def _loop(run: _Run, bar: Progress, max_chunk_steps: int) -> None:
@@ -278,6 +407,7 @@ def _loop(run: _Run, bar: Progress, max_chunk_steps: int) -> None:
     targets = run.engine.targets(run.data.Y).detach().cpu()
     current = None
     while run.epoch < total:
+        _answer_signal(run)
         epoch = run.epoch
         k, ph, phase_end = phase_at(config, epoch)
         if k != current:
@@ -285,12 +415,14 @@ def _loop(run: _Run, bar: Progress, max_chunk_steps: int) -> None:
             current = k
         spe = ph.steps_per_epoch(n)
         stop = min(phase_end, next_after(evals, epoch), (epoch // ck_every + 1) * ck_every,
-                   epoch + max(1, max_chunk_steps // spe))
+                   _chunk_end(run, epoch, spe, max_chunk_steps))
+        t0 = time.monotonic()
         try:
             run.engine.run(*chunk_plan(config, epoch, stop, ph, targets), ph)
         except TrainingDiverged as err:
             raise TrainingDiverged(f"training diverged in epochs [{epoch}, {stop}) (phase {k}: lr={ph.lr}, "
                                    f"rho={ph.rho}): {err}. {_kept(run)}") from None
+        run.step_seconds = (time.monotonic() - t0) / ((stop - epoch) * spe)
         run.steps_run += (stop - epoch) * spe
         run.epoch = stop
         bar.update(stop)
@@ -298,6 +430,17 @@ def _loop(run: _Run, bar: Progress, max_chunk_steps: int) -> None:
             _evaluate_and_log(run, bar, columns)
         if stop % ck_every == 0 or stop == total:
             _save(run)
+
+
+def _answer_signal(run: _Run) -> None:
+    """After a SIGINT/SIGTERM: a checkpoint at this epoch (a consistent point: whole epochs done, their
+    evaluation logged), then ``TrainingInterrupted``."""
+    if run.stop.signum is None:
+        return
+    if run.saved_epoch != run.epoch:
+        _save(run)
+    raise TrainingInterrupted(run.stop.signum, f"interrupted by {TrainingInterrupted(run.stop.signum).name} at "
+                                               f"epoch {run.epoch}; checkpoint saved", epoch=run.epoch)
 
 
 def _evaluate_and_log(run: _Run, bar: Progress, columns: list) -> None:
@@ -314,8 +457,15 @@ def _kept(run: _Run) -> str:
 
 
 def _save(run: _Run) -> None:
-    ckpt.save_checkpoint(run.run_dir, {"epoch": run.epoch, "wall_s": run.wall(), "sessions": run.sessions,
-                                       "params": dict(run.model.named_parameters())})
+    """A checkpoint of the current state, bound to the config; refused for non-finite parameters, so every
+    checkpoint on disk is a good state."""
+    params = dict(run.model.named_parameters())
+    bad = sorted(k for k, v in params.items() if not bool(torch.isfinite(v).all()))
+    if bad:
+        raise TrainingDiverged(f"non-finite parameters {bad} at epoch {run.epoch}. {_kept(run)}")
+    ckpt.save_checkpoint(run.run_dir, {
+        "epoch": run.epoch, "wall_s": run.wall(), "sessions": run.sessions, "params": params,
+        "config": run.config.to_dict(), "config_digest": run.config.digest(), "theory_min": run.theory_min})
     run.saved_epoch = run.epoch
 
 

@@ -2,15 +2,36 @@
 
 Rows of a data matrix are points x_i in R^d (docs/paper.md §1); labels are n x 1 columns.
 Inputs are validated by ``theory.checks`` (``as_points``).
+
+The whole cube has 2^d points, so enumerating it has limits, refused up front
+with the reason: ``CUBE_ARRAY_MAX_D`` for the integer array (2^20 x 20
+int64 = 168 MB) and ``HYPERCUBE_MAX_D`` for the sympy matrix (2^16 rows, about
+5 s and 200 MB on the 2-core development CPU; each step of d doubles both).
 """
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 import sympy as sp
 
 from sharpgen.theory.checks import as_points, check_dimension
+
+CUBE_ARRAY_MAX_D = 20
+HYPERCUBE_MAX_D = 16
+
+
+def check_cube_dimension(d, limit: int, what: str) -> int:
+    """d if 2 <= d <= ``limit``, else ValueError naming the limit and why (``what`` materialises 2^d points).
+
+    >>> check_cube_dimension(40, 20, "cube_array")
+    Traceback (most recent call last):
+    ...
+    ValueError: d: expected an integer in [2, 20] for cube_array, got 40 (it holds all 2^d = 1099511627776 cube points; larger d would exhaust memory: use a sample of cube points instead)
+    """
+    d = check_dimension(d)
+    if d > limit:
+        raise ValueError(f"d: expected an integer in [2, {limit}] for {what}, got {d} (it holds all 2^d = {2 ** d} "
+                         f"cube points; larger d would exhaust memory: use a sample of cube points instead)")
+    return d
 
 
 def augment(x, bias: bool = True) -> sp.Matrix:
@@ -36,14 +57,18 @@ def augmented_norm(x, bias: bool = True) -> sp.Expr:
 def cube_array(d: int) -> np.ndarray:
     """{−1, 1}^d as a (2^d, d) int64 array, rows in lexicographic order (-1 before 1): ``hypercube``'s order.
 
+    Row c is the binary expansion of c, most significant bit first, 0 -> -1 and 1 -> +1; d <= ``CUBE_ARRAY_MAX_D``.
+
     >>> cube_array(2).tolist()
     [[-1, -1], [-1, 1], [1, -1], [1, 1]]
     """
-    return np.array(list(itertools.product((-1, 1), repeat=check_dimension(d))), dtype=np.int64)
+    d = check_cube_dimension(d, CUBE_ARRAY_MAX_D, "cube_array")
+    bits = (np.arange(2 ** d, dtype=np.int64)[:, None] >> np.arange(d - 1, -1, -1, dtype=np.int64)) & 1
+    return 2 * bits - 1
 
 
 def hypercube(d: int) -> sp.Matrix:
-    """All 2^d points of {-1, +1}^d as rows (P_xor's support, docs/paper.md §1).
+    """All 2^d points of {-1, +1}^d as rows (P_xor's support, docs/paper.md §1); d <= ``HYPERCUBE_MAX_D``.
 
     >>> hypercube(2)
     Matrix([
@@ -52,7 +77,7 @@ def hypercube(d: int) -> sp.Matrix:
     [ 1, -1],
     [ 1,  1]])
     """
-    return sp.Matrix(cube_array(d).tolist())
+    return sp.Matrix(cube_array(check_cube_dimension(d, HYPERCUBE_MAX_D, "hypercube")).tolist())
 
 
 def is_cube_data(X: sp.Matrix) -> bool:

@@ -33,6 +33,12 @@ Method (exact, yet fast enough for d = 12 and width ~100):
 Parameters with free symbols (e.g. a construction's scale k) are enumerated
 exactly in sympy instead, for small instances only; the sign of each y f(x)
 must then be decided by the symbols' assumptions.
+
+Limit: the enumeration holds about 2^d (width + d + 1) numbers at once, so a
+net with 2^d (width + d + 1) > ``POPULATION_BUDGET`` (2^25, about 1 GB of
+working memory measured at d = 16) is refused up front, naming the limit; the
+error on a sample of fresh points (``sharpgen train``'s test_error) is the
+estimate that scales. (d = 40 once exhausted 24 GB before this limit existed.)
 """
 from __future__ import annotations
 
@@ -48,6 +54,7 @@ from sharpgen.theory.exact import sign, tidy
 from sharpgen.theory.params import Params, check_is_params
 
 EXACT_BUDGET = 400_000  # scalar sympy operations for the exact MSE rebuild
+POPULATION_BUDGET = 2 ** 25  # numbers held at once by the enumeration, 2^d (width + d + 1)
 _MARGIN = 1e-9
 
 
@@ -257,6 +264,12 @@ def _check_population(arch, params, d, hyper) -> tuple[int, dict]:
     kw = check_model(arch, params, **hyper)
     if params.d != d:
         raise ValueError(f"d: expected params.d = {params.d} (columns of W1), got {d}")
+    held = 2 ** d * (params.width + d + 1)
+    if held > POPULATION_BUDGET:
+        raise ValueError(f"d: exact population errors enumerate all 2^d cube points, holding 2^d (width + d + 1) = "
+                         f"{held:.3g} numbers for d = {d}, width {params.width}, above the limit {POPULATION_BUDGET} "
+                         f"(about 1 GB); use the error on a sample of fresh points (sharpgen train's test_error) "
+                         f"for larger d")
     if arch == "sim_bn" and kw["X_train"] is None:
         raise ValueError("X_train: sim_bn population errors need the training inputs, got None")
     return d, kw

@@ -52,7 +52,11 @@ def add_parser(subparsers) -> None:
 
 
 def run_guarded(command: str, action) -> tuple[object, int]:
-    """``(action(), 0)``; a bad argument gives exit code 2 and a divergence 3, each with one line on stderr."""
+    """``(action(), 0)``; a bad argument or an unusable run directory gives exit code 2, a divergence 3, and
+    SIGINT / SIGTERM during a run 130 / 143 (its checkpoint saved: running the command again resumes it),
+    each with one line on stderr."""
+    from sharpgen.numerics.interrupt import TrainingInterrupted
+    from sharpgen.numerics.rundir import os_error
     from sharpgen.numerics.train import TrainingDiverged
 
     try:
@@ -60,9 +64,15 @@ def run_guarded(command: str, action) -> tuple[object, int]:
     except ValueError as err:
         print(f"sharpgen {command}: error: {err}", file=sys.stderr)
         return None, 2
+    except OSError as err:
+        print(f"sharpgen {command}: error: {os_error(err)}", file=sys.stderr)
+        return None, 2
     except TrainingDiverged as err:
         print(f"sharpgen {command}: {err}", file=sys.stderr)
         return None, 3
+    except TrainingInterrupted as err:
+        print(f"sharpgen {command}: {err}; run the same command again to resume", file=sys.stderr)
+        return None, err.exit_code
 
 
 def run(args) -> int:

@@ -5,6 +5,13 @@ The handler parses; the library does the work: ``TrainConfig`` (validation,
 (the exact theory minimum for the run's training set, sympy) and
 ``numerics.train.train``. Building the parser imports neither torch nor
 sympy, so ``sharpgen train --help`` is quick; they load when a run starts.
+
+The run directory is locked (``numerics.rundir``) before the data and the
+theory minimum are computed, so a second command on the same directory is
+refused at once. Exit codes: 0 done, 2 bad input or an unusable run
+directory (one line, nothing half-written), 3 diverged, 130 / 143
+interrupted by SIGINT / SIGTERM (a checkpoint saved and the resume command
+printed).
 """
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ import argparse
 import dataclasses
 import json
 import math
+import shlex
 import sys
 from pathlib import Path
 
@@ -81,6 +89,13 @@ def _values(kind):
     return parse
 
 
+def _out_dir(text: str) -> Path:
+    """A run directory path; an empty one (which would mean the working directory) is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a directory path, got {text!r}")
+    return Path(text)
+
+
 def _phases(text: str):
     """``parse_phases`` with its ValueError shown by argparse (which hides a plain ValueError's message)."""
     try:
@@ -106,9 +121,15 @@ def add_parser(subparsers) -> None:
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=preset_names(), metavar="NAME", help="one of the presets listed below")
     parser.add_argument("--quick", action="store_true", help="the preset's few-minute CPU schedule")
-    parser.add_argument("--out", type=Path, help="run directory (default runs/<preset>[-quick]-seed<seed>)")
+    parser.add_argument("--out", type=_out_dir,
+                        help="run directory (default runs/<preset>[-quick]-seed<seed>-<config digest>: distinct "
+                             "configs never share one)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint (refused when --out has none)")
+                        help="continue the run in --out from its last checkpoint (refused when --out has none, "
+                             "or when --preset or other flags describe another config)")
+    parser.add_argument("--allow-backend-change", action="store_true",
+                        help="with --resume: continue even where the steps would be computed differently "
+                             "(another backend, device, --threads or torch); the numbers then differ")
     parser.add_argument("--no-theory", action="store_true", help="skip the theory minimum (no sympy computation)")
     add_progress_argument(parser)
     parser.add_argument("--threads", type=_int, default=1,
@@ -132,21 +153,33 @@ def _changes(args, base: TrainConfig) -> TrainConfig:
     return base.replace(**fields).with_phase_values(**per_phase).validate()
 
 
+def default_out(preset: str | None, quick: bool, config: TrainConfig) -> Path:
+    """runs/<preset>[-quick]-seed<seed>-<first 8 digits of the config's digest>: one directory per config.
+
+    >>> default_out("fig4b", True, TrainConfig(seed=2)).name.startswith("fig4b-quick-seed2-")
+    True
+    """
+    return Path("runs") / f"{preset or 'custom'}{'-quick' if quick else ''}-seed{config.seed}-{config.digest()[:8]}"
+
+
 def build_config(args) -> tuple[TrainConfig, Path]:
     """The run's config and directory: the preset (or the defaults) with the flags applied, or, with
-    ``--resume``, the config saved in the run directory (flags must then agree with it)."""
+    ``--resume`` and no ``--preset``, the config saved in the run directory with the flags applied
+    (``train`` refuses to resume when that differs from the run's config)."""
     check_int("threads", args.threads, 1)
     if args.quick and args.preset is None:
         raise ValueError("quick: --quick needs --preset")
+    if args.allow_backend_change and not args.resume:
+        raise ValueError("allow_backend_change: --allow-backend-change is for --resume")
     config = _changes(args, get_preset(args.preset, quick=args.quick) if args.preset else TrainConfig())
-    out = args.out or Path("runs") / f"{args.preset or 'custom'}{'-quick' if args.quick else ''}-seed{config.seed}"
-    if args.resume:
-        from sharpgen.numerics.checkpoint import CONFIG, load_config
-        saved = load_config(out)
+    out = args.out or default_out(args.preset, args.quick, config)
+    if args.resume and args.preset is None:
+        from sharpgen.numerics.checkpoint import CONFIG, read_config
+        saved = read_config(out)
         if saved is None:
             raise ValueError(f"resume: no run to resume in {out} (no {CONFIG}); give --out of an existing run, "
                              f"or drop --resume to start a new one")
-        config = _changes(args, TrainConfig.from_dict(saved))
+        config = _changes(args, saved)
     return config, out
 
 
@@ -167,6 +200,49 @@ def _report(row: dict, result, out: Path) -> str:
     return "  ".join(cells + [f"backends {','.join(result.backends)}", f"wall {result.wall_s:.1f}s", f"-> {out}"])
 
 
+def resume_command(args, out: Path) -> str:
+    """The command that continues this run (its config is read from the run directory).
+
+    >>> args = argparse.Namespace(threads=2, allow_backend_change=False)
+    >>> resume_command(args, Path("runs/my run"))
+    "sharpgen train --resume --out 'runs/my run' --threads 2"
+    """
+    words = ["sharpgen", "train", "--resume", "--out", shlex.quote(str(out))]
+    if args.threads != 1:
+        words += ["--threads", str(args.threads)]
+    if args.allow_backend_change:
+        words.append("--allow-backend-change")
+    return " ".join(words)
+
+
+def _start_and_train(args, config: TrainConfig, out: Path):
+    """Holding the run directory's lock: whether the run may start or resume, the data, the theory minimum
+    (on resume: the one the run logged), the header, and the run."""
+    from sharpgen.numerics import checkpoint as ckpt
+    from sharpgen.numerics.rundir import locked
+    from sharpgen.numerics.train import make_dataset, train
+    with locked(out):
+        state = ckpt.open_run(out, config.to_dict(), resume=args.resume)  # refusals come before any work
+        data = make_dataset(config)
+        if state is not None:
+            theory_min = state["theory_min"]
+        else:
+            theory_min = None if args.no_theory else _theory_min(config, data)
+        lines = [f"sharpgen train: {args.preset or 'custom'}{' (quick)' if args.quick else ''} -> {out}",
+                 *config.describe(), f"theory_min={'n/a' if theory_min is None else f'{theory_min:.6g}'}"]
+        print("\n  ".join(lines), file=sys.stderr)
+        return train(config, out, data=data, theory_min=theory_min, resume=args.resume,
+                     progress=progress_mode(args), threads=args.threads,
+                     allow_backend_change=args.allow_backend_change)
+
+
+def _interrupted(err, args, out: Path) -> int:
+    print(f"sharpgen train: {err}", file=sys.stderr)
+    if (out / "config.json").is_file():
+        print(f"sharpgen train: resume with: {resume_command(args, out)}", file=sys.stderr)
+    return err.exit_code
+
+
 def run(args) -> int:
     try:
         config, out = build_config(args)
@@ -177,20 +253,21 @@ def run(args) -> int:
         print(json.dumps(config.to_dict(), indent=2, sort_keys=True))
         return 0
     from sharpgen.numerics.engine import TrainingDiverged
-    from sharpgen.numerics.train import make_dataset, train
-    data = make_dataset(config)
+    from sharpgen.numerics.interrupt import TrainingInterrupted, raising
+    from sharpgen.numerics.rundir import os_error
     try:
-        theory_min = None if args.no_theory else _theory_min(config, data)
-        lines = [f"sharpgen train: {args.preset or 'custom'}{' (quick)' if args.quick else ''} -> {out}",
-                 *config.describe(), f"theory_min={'n/a' if theory_min is None else f'{theory_min:.6g}'}"]
-        print("\n  ".join(lines), file=sys.stderr)
-        result = train(config, out, data=data, theory_min=theory_min, resume=args.resume,
-                       progress=progress_mode(args), threads=args.threads)
+        with raising():
+            result = _start_and_train(args, config, out)
     except ValueError as err:
         print(f"sharpgen train: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"sharpgen train: error: {os_error(err)}", file=sys.stderr)
         return 2
     except TrainingDiverged as err:
         print(f"sharpgen train: {err}", file=sys.stderr)
         return 3
+    except TrainingInterrupted as err:
+        return _interrupted(err, args, out)
     print(_report(result.final, result, out))
     return 0

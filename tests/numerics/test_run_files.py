@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics.config import TrainConfig
 from sharpgen.numerics.atomic import atomic_write_json, atomic_write_text, default_file_mode
 from sharpgen.numerics.metrics_csv import append_csv_row, read_csv, read_header, truncate_csv, write_csv
 
@@ -63,21 +64,32 @@ def test_truncate_keeps_rows_up_to_the_checkpoint_and_drops_a_partial_line(tmp_p
     assert path.read_text() == "epoch,x\n0,0.0\n1,0.5\n5,2.5\n10,5.0\n"
 
 
+def checkpoint_state(config: TrainConfig, **changes) -> dict:
+    """A valid checkpoint state of ``config`` at epoch 4 (changes applied)."""
+    state = {"epoch": 4, "wall_s": 1.0, "sessions": [], "params": {"W1": torch.ones(2)}, "config": config.to_dict(),
+             "config_digest": config.digest(), "theory_min": None}
+    state.update(changes)
+    return state
+
+
 def test_open_run_is_the_one_decision_to_start_or_resume(tmp_path):
-    config = {"width": 3}
+    cfg = TrainConfig(width=3)
+    config = cfg.to_dict()
     assert ckpt.open_run(tmp_path / "new", config, resume=False) is None
-    with pytest.raises(ValueError, match="^resume: no run to resume in .* \\(no checkpoint.pt\\)"):
+    with pytest.raises(ValueError, match="^resume: no run to resume in .* \\(no config.json\\)"):
         ckpt.open_run(tmp_path / "new", config, resume=True)
     atomic_write_json(tmp_path / "old" / ckpt.CONFIG, {"config": config})
     with pytest.raises(ValueError, match="^run_dir: .* already holds a run"):
         ckpt.open_run(tmp_path / "old", config, resume=False)
-    ckpt.save_checkpoint(tmp_path / "old", {"epoch": 4, "params": {"W1": torch.ones(2)}})
+    # stopped between config.json and its first checkpoint: resuming restarts it from epoch 0
+    assert ckpt.open_run(tmp_path / "old", config, resume=True) is None
+    ckpt.save_checkpoint(tmp_path / "old", checkpoint_state(cfg))
     assert ckpt.open_run(tmp_path / "old", config, resume=True)["epoch"] == 4
     with pytest.raises(ValueError, match="^config: differs from .* in \\['width'\\]"):
-        ckpt.open_run(tmp_path / "old", {"width": 4}, resume=True)
+        ckpt.open_run(tmp_path / "old", TrainConfig(width=4).to_dict(), resume=True)
 
 
 def test_checkpoints_of_another_format_are_refused(tmp_path):
-    torch.save({"format": 1, "epoch": 3, "params": {}}, tmp_path / ckpt.CHECKPOINT)
-    with pytest.raises(ValueError, match="^checkpoint: format 1 .* is not this version's 2"):
+    torch.save({"format": 2, "epoch": 3, "params": {}}, tmp_path / ckpt.CHECKPOINT)
+    with pytest.raises(ValueError, match="^checkpoint: format 2 .* is not this version's 3"):
         ckpt.load_checkpoint(tmp_path)

@@ -16,6 +16,7 @@ from sharpgen.numerics.engine import TrainingDiverged
 from sharpgen.numerics.engine.fused import FusedEngine
 from sharpgen.numerics.engine.generic import GenericEngine
 from sharpgen.numerics.metrics_csv import append_csv_row as T_append, read_csv, write_csv as T_write
+from sharpgen.numerics.rundir import RunDirError
 from sharpgen.numerics.schedule import evaluation_epochs
 from sharpgen.numerics.train import train
 
@@ -283,13 +284,13 @@ def test_failure_while_writing_the_first_files_removes_them(tmp_path, monkeypatc
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(T, "_save", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(RunDirError, match="^run_dir: cannot write .*: disk full \\(simulated\\); free space"):
         train(small(), tmp_path / "r")
     assert not (tmp_path / "r").exists()
     (tmp_path / "e").mkdir()
-    with pytest.raises(OSError):
+    with pytest.raises(RunDirError):
         train(small(), tmp_path / "e")
-    assert not (tmp_path / "e" / ckpt.CONFIG).exists()
+    assert list((tmp_path / "e").iterdir()) == []
 
 
 def test_condition1_and_sim_ln_tiny_eps_train(tmp_path):

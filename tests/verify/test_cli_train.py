@@ -265,3 +265,157 @@ def test_only_the_requested_subcommand_is_built(capsys):
         build_parser(None).parse_args(["--help"])
     out = capsys.readouterr().out
     assert "train with 1-SAM / GD baselines" in out and "check the paper's claims" in out
+
+
+# ------------------------------------------------------------------ issue 13: faults and bad input, exit 2
+
+def one_error_line(capsys, start: str, *, banner: bool = False) -> str:
+    """The one error line of a refused command, checked to start with ``start``: no traceback, and nothing
+    else on stderr unless ``banner`` (the run's header, printed once the run started)."""
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert "Traceback" not in err and [ln for ln in lines if "error" in ln] == lines[-1:], err
+    assert len(lines) == 1 or banner, err
+    assert lines[-1].startswith("sharpgen train: error: " + start), err
+    return err
+
+
+def test_out_naming_a_file_or_a_path_below_one(tmp_path, capsys):
+    (tmp_path / "f").write_text("keep")
+    for out in (tmp_path / "f", tmp_path / "f" / "run"):
+        assert run(["train", *TINY, "--out", str(out), "--no-theory"]) == 2
+        one_error_line(capsys, f"run_dir: {tmp_path / 'f'} is a file, not a directory; give a directory")
+    assert (tmp_path / "f").read_text() == "keep"
+
+
+def test_empty_out_is_refused(capsys):
+    with pytest.raises(SystemExit) as stop:
+        parser().parse_args(["train", "--out", ""])
+    assert stop.value.code == 2
+    assert "argument --out: expected a directory path, got ''" in capsys.readouterr().err
+
+
+def test_a_read_only_directory(tmp_path, capsys, monkeypatch):
+    from sharpgen.numerics import rundir
+    real = rundir.os.open
+
+    def refusing(path, *a, **k):  # root ignores permissions: the OS's answer for a read-only place
+        if str(path).startswith(str(tmp_path / "ro")):
+            raise OSError(30, "Read-only file system", str(path))
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(rundir.os, "open", refusing)
+    assert run(["train", *TINY, "--out", str(tmp_path / "ro"), "--no-theory"]) == 2
+    one_error_line(capsys, f"run_dir: cannot write {tmp_path / 'ro'}: Read-only file system; choose a directory you "
+                           f"can write to")
+    assert not (tmp_path / "ro").exists()
+
+
+def test_a_full_disk_at_the_start_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    assert run(["train", *TINY, "--out", str(tmp_path / "full"), "--no-theory"]) == 2
+    one_error_line(capsys, f"run_dir: cannot write {tmp_path / 'full' / 'metrics.csv'}: No space left on device; "
+                           f"free space or choose another directory", banner=True)
+    assert not (tmp_path / "full").exists()
+
+
+@pytest.fixture
+def finished_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run(["train", *TINY, "--out", str(out), "--no-theory"]) == 0
+    capsys.readouterr()
+    return out
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "random"])
+def test_a_damaged_checkpoint_is_one_line(finished_run, capsys, damage):
+    import os
+    path = finished_run / "checkpoint.pt"
+    whole = path.read_bytes()
+    path.write_bytes({"empty": b"", "truncated": whole[: len(whole) // 3], "random": os.urandom(500)}[damage])
+    files = {p.name: p.read_bytes() for p in finished_run.iterdir()}
+    assert run(["train", "--resume", "--out", str(finished_run), "--progress", "off"]) == 2
+    one_error_line(capsys, f"checkpoint: {path} ")
+    assert {p.name: p.read_bytes() for p in finished_run.iterdir()} == files
+
+
+@pytest.mark.parametrize("edit,start", [
+    (lambda c: "{", "config.json: "),
+    (lambda c: json.dumps({"config": {k: v for k, v in c["config"].items() if k != "width"}}),
+     "config.json: {config} is incomplete or foreign (missing ['width']"),
+    (lambda c: json.dumps({"config": dict(c["config"], phases=[dict(c["config"]["phases"][0], epochs=float("inf"))])}),
+     "config.json: {config}: phases[0].epochs: expected an integer >= 1, got inf"),
+    (lambda c: json.dumps({"config": dict(c["config"], phases=[dict(c["config"]["phases"][0], batch=float("inf"))])}),
+     "config.json: {config}: phases[0].batch: expected an integer in [1, n=16] dividing n, got inf"),
+])
+def test_an_invalid_config_json_is_one_line(finished_run, capsys, edit, start):
+    path = finished_run / "config.json"
+    path.write_text(edit(json.loads(path.read_text())))
+    assert run(["train", "--resume", "--out", str(finished_run), "--progress", "off"]) == 2
+    one_error_line(capsys, start.format(config=path))
+
+
+@pytest.mark.parametrize("value", ["0.05,0.05,1,0,inf", "0.05,0.05,inf,0,5", "0.05,0.05,nan,0,5", "0.05,0.05,1,0,-inf"])
+def test_inf_in_a_phase_is_a_usage_error(capsys, value):
+    with pytest.raises(SystemExit) as stop:
+        parser().parse_args(["train", "--phases", value])
+    assert stop.value.code == 2
+    assert "argument --phases: phases[0]: batch and epochs must be finite integers" in capsys.readouterr().err
+
+
+def test_resume_with_another_preset_is_refused(tmp_path, capsys):
+    out = tmp_path / "y"
+    quick = ["--phases", "0.01,0.05,1,0,2", "--n-test", "10", "--eval-every", "1", "--no-theory", "--progress", "off"]
+    assert run(["train", "--preset", "fig4b", "--quick", *quick, "--out", str(out)]) == 0
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert run(["train", "--preset", "fig1b", "--quick", *quick, "--out", str(out), "--resume"]) == 2
+    one_error_line(capsys, f"config: differs from {out / 'config.json'} in ['arch']; a resumed run needs the same config")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert run(["train", "--preset", "fig4b", "--quick", *quick, "--out", str(out), "--resume"]) == 0
+
+
+def test_default_directories_encode_the_whole_config(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for width in ("12", "13"):
+        assert run(["train", *[w if w != "12" else width for w in TINY], "--no-theory"]) == 0
+    names = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert len(names) == 2 and all(n.startswith("custom-seed0-") for n in names)
+    for name in names:
+        cfg = cmd_train.TrainConfig.from_dict(json.loads((tmp_path / "runs" / name / "config.json").read_text())["config"])
+        assert name == f"custom-seed0-{cfg.digest()[:8]}"
+    # --resume without --out finds the directory of the same flags
+    assert run(["train", *TINY, "--no-theory", "--resume"]) == 0
+
+
+@pytest.mark.parametrize("argv,start", [
+    (["--width", "100000000"], "width: a run of this size needs about "),
+    (["--d", "21", "--n", "1048570"], "n: expected n + n_test <= 2^(d-1) = 1048576 for cube data with d = 21 > 20"),
+    (["--allow-backend-change"], "allow_backend_change: --allow-backend-change is for --resume"),
+    (["--seed", "18446744073709551616"], "seed: expected an integer in [0, 18446744073709551615]"),
+])
+def test_resource_limits_and_flag_combinations_up_front(tmp_path, capsys, argv, start):
+    assert run(["train", *TINY, *argv, "--out", str(tmp_path / "x"), "--no-theory"]) == 2
+    one_error_line(capsys, start)
+    assert not (tmp_path / "x").exists()
+
+
+def test_ctrl_c_before_the_run_started_writes_nothing(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    def interrupted(config, data):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the theory minimum is computed
+        return 1.0
+
+    monkeypatch.setattr(cmd_train, "_theory_min", interrupted)
+    assert run(["train", *TINY, "--out", str(tmp_path / "x")]) == 130
+    err = capsys.readouterr().err
+    assert err == "sharpgen train: interrupted by SIGINT\n"
+    assert not (tmp_path / "x").exists()
