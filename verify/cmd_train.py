@@ -237,8 +237,9 @@ def _start_and_train(args, config: TrainConfig, out: Path):
 
 
 def _interrupted(err, args, out: Path) -> int:
+    from sharpgen.numerics.checkpoint import CONFIG
     print(f"sharpgen train: {err}", file=sys.stderr)
-    if (out / "config.json").is_file():
+    if (out / CONFIG).is_file():
         print(f"sharpgen train: resume with: {resume_command(args, out)}", file=sys.stderr)
     return err.exit_code
 

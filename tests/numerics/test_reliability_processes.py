@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from reliability_util import numbers
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics.train import train
 
@@ -26,13 +27,6 @@ def sharpgen(*argv):
 def finish(proc, timeout=300):
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
-
-
-def numbers(run_dir):
-    lines = (run_dir / ckpt.METRICS).read_text().splitlines()
-    at = lines[0].split(",").index("wall_s")
-    text = "\n".join(",".join(c for j, c in enumerate(line.split(",")) if j != at) for line in lines)
-    return text, {k: v.tolist() for k, v in ckpt.load_checkpoint(run_dir)["params"].items()}
 
 
 @pytest.fixture(scope="module")

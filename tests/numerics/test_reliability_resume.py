@@ -9,6 +9,7 @@ import signal
 import pytest
 import torch
 
+from reliability_util import numbers
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics import data as D
 from sharpgen.numerics import train as T
@@ -22,14 +23,6 @@ from sharpgen.numerics.train import train
 SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=12, eval_every=5, eval_log_points=4, seed=3,
              phases=(Phase(0.05, 0.05, 1, 0.0, 10), Phase(0.05, 0.1, 1, 0.0, 10)), backend="torch")
 CFG = TrainConfig(**SMALL)
-
-
-def numbers(run_dir):
-    """metrics.csv without its wall-clock column, and the final parameters: what must be bitwise equal."""
-    lines = (run_dir / ckpt.METRICS).read_text().splitlines()
-    at = lines[0].split(",").index("wall_s")
-    text = "\n".join(",".join(c for j, c in enumerate(line.split(",")) if j != at) for line in lines)
-    return text, {k: v.tolist() for k, v in ckpt.load_checkpoint(run_dir)["params"].items()}
 
 
 @pytest.fixture(scope="module")
