@@ -130,6 +130,12 @@ def _lock_file(path: Path) -> int:
             os.close(fd)
             raise RunDirBusy(f"run_dir: {path.parent} is in use by another run ({describe_holder(path)}); "
                              f"wait for it to finish or choose another directory") from None
+        except OSError as err:
+            if os.fstat(fd).st_size == 0:  # the empty file this call created: no holder ever wrote to it
+                path.unlink(missing_ok=True)
+            os.close(fd)
+            raise RunDirError(f"run_dir: {path.parent} is on a file system without working locks "
+                              f"({err.strerror or err}); choose a directory on a local disk") from None
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:

@@ -1,5 +1,6 @@
 """Issue 13, class 1: one run per directory. The OS-level lock (numerics.rundir), stale locks of killed
 processes, and cleanup that removes only what this process wrote (never another run's files)."""
+import errno
 import os
 import signal
 import socket
@@ -119,6 +120,17 @@ def test_an_unwritable_directory_is_a_clear_error(tmp_path, monkeypatch):
                                           f"choose a directory you can write to$"):
         train(TrainConfig(**SMALL), tmp_path / "ro")
     assert not (tmp_path / "ro").exists()
+
+
+def test_a_file_system_without_locks_is_named(tmp_path, monkeypatch):
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(rundir.fcntl, "flock", no_locks)
+    with pytest.raises(RunDirError, match=f"^run_dir: {tmp_path / 'r'} is on a file system without working locks "
+                                          f"\\(No locks available\\); choose a directory on a local disk$"):
+        train(TrainConfig(**SMALL), tmp_path / "r")
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_failed_or_interrupted_start_removes_only_its_own_files(tmp_path, monkeypatch):
