@@ -263,6 +263,13 @@ class Interpolator:
     residual: float
     params: Params | None = None
 
+    def describe(self) -> dict:
+        """Everything needed to rebuild this example: arch, hyper, data, and every parameter (exact if known)."""
+        params = self.params if self.params is not None else {
+            k: v.detach().tolist() for k, v in self.net.named_parameters()}
+        return {"arch": self.arch, "hyper": self.hyper, "X": self.X, "Y": self.Y, "params": params,
+                "interpolation_residual": self.residual}
+
     @property
     def X_t(self) -> torch.Tensor:
         return torch.tensor([[float(v) for v in row] for row in self.X.tolist()], dtype=torch.float64)

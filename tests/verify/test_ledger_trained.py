@@ -131,3 +131,31 @@ def test_run_names_change_with_the_config():
     a, b = runs.specs_for("bias-sam", TINY)[0], runs.specs_for("bias-gd", TINY)[0]
     assert a.name != b.name and a.name.startswith("bias-sam-seed0-")
     assert replace(a, config=a.config.replace(width=7)).name != a.name
+
+
+def test_paper_profile_uses_the_paper_protocol_with_five_seeds():
+    specs = runs.specs_for("bias-sam", PROFILES["paper"])
+    assert len(specs) == 5 and [s.config.seed for s in specs] == [0, 1, 2, 3, 4]
+    c = specs[0].config
+    assert (c.d, c.n, c.width, c.total_epochs) == (30, 100, 500, get_preset("fig4b").total_epochs)
+    assert runs.specs_for("bias-sam", PROFILES["quick"])[0].config.total_epochs == get_preset("fig4b", quick=True).total_epochs
+
+
+def test_trained_kind_end_to_end_writes_figures_and_reuses_runs(tmp_path, capsys):
+    from sharpgen.verify.ledger.command import Options, run_verify
+    from sharpgen.verify.ledger.entries import select
+    profile = replace(PROFILES["paper"], seeds=1, epoch_cap=3)  # the paper profile, shortened
+    opts = Options(select(["table1-sim_ln"]), ("trained",), profile, 1, tmp_path)
+    run_verify(opts)
+    first = json.loads((tmp_path / "report.json").read_text())
+    assert [r["reused"] for r in first["runs"]] == [False]
+    assert first["runs"][0]["config"]["width"] == 500 and first["runs"][0]["status"] == "done"
+    assert (tmp_path / "figures" / "table1-sim_ln.png").stat().st_size > 0
+    assert (tmp_path / "figures" / "table1-sim_ln.pdf").stat().st_size > 0
+    row = next(e for e in first["entries"] if e["id"] == "table1-sim_ln")["evidence"][0]
+    assert isinstance(row["numbers"]["seeds"][0]["trace_gn"], float)
+    run_verify(opts)
+    second = json.loads((tmp_path / "report.json").read_text())
+    assert [r["reused"] for r in second["runs"]] == [True]
+    assert second["runs"][0]["final"] == first["runs"][0]["final"]
+    assert "table1-sim_ln" in capsys.readouterr().out

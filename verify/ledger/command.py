@@ -9,23 +9,13 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from sharpgen.verify.ledger.report import COLUMNS, format_errata, format_row, summary_counts
-from sharpgen.verify.ledger.runner import Session, exit_status
+from sharpgen.verify.ledger.runner import Options, Session, exit_status
 
-
-@dataclass
-class Options:
-    """Validated options: entries and kinds to run, profile, examples per property, output folder, device."""
-
-    entries: list
-    kinds: tuple
-    profile: object
-    examples: int
-    out: Path | None = None
-    device: str = "cpu"
+__all__ = ["Options", "run_verify"]
 
 
 def _log(msg: str) -> None:
@@ -40,7 +30,7 @@ def run_verify(opts: Options) -> int:
     print(COLUMNS, flush=True)
     with tempfile.TemporaryDirectory(prefix="sharpgen-verify-") as tmp:
         runs_root = (opts.out / "runs") if opts.out is not None else Path(tmp)
-        session = Session(opts.entries, opts.kinds, opts.profile, opts.examples, runs_root, opts.device, _log)
+        session = Session(opts, runs_root, _log)
         rows = []
         for row in session.rows():
             rows.append(row)

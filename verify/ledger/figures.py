@@ -21,12 +21,12 @@ def _references(check, records, thresholds) -> dict:
     if check.reference == "c3_path_norm":
         from sharpgen.verify.ledger.trained import C3_PATH_NORM, PATH_NORM_FACTOR
         return {"C3: 2 sqrt(2)": C3_PATH_NORM, f"bound {PATH_NORM_FACTOR} x C3": PATH_NORM_FACTOR * C3_PATH_NORM}
-    values = {}
+    by_value = {}
     for rec in records:
         best = rec.final.get("theory_min")
         if best is not None:
-            values.setdefault(f"theory min ({rec.spec.group})", best)
-    return values
+            by_value.setdefault(round(best, 9), []).append(rec.spec.group)
+    return {f"theory min ({', '.join(dict.fromkeys(groups))})": value for value, groups in by_value.items()}
 
 
 def trained_figures(rows, records: dict, fig_dir: Path) -> dict:

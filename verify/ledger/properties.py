@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, seed as hyp_seed, settings
 from hypothesis.errors import Unsatisfiable
 from hypothesis.reporting import with_reporter
 
-from sharpgen.verify.ledger.outcome import Outcome
+from sharpgen.verify.ledger.outcome import Outcome, max_finite
 
 
 @dataclass
@@ -114,7 +114,7 @@ def _failure_discrepancy(failure: dict) -> float:
 def run_entry_properties(props, *, examples: int, seed: int) -> Outcome:
     """Every property of one entry; the outcome fails if any does and keeps the first counterexample."""
     outs = [run_property(p, examples=examples, seed=seed) for p in props]
-    worst = max((o.worst for o in outs), default=math.nan, key=lambda v: -1 if math.isnan(v) else v)
+    worst = max_finite([o.worst for o in outs], default=math.nan)
     first_bad = next((o for o in outs if not o.passed), None)
     return Outcome(all(o.passed for o in outs), "; ".join(o.detail for o in outs), worst,
                    "; ".join(p.discrepancy for p in props),

@@ -74,8 +74,8 @@ def write_markdown(path: Path, meta: dict, rows, figures: dict) -> None:
              f"{', '.join(f'{v} {k}' for k, v in summary_counts(rows).items())}.", "",
              "| entry | paper | evidence | status | worst discrepancy | what | time (s) |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r.entry.id} | {r.entry.ref} | {r.kind} | **{r.status}** | {_num(r.outcome.worst)} | "
-                     f"{r.outcome.worst_what} | {r.seconds:.1f} |")
+        lines.append(f"| {r.entry.id} | {_cell(r.entry.ref)} | {r.kind} | **{r.status}** | {_num(r.outcome.worst)} | "
+                     f"{_cell(r.outcome.worst_what)} | {r.seconds:.1f} |")
     lines += ["", "## Entries", ""]
     for e in entry_summaries(rows):
         if not e["evidence"]:
@@ -92,6 +92,11 @@ def write_markdown(path: Path, meta: dict, rows, figures: dict) -> None:
     if errata:
         lines += ["## Errata", ""] + [ln.replace("\n", "  \n") for ln in errata[1:]] + [""]
     _atomic(path, "\n".join(lines) + "\n")
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell (|x| would split the cell)."""
+    return text.replace("|", "\\|")
 
 
 def _evidence_md(ev: dict) -> list[str]:

@@ -37,15 +37,23 @@ def plan(entries, kinds) -> list[tuple[Entry, str]]:
 
 
 @dataclass
-class Session:
-    """Everything one ``sharpgen verify`` run needs; ``rows()`` does the work."""
+class Options:
+    """Validated options: entries and kinds to run, profile, examples per property, output folder, device."""
 
     entries: list
     kinds: tuple
     profile: object
     examples: int
-    runs_root: Path | None = None
+    out: Path | None = None
     device: str = "cpu"
+
+
+@dataclass
+class Session:
+    """One ``sharpgen verify`` run: its options, where the training runs live; ``rows()`` does the work."""
+
+    opts: Options
+    runs_root: Path
     log: object = print
     workers: int = 2  # training processes; the main process meanwhile runs the exact and property checks
     records: dict = field(default_factory=dict)
@@ -53,12 +61,12 @@ class Session:
     def _specs(self):
         from sharpgen.verify.ledger.runs import specs_for
         from sharpgen.verify.ledger.trained import TRAINED
-        groups = [g for e, _ in plan(self.entries, ("trained",)) for g in TRAINED[e.id].groups]
-        return {g: specs_for(g, self.profile, device=self.device) for g in dict.fromkeys(groups)}
+        groups = [g for e, _ in plan(self.opts.entries, ("trained",)) for g in TRAINED[e.id].groups]
+        return {g: specs_for(g, self.opts.profile, device=self.opts.device) for g in dict.fromkeys(groups)}
 
     def rows(self):
         """Yield a ``Row`` per (entry, kind) of ``plan`` as it completes."""
-        pairs = plan(self.entries, self.kinds)
+        pairs = plan(self.opts.entries, self.opts.kinds)
         specs = self._specs() if any(k == "trained" for _, k in pairs) else {}
         pool = None
         if specs:
@@ -79,11 +87,12 @@ class Session:
         try:
             if kind == "exact":
                 from sharpgen.verify.ledger.exact import EXACT
-                return EXACT[entry.id](self.profile)
+                return EXACT[entry.id](self.opts.profile)
             if kind == "property":
                 from sharpgen.verify.ledger.properties import run_entry_properties
                 from sharpgen.verify.ledger.props_mlp import PROPERTIES
-                return run_entry_properties(PROPERTIES[entry.id], examples=self.examples, seed=self.profile.seed)
+                return run_entry_properties(PROPERTIES[entry.id], examples=self.opts.examples,
+                                            seed=self.opts.profile.seed)
             from sharpgen.verify.ledger.trained import TRAINED
             check = TRAINED[entry.id]
             for g in check.groups:
