@@ -25,7 +25,7 @@ def training_sets(profile):
 
     >>> from sharpgen.verify.ledger.profiles import PROFILES
     >>> [(d, X.rows) for d, X, _ in training_sets(PROFILES["quick"])]
-    [(3, 5), (4, 3)]
+    [(3, 5), (4, 5)]
     """
     rng = random.Random(profile.seed)
     for d in profile.dims:

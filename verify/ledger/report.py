@@ -26,8 +26,11 @@ def format_row(row) -> str:
     """One line of the live table (entry, evidence, status, worst discrepancy, time, short detail)."""
     status = row.status.upper() if row.status == "fail" else row.status
     detail = row.outcome.detail.splitlines()[0] if row.outcome.detail else ""
-    return (f"{row.entry.id:<14} {row.kind:<9} {status:<15} {_num(row.outcome.worst):>10}  {row.seconds:>6.1f}s  "
+    line = (f"{row.entry.id:<14} {row.kind:<9} {status:<15} {_num(row.outcome.worst):>10}  {row.seconds:>6.1f}s  "
             f"{detail[:110]}")
+    if row.status == "not reproduced":
+        line += f"\n{'':<41}not expected at this profile: {row.outcome.reason}"
+    return line
 
 
 def format_errata(rows) -> list[str]:

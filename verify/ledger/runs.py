@@ -33,9 +33,10 @@ from pathlib import Path
 from sharpgen.verify.ledger import numerics_api as N
 
 SIM_BN_PRESET = "fig2a-repro"  # the one place naming the reproducing sim_bn protocol (issue: Scenario III)
-SIM_BN_FALLBACK_REASON = (f"the reproducing sim_bn protocol ({SIM_BN_PRESET!r}) is not in this numerics; the literal "
-                          "fig2a schedule stands in, and it does not reproduce Fig. 2 (docs/paper.md §6: its "
-                          "lr diverges from γ = 1 and ρ = 1 collapses the net)")
+SIM_BN_FALLBACK_REASON = (f"the reproducing sim_bn protocol ({SIM_BN_PRESET!r}) is not in this numerics; fig2a's "
+                          "schedule stands in, which is known not to reproduce Fig. 2 (the paper's lr diverges "
+                          "from our γ = 1, so its quick schedule runs at 1/5 of it, and its ρ = 1 phase "
+                          "collapses the net: numerics.presets, README)")
 SIM_BN_QUICK_SIZE = {"d": 8, "n": 32, "width": 64}
 
 GROUPS = {
