@@ -165,8 +165,12 @@ def xor_problems(draw, max_d: int = 4, max_width: int = 5):
 
 # ---------------------------------------------------------------- data sets of the paper (exact)
 
-def _sphere_point(t) -> list:
-    """Inverse stereographic projection of t ∈ Q^{d-1}: a rational point of the unit sphere in R^d."""
+def sphere_point(t) -> list:
+    """Inverse stereographic projection of t ∈ Q^{d-1}: a rational point of the unit sphere in R^d.
+
+    >>> sphere_point([sp.Rational(1, 2)])
+    [4/5, -3/5]
+    """
     s = sum(v ** 2 for v in t)
     return [2 * v / (s + 1) for v in t] + [(s - 1) / (s + 1)]
 
@@ -184,7 +188,7 @@ def extreme_point_sets(draw, dims=(2, 3), min_n: int = 2, max_n: int = 6):
     ts = draw(st.lists(st.tuples(*[rationals(2, 3)] * (d - 1)), min_size=min_n, max_size=max_n, unique=True))
     radius = draw(st.sampled_from([sp.Rational(1, 2), sp.Integer(1), sp.Integer(2)]))
     centre = draw(matrices(1, d, bound=1, denominator=2))
-    X = sp.Matrix([_sphere_point(t) for t in ts]) * radius
+    X = sp.Matrix([sphere_point(t) for t in ts]) * radius
     return d, X + sp.ones(X.rows, 1) * centre
 
 
@@ -294,7 +298,13 @@ def output_features(net, X: torch.Tensor) -> torch.Tensor:
 
 
 def solve_output_layer(net, X: torch.Tensor, Y: torch.Tensor) -> float:
-    """Set W2 to the least-norm solution of Φ W2 = Y; return the largest |f(x_i) − y_i| left."""
+    """Set W2 to the least-norm solution of Φ W2 = Y; return the largest |f(x_i) − y_i| left.
+
+    >>> net = build("sim_ln", 2, 3, eps=0.1, seed=0)
+    >>> X, Y = torch.tensor([[1.0, 1.0], [-1.0, 1.0]]), torch.tensor([0.5, -2.0], dtype=torch.float64)
+    >>> solve_output_layer(net, X, Y) < 1e-12
+    True
+    """
     phi = output_features(net, X)
     W2 = torch.linalg.pinv(phi) @ Y
     with torch.no_grad():

@@ -223,7 +223,7 @@ def _eps(itp):
 def _prop_a1(draw):
     s = draw(st.sampled_from([2, 3]))
     ts = draw(st.lists(st.tuples(*[S.rationals(2, 3)] * (s - 1)), min_size=2, max_size=4, unique=True))
-    V = sp.Matrix([S._sphere_point(t) for t in ts])
+    V = sp.Matrix([S.sphere_point(t) for t in ts])
     lab = list(draw(S.labels(V.rows)))
     d = s + draw(st.integers(0, 1))
     X_all = support(V, d)
