@@ -46,6 +46,22 @@ def test_a_failing_claim_exits_1(monkeypatch, capsys):
     assert "FAIL" in out and "1 fail" in out
 
 
+def test_a_falsified_property_prints_its_shrunk_counterexample(monkeypatch, capsys, tmp_path):
+    from hypothesis import strategies as st
+    from sharpgen.verify.ledger import props_mlp
+    from sharpgen.verify.ledger.properties import Measure, Property
+    planted = Property("thm-A.2", "planted", "every integer is below 5", lambda: st.integers(0, 100),
+                       lambda k: Measure(k < 5, float(max(0, k - 4)), {"k": k}), "k - 4")
+    monkeypatch.setitem(props_mlp.PROPERTIES, "thm-A.2", [planted])
+    assert cli.main(["verify", "--kind", "property", "--only", "thm-A.2", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "Counterexample [thm-A.2, planted] (shrunk)" in out and '"example": 5' in out
+    report = json.loads((tmp_path / "report.json").read_text())
+    ev = next(e for e in report["entries"] if e["id"] == "thm-A.2")["evidence"][0]
+    assert ev["counterexample"]["example"] == 5 and ev["counterexample"]["values"] == {"k": 5}
+    assert "counterexample (shrunk)" in (tmp_path / "report.md").read_text()
+
+
 def test_a_crashing_check_is_a_failing_row(monkeypatch, capsys):
     def boom(profile):
         raise ZeroDivisionError("planted")

@@ -12,7 +12,8 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from sharpgen.verify.ledger.report import COLUMNS, format_errata, format_row, summary_counts
+from sharpgen.verify.ledger.report import (COLUMNS, format_counterexamples, format_errata, format_row,
+                                           summary_counts)
 from sharpgen.verify.ledger.runner import Options, Session, exit_status
 
 __all__ = ["Options", "run_verify"]
@@ -35,7 +36,7 @@ def run_verify(opts: Options) -> int:
         for row in session.rows():
             rows.append(row)
             print(format_row(row), flush=True)
-        for line in format_errata(rows):
+        for line in format_errata(rows) + format_counterexamples(rows):
             print(line)
         status = exit_status(rows)
         wall = time.monotonic() - t0

@@ -43,6 +43,16 @@ def format_errata(rows) -> list[str]:
     return lines
 
 
+def format_counterexamples(rows) -> list[str]:
+    """Every failed property's shrunk counterexample in full (dataset, parameters, the values computed)."""
+    lines = []
+    for r in rows:
+        if r.outcome.counterexample:
+            lines += [f"\nCounterexample [{r.entry.id}, {r.outcome.counterexample.get('property', r.kind)}] (shrunk):",
+                      json.dumps(jsonable(r.outcome.counterexample), indent=1)]
+    return lines
+
+
 def summary_counts(rows) -> dict:
     counts = {}
     for r in rows:
