@@ -127,6 +127,14 @@ class CKernel:
                         len(order), ptr(work))
         return int(self.steps[family](ctypes.byref(sp), ctypes.byref(st)))
 
+    def run_tensors(self, t, X, order, targets, **kw) -> int:
+        """:meth:`steps_` on a :class:`~.tensors.NetTensors` (middle layers stacked for the call and copied back)."""
+        mid = torch.stack(t.middle).contiguous() if t.middle else None
+        rc = self.steps_(t.W1, t.b1, t.W2, X, order, targets, gamma=t.gamma, mid=mid, **kw)
+        for k, w in enumerate(t.middle):
+            w.copy_(mid[k])
+        return rc
+
 
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -19,7 +19,38 @@ enum { Z, H, DH, GZ, ZP, HP, DHP, GZP, NBUF };
 
 long NAME(work_deep)(const spec *sp) {
     long layers = sp->depth - 1;
-    return (NBUF * layers + 4) * sp->m + sp->m * sp->d;
+    return (NBUF * layers + 4) * sp->m + sp->m * sp->d + (sp->m * (long)sizeof(long) + sizeof(real) - 1) / sizeof(real) + 1;
+}
+
+/* out[q] = rows[q] . h for four rows, sharing the loads of h; each row sums in one fixed order */
+static void dot4(const real *const *rows, const real *restrict h, long m, real *out) {
+    vreal a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    real t[4] = {0};
+    long k = 0;
+    for (; k + VL <= m; k += VL) {
+        vreal hv = vload(h + k);
+        a0 += vload(rows[0] + k) * hv; a1 += vload(rows[1] + k) * hv;
+        a2 += vload(rows[2] + k) * hv; a3 += vload(rows[3] + k) * hv;
+    }
+    for (; k < m; k++)
+        for (int q = 0; q < 4; q++) t[q] += rows[q][k] * h[k];
+    out[0] = hsum(a0) + t[0]; out[1] = hsum(a1) + t[1]; out[2] = hsum(a2) + t[2]; out[3] = hsum(a3) + t[3];
+}
+
+/* the four row pointers of block j0 of M (the last block repeats its last row) */
+static void block_rows(const real *M, long m, long j0, const real **rows) {
+    for (int q = 0; q < 4; q++) rows[q] = M + (j0 + q < m ? j0 + q : m - 1) * m;
+}
+
+/* z = M h (+ c * g when g is given), every row through dot4 */
+static void matvec(const real *M, long m, const real *h, real *z, real c, const real *g) {
+    const real *rows[4];
+    real out[4];
+    for (long j0 = 0; j0 < m; j0 += 4) {
+        block_rows(M, m, j0, rows);
+        dot4(rows, h, m, out);
+        for (long q = 0; q < 4 && j0 + q < m; q++) z[j0 + q] = g ? out[q] + c * g[j0 + q] : out[q];
+    }
 }
 
 /* z_{l+1} = M_l act(z_l) for l = 0..L-1, from z_0 (the cache the steps keep) */
@@ -27,24 +58,38 @@ static void chain(const spec *sp, const real *mid, real **z, real *hn, real *scr
     long m = sp->m, L = sp->depth - 2;
     for (long l = 0; l < L; l++) {
         act_fwd(sp->act, m, z[l], hn, scratch);
-        for (long j = 0; j < m; j++) z[l + 1][j] = vdot(mid + (l * m + j) * m, hn, m);
+        matvec(mid + l * m * m, m, hn, z[l + 1], 0, NULL);
+    }
+}
+
+/* gh = M^T g over the rows with g_j != 0 (relu zeros add exactly 0), four rows per pass over gh */
+static void matvec_t(const real *M, long m, const real *g, real *restrict gh, long *nz) {
+    long c = 0, q = 0, k;
+    for (long j = 0; j < m; j++) if (g[j] != 0) nz[c++] = j;
+    memset(gh, 0, sizeof(real) * m);
+    for (; q + 4 <= c; q += 4) {
+        const real *r0 = M + nz[q] * m, *r1 = M + nz[q + 1] * m, *r2 = M + nz[q + 2] * m, *r3 = M + nz[q + 3] * m;
+        real c0 = g[nz[q]], c1 = g[nz[q + 1]], c2 = g[nz[q + 2]], c3 = g[nz[q + 3]];
+        for (k = 0; k < m; k++) {
+            real v = gh[k];
+            v += c0 * r0[k]; v += c1 * r1[k]; v += c2 * r2[k]; v += c3 * r3[k];
+            gh[k] = v;
+        }
+    }
+    for (; q < c; q++) {
+        const real *r = M + nz[q] * m;
+        real cq = g[nz[q]];
+        for (k = 0; k < m; k++) gh[k] += cq * r[k];
     }
 }
 
 /* gz of every layer at output weights w2, from dl/df = r; a != 0 adds the rank-one perturbation */
 static void backward(const spec *sp, const real *mid, real r, const real *w2, real **dh, real **gz,
-                     real *gh, real a, real **gzc, real **hc) {
+                     real *gh, long *nz, real a, real **gzc, real **hc) {
     long m = sp->m, L = sp->depth - 2, j, k;
     for (j = 0; j < m; j++) gz[L][j] = r * w2[j] * dh[L][j];
     for (long l = L; l >= 1; l--) {
-        const real *M = mid + (l - 1) * m * m;
-        memset(gh, 0, sizeof(real) * m);
-        for (j = 0; j < m; j++) {
-            real c = gz[l][j];
-            if (c == 0) continue;
-            const real *restrict row = M + j * m;
-            for (k = 0; k < m; k++) gh[k] += c * row[k];
-        }
+        matvec_t(mid + (l - 1) * m * m, m, gz[l], gh, nz);
         if (a != 0) {
             real c = a * vdot(gzc[l], gz[l], m);
             for (k = 0; k < m; k++) gh[k] += c * hc[l - 1][k];
@@ -60,24 +105,32 @@ static real forward_perturbed(const spec *sp, const real *mid, real a, real **b,
     real **gz = b + GZ * (L + 1), **h = b + H * (L + 1);
     for (long l = 0; l < L; l++) {
         act_fwd(sp->act, m, zp[l], hp[l], dhp[l]);
-        real c = a * vdot(h[l], hp[l], m);
-        for (long j = 0; j < m; j++) zp[l + 1][j] = vdot(mid + (l * m + j) * m, hp[l], m) + c * gz[l + 1][j];
+        matvec(mid + l * m * m, m, hp[l], zp[l + 1], a * vdot(h[l], hp[l], m), gz[l + 1]);
     }
     act_fwd(sp->act, m, zp[L], hp[L], dhp[L]);
     return vdot(w2p, hp[L], m);
 }
 
-/* descent on the middle layers with gzp, hp, fused with the next sample's z_{l+1} (from z_0) */
+/* descent on the middle layers with gzp, hp, fused with the next sample's z_{l+1} (from z_0):
+   each block of four rows is moved, then dotted with the next activations while still in cache */
 static void middle_step(const spec *sp, real *mid, real **b, real *hn, real *scratch) {
     long m = sp->m, L = sp->depth - 2, j, k;
     real **z = b + Z * (L + 1), **hp = b + HP * (L + 1), **gzp = b + GZP * (L + 1), lr = sp->lr, wd = sp->wd;
+    const real *rows[4];
+    real out[4];
     for (long l = 0; l < L; l++) {
+        real *M = mid + l * m * m;
+        const real *restrict hl = hp[l];
         act_fwd(sp->act, m, z[l], hn, scratch);
-        for (j = 0; j < m; j++) {
-            real *restrict row = mid + (l * m + j) * m, c = gzp[l + 1][j];
-            if (wd != 0) for (k = 0; k < m; k++) row[k] -= lr * (c * hp[l][k] + wd * row[k]);
-            else if (c != 0) for (k = 0; k < m; k++) row[k] -= lr * (c * hp[l][k]);
-            z[l + 1][j] = vdot(row, hn, m);
+        for (long j0 = 0; j0 < m; j0 += 4) {
+            for (j = j0; j < j0 + 4 && j < m; j++) {
+                real *restrict row = M + j * m, c = gzp[l + 1][j];
+                if (wd != 0) for (k = 0; k < m; k++) row[k] -= lr * (c * hl[k] + wd * row[k]);
+                else if (c != 0) for (k = 0; k < m; k++) row[k] -= lr * (c * hl[k]);
+            }
+            block_rows(M, m, j0, rows);
+            dot4(rows, hn, m, out);
+            for (j = j0; j < j0 + 4 && j < m; j++) z[l + 1][j] = out[j - j0];
         }
     }
 }
@@ -102,6 +155,7 @@ long NAME(steps_deep)(const spec *sp, state *st) {
     if (layers > 64) return -1;
     real *rest = layout(sp, st->work, b, sp->rho > 0);
     real *gh = rest, *hn = gh + m, *gw2 = hn + m, *w2p = gw2 + m, *W1T = w2p + m;
+    long *nz = (long *)(W1T + m * d + ((m * d) & 1)); /* 8-byte aligned in float32 too */
     real **z = b + Z * layers, **h = b + H * layers, **dh = b + DH * layers, **gz = b + GZ * layers;
     real **zp = b + ZP * layers, **hp = b + HP * layers, **gzp = b + GZP * layers, **dhp = b + DHP * layers;
     real *W2 = st->W2, *b1 = st->b1;
@@ -116,7 +170,7 @@ long NAME(steps_deep)(const spec *sp, state *st) {
         for (long l = 0; l < layers; l++) act_fwd(sp->act, m, z[l], h[l], dh[l]);
         real f = vdot(W2, h[L], m), r = dloss(sp->loss, f, t);
         if (!isfinite(f)) { rc = s + 1; break; }
-        backward(sp, st->mid, r, W2, dh, gz, gh, 0, NULL, NULL);
+        backward(sp, st->mid, r, W2, dh, gz, gh, nz, 0, NULL, NULL);
         for (j = 0; j < m; j++) gw2[j] = r * h[L][j];
         if (sp->rho > 0) {
             real g2 = xx * vdot(gz[0], gz[0], m) + vdot(gw2, gw2, m);
@@ -126,7 +180,7 @@ long NAME(steps_deep)(const spec *sp, state *st) {
             f = forward_perturbed(sp, st->mid, a, b, w2p);
             if (!isfinite(f)) { rc = s + 1; break; }
             r = dloss(sp->loss, f, t);
-            backward(sp, st->mid, r, w2p, dhp, gzp, gh, a, gz, h);
+            backward(sp, st->mid, r, w2p, dhp, gzp, gh, nz, a, gz, h);
             for (j = 0; j < m; j++) gw2[j] = r * hp[L][j];
         }
         first_layer_step_t(sp, W1T, b1, x, xn, gzp[0], z[0]);

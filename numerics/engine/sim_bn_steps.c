@@ -12,7 +12,7 @@
    Tests hold this equal to the autograd SAM step (numerics.sam.SAM) to 1e-12 in float64. */
 #include "steps_common.h"
 
-#define VB 16 /* columns of the register tile; padded sizes are multiples of it */
+#define VB VL /* columns of the register tile (one vector); padded sizes are multiples of it */
 #define RB 4  /* rows of the register tile */
 
 static long up(long v) { return (v + VB - 1) / VB * VB; }
@@ -31,16 +31,13 @@ static void rows_times(long c, const long *rows, const real *A, long lda, long K
         const real *a0 = A + rows[r0] * lda, *a1 = A + rows[r0 + 1] * lda;
         const real *a2 = A + rows[r0 + 2] * lda, *a3 = A + rows[r0 + 3] * lda;
         for (long n0 = 0; n0 < N; n0 += VB) {
-            real acc[RB][VB] = {{0}};
+            vreal c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
             for (long k = 0; k < K; k++) {
-                const real *restrict bk = B + k * ldb + n0;
-                real x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
-                for (int v = 0; v < VB; v++) {
-                    acc[0][v] += x0 * bk[v]; acc[1][v] += x1 * bk[v];
-                    acc[2][v] += x2 * bk[v]; acc[3][v] += x3 * bk[v];
-                }
+                vreal bk = vload(B + k * ldb + n0);
+                c0 += a0[k] * bk; c1 += a1[k] * bk; c2 += a2[k] * bk; c3 += a3[k] * bk;
             }
-            for (int q = 0; q < RB; q++) memcpy(out + rows[r0 + q] * ldo + n0, acc[q], sizeof(real) * VB);
+            vstore(out + rows[r0] * ldo + n0, c0); vstore(out + rows[r0 + 1] * ldo + n0, c1);
+            vstore(out + rows[r0 + 2] * ldo + n0, c2); vstore(out + rows[r0 + 3] * ldo + n0, c3);
         }
     }
 }

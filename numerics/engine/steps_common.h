@@ -16,7 +16,6 @@ typedef REAL real;
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
 #define NAME(x) CAT(x, SUFFIX)
-#define LANES 16 /* independent accumulators of the reductions: a fixed order the compiler can vectorise */
 
 enum { NOBIAS = 0, BIAS = 1, SIM_LN = 2, SIM_BN = 3 };
 
@@ -72,16 +71,36 @@ static inline void act_fwd(int act, long m, const real *restrict z, real *restri
     }
 }
 
-/* sum_j a[j] b[j] with LANES accumulators combined pairwise: one fixed order, vectorised */
+/* 64-byte vectors of reals (GCC/Clang vector extensions): the hot loops keep their accumulators
+   in registers whatever the target's vector width (the compiler splits them where needed) */
+#define VBYTES 64
+#define VL ((long)(VBYTES / sizeof(real)))
+typedef real vreal __attribute__((vector_size(VBYTES)));
+static inline vreal vload(const real *p) { vreal v; memcpy(&v, p, sizeof v); return v; }
+static inline void vstore(real *p, vreal v) { memcpy(p, &v, sizeof v); }
+static inline vreal vsplat(real x) { return (vreal){0} + x; }
+
+/* the lanes of v summed pairwise (a fixed order) */
+static inline real hsum(vreal v) {
+    real t[VBYTES / sizeof(real)];
+    memcpy(t, &v, sizeof v);
+    for (long w = VL / 2; w > 0; w /= 2)
+        for (long i = 0; i < w; i++) t[i] += t[i + w];
+    return t[0];
+}
+
+/* sum_j a[j] b[j]: two vector accumulators, then the tail; one fixed order */
 static inline real vdot(const real *restrict a, const real *restrict b, long m) {
-    real acc[LANES] = {0}, tail = 0;
+    vreal acc0 = {0}, acc1 = {0};
+    real tail = 0;
     long j = 0;
-    for (; j + LANES <= m; j += LANES)
-        for (int v = 0; v < LANES; v++) acc[v] += a[j + v] * b[j + v];
+    for (; j + 2 * VL <= m; j += 2 * VL) {
+        acc0 += vload(a + j) * vload(b + j);
+        acc1 += vload(a + j + VL) * vload(b + j + VL);
+    }
+    if (j + VL <= m) { acc0 += vload(a + j) * vload(b + j); j += VL; }
     for (; j < m; j++) tail += a[j] * b[j];
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int v = 0; v < w; v++) acc[v] += acc[v + w];
-    return acc[0] + tail;
+    return hsum(acc0 + acc1) + tail;
 }
 
 /* the sim_ln normaliser N = max(||h||, eps) from sq = ||h||^2 and whether the norm branch is taken,

@@ -17,17 +17,24 @@ def fresh_kernel_cache(monkeypatch, tmp_path):
     c_kernel.load_c_kernel.cache_clear()
 
 
-def test_no_compiler_means_torch_backend(monkeypatch, fresh_kernel_cache):
+def test_no_compiler_means_torch_backend_announced_once(monkeypatch, fresh_kernel_cache):
     monkeypatch.delenv("CC", raising=False)
     monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
+    monkeypatch.setattr(engine, "_ANNOUNCED", [])
     with pytest.raises(RuntimeError, match="no C compiler found"):
         c_kernel.compile_c_kernel(torch.float64)
     assert not c_kernel.c_available(torch.float64)
-    assert engine.resolve_backend("auto", fused=True, device=CPU, dtype=torch.float64) == "torch"
+    with pytest.warns(RuntimeWarning, match="no working C compiler: the fused steps run in torch"):
+        assert engine.resolve_backend("auto", fused=True, device=CPU, dtype=torch.float64) == "torch"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # announced once per process, not once per run
+        assert engine.resolve_backend("auto", fused=True, device=CPU, dtype=torch.float64) == "torch"
 
 
 def test_failing_compiler_means_torch_backend(monkeypatch, fresh_kernel_cache):
     monkeypatch.setenv("CC", "false")  # a "compiler" that always fails
+    monkeypatch.setattr(engine, "_ANNOUNCED", [True])
     with pytest.raises(RuntimeError, match="compilation failed"):
         c_kernel.compile_c_kernel(torch.float32)
     assert engine.resolve_backend("auto", fused=True, device=CPU, dtype=torch.float32) == "torch"
@@ -41,12 +48,20 @@ def test_cc_naming_a_missing_program_says_so(monkeypatch, fresh_kernel_cache):
 
 
 def test_cuda_device_never_uses_the_c_loop():
-    assert engine.resolve_backend("auto", fused=True, device=CUDA, dtype=torch.float64) == "torch"
+    from sharpgen.numerics.engine.triton_steps import triton_available
+    want = "triton" if triton_available() else "torch"
+    assert engine.resolve_backend("auto", fused=True, device=CUDA, dtype=torch.float64) == want
     with pytest.raises(ValueError, match="backend: 'c' runs on CPU only"):
         engine.resolve_backend("c", fused=True, device=CUDA, dtype=torch.float64)
 
 
 def test_unfused_cases_use_the_generic_engine():
     assert engine.resolve_backend("auto", fused=False, device=CPU, dtype=torch.float64) == "generic"
-    with pytest.raises(ValueError, match="^backend: 'c' covers only depth-2"):
+    with pytest.raises(ValueError, match="^backend: 'c' covers the networks of docs/paper.md"):
         engine.resolve_backend("c", fused=False, device=CPU, dtype=torch.float64)
+
+
+def test_every_architecture_is_fused():
+    for arch, depth in (("nobias", 2), ("bias", 2), ("bias", 3), ("sim_ln", 2), ("sim_bn", 2)):
+        assert engine.fused_supported(arch, depth=depth)
+    assert not engine.fused_supported("sim_bn", depth=3) and not engine.fused_supported("nobias", activation="softplus")
