@@ -111,7 +111,7 @@ class ReplicaEngine:
         steps on its rows ``orders[r]`` with ``targets[r]`` (one per entry of the order).
 
         ``phases``: one Phase per replica, or one for all. Returns per replica None, or the message
-        of a divergence (that replica is skipped from then on; its parameters are not finite).
+        of its divergence (in this call or an earlier one: a diverged replica is skipped from then on).
         """
         R = len(self)
         phases = list(phases) if isinstance(phases, (list, tuple)) else [phases] * R
@@ -127,7 +127,7 @@ class ReplicaEngine:
         else:
             with ThreadPoolExecutor(self.threads) as pool:
                 out = list(pool.map(lambda r: self._one(r, orders[r], targets[r], phases[r]), todo))
-        result: list[str | None] = [None] * R
+        result = list(self.diverged)
         for r, message in zip(todo, out):
             result[r] = self.diverged[r] = message
         return result

@@ -60,7 +60,7 @@ def sam_steps_kernel(W1, B1, W2, X, ORDER, TGT, LR, RHO, WD, RADIUS, STATUS, S, 
     tile = live[:, None] & (kd[None, :] < d)
     w1 = tl.load(W1 + rep * m * d + jm[:, None] * d + kd[None, :], mask=tile, other=0.0)
     w2 = tl.load(W2 + rep * m + jm, mask=live, other=0.0)
-    b1 = tl.load(B1 + rep * m + jm, mask=live, other=0.0) if BIAS else tl.zeros_like(w2)
+    b1 = tl.load(B1 + rep * m + jm, mask=live, other=0.0) if BIAS else w2 * 0.0
     lr = tl.load(LR + rep)
     rho = tl.load(RHO + rep)
     wd = tl.load(WD + rep)
