@@ -31,7 +31,7 @@ _C_VARIANTS = {
     torch.float64: ("_f64", "-DREAL=double -DEXP=exp -DLOG1P=log1p -DSQRT=sqrt"),
     torch.float32: ("_f32", "-DREAL=float -DEXP=expf -DLOG1P=log1pf -DSQRT=sqrtf"),
 }
-_C_FLAGS = ["-O3", "-march=native", "-fPIC", "-shared", "-std=c99"]
+_C_FLAGS = ["-O3", "-march=native", "-fPIC", "-shared", "-std=c99", "-ffp-contract=fast"]
 
 
 def _cpu_tag() -> str:

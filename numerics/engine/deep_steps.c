@@ -19,7 +19,7 @@ enum { Z, H, DH, GZ, ZP, HP, DHP, GZP, NBUF };
 
 long NAME(work_deep)(const spec *sp) {
     long layers = sp->depth - 1;
-    return (NBUF * layers + 4) * sp->m + sp->m * sp->d + (sp->m * (long)sizeof(long) + sizeof(real) - 1) / sizeof(real) + 1;
+    return (NBUF * layers + 4) * sp->m + sp->m * sp->d + ((sp->m + 4) * (long)sizeof(long) + sizeof(real) - 1) / sizeof(real) + 1;
 }
 
 /* out[q] = rows[q] . h for four rows, sharing the loads of h; each row sums in one fixed order */
@@ -62,24 +62,36 @@ static void chain(const spec *sp, const real *mid, real **z, real *hn, real *scr
     }
 }
 
+/* gh += c[q] * rows[q] for four rows, vector by vector (each entry adds the rows in order q = 0..3) */
+static inline void axpy4(const real *const *rows, const real *c, real *restrict gh, long m) {
+    long k = 0;
+    for (; k + VL <= m; k += VL) {
+        vreal v = vload(gh + k);
+        v += c[0] * vload(rows[0] + k); v += c[1] * vload(rows[1] + k);
+        v += c[2] * vload(rows[2] + k); v += c[3] * vload(rows[3] + k);
+        vstore(gh + k, v);
+    }
+    for (; k < m; k++) {
+        real v = gh[k];
+        v += c[0] * rows[0][k]; v += c[1] * rows[1][k]; v += c[2] * rows[2][k]; v += c[3] * rows[3][k];
+        gh[k] = v;
+    }
+}
+
 /* gh = M^T g over the rows with g_j != 0 (relu zeros add exactly 0), four rows per pass over gh */
 static void matvec_t(const real *M, long m, const real *g, real *restrict gh, long *nz) {
-    long c = 0, q = 0, k;
-    for (long j = 0; j < m; j++) if (g[j] != 0) nz[c++] = j;
+    long c = 0;
+    for (long j = 0; j < m; j++) { nz[c] = j; c += g[j] != 0; }
+    for (long q = c; q < c + 3; q++) nz[q] = nz[c > 0 ? c - 1 : 0];
     memset(gh, 0, sizeof(real) * m);
-    for (; q + 4 <= c; q += 4) {
-        const real *r0 = M + nz[q] * m, *r1 = M + nz[q + 1] * m, *r2 = M + nz[q + 2] * m, *r3 = M + nz[q + 3] * m;
-        real c0 = g[nz[q]], c1 = g[nz[q + 1]], c2 = g[nz[q + 2]], c3 = g[nz[q + 3]];
-        for (k = 0; k < m; k++) {
-            real v = gh[k];
-            v += c0 * r0[k]; v += c1 * r1[k]; v += c2 * r2[k]; v += c3 * r3[k];
-            gh[k] = v;
+    for (long q = 0; q < c; q += 4) {
+        const real *rows[4];
+        real cs[4];
+        for (int u = 0; u < 4; u++) {
+            rows[u] = M + nz[q + u] * m;
+            cs[u] = q + u < c ? g[nz[q + u]] : 0; /* the padding rows add exactly 0 */
         }
-    }
-    for (; q < c; q++) {
-        const real *r = M + nz[q] * m;
-        real cq = g[nz[q]];
-        for (k = 0; k < m; k++) gh[k] += cq * r[k];
+        axpy4(rows, cs, gh, m);
     }
 }
 
