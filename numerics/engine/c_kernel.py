@@ -1,21 +1,25 @@
-"""The compiled batch-1 loop (``sam_steps.c``, package data): build, cache and ctypes binding.
+"""The compiled batch-1 loops (``sam_steps.c``, ``deep_steps.c``, ``sim_bn_steps.c`` with
+``steps_common.h``, package data): build, cache and ctypes binding.
 
-Compiled once per machine and dtype with the C compiler named by ``CC`` (else
-cc, gcc or clang) into ``$XDG_CACHE_HOME/sharpgen`` (default
-``~/.cache/sharpgen``), keyed by the source, flags, compiler and CPU, and
-loaded once per process.
+Compiled once per machine and dtype with the C compiler named by ``CC`` (else cc, gcc or
+clang; else, without a system compiler, the one the ``ziglang`` package ships: ``pip install
+'sharpgen[cc]'``, the same source at the same speed, announced when it builds) into
+``$XDG_CACHE_HOME/sharpgen`` (default ``~/.cache/sharpgen``), keyed by the sources, flags,
+compiler and CPU, and loaded once per process.
 """
 from __future__ import annotations
 
 import ctypes
 import functools
 import hashlib
+import importlib.util
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -146,18 +150,21 @@ def c_source(name: str = SOURCE) -> str:
     return resources.files(__package__).joinpath(name).read_text()
 
 
-def find_compiler() -> str:
-    """The C compiler: ``$CC`` if set (it must exist), else cc, gcc or clang; RuntimeError saying how to fix."""
+def find_compiler() -> list[str]:
+    """The C compiler command: ``$CC`` if set (it must exist), else cc, gcc or clang, else
+    ``python -m ziglang cc`` when the ziglang package is installed; RuntimeError saying how to fix."""
     if os.environ.get("CC"):
         cc = shutil.which(os.environ["CC"])
         if cc is None:
             raise RuntimeError(f"CC={os.environ['CC']!r} is not an executable on PATH; set CC to a C compiler")
-        return cc
+        return [cc]
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        raise RuntimeError("no C compiler found (cc, gcc, clang); install one (e.g. apt install gcc) "
-                           "or set CC, for the fast CPU backend")
-    return cc
+    if cc is not None:
+        return [cc]
+    if importlib.util.find_spec("ziglang") is not None:
+        return [sys.executable, "-m", "ziglang", "cc"]
+    raise RuntimeError("no C compiler found (cc, gcc, clang, or the ziglang package); install one (e.g. apt "
+                       "install gcc, or pip install 'sharpgen[cc]') or set CC, for the fast CPU backend")
 
 
 def _defines(dtype: torch.dtype) -> list[str]:
@@ -173,7 +180,7 @@ def compile_c_kernel(dtype: torch.dtype = torch.float64) -> Path:
     cc = find_compiler()
     files = {name: c_source(name) for name in SOURCES + HEADERS}
     defs = _defines(dtype)
-    key = hashlib.sha256("\n".join([*files.values(), *defs, " ".join(_C_FLAGS), cc, _cpu_tag(),
+    key = hashlib.sha256("\n".join([*files.values(), *defs, " ".join(_C_FLAGS), " ".join(cc), _cpu_tag(),
                                      sys.platform]).encode())
     out = _cache_dir() / f"sam_steps{_C_VARIANTS[dtype][0]}_{key.hexdigest()[:16]}.so"
     if out.exists():
@@ -183,7 +190,10 @@ def compile_c_kernel(dtype: torch.dtype = torch.float64) -> Path:
         for name, text in files.items():
             (Path(tmp) / name).write_text(text)
         lib = Path(tmp) / "kernel.so"
-        cmd = [cc, *_C_FLAGS, *defs, *(str(Path(tmp) / name) for name in SOURCES), "-o", str(lib), "-lm"]
+        if "ziglang" in cc:
+            warnings.warn("no system C compiler: building the C loops with the ziglang package's compiler "
+                          "(once per machine, about a minute)", RuntimeWarning, stacklevel=2)
+        cmd = [*cc, *_C_FLAGS, *defs, *(str(Path(tmp) / name) for name in SOURCES), "-o", str(lib), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"C kernel compilation failed: {proc.stderr.strip()[:500]}")

@@ -1,4 +1,7 @@
-"""Without a working C compiler the fused steps fall back to the torch formulas."""
+"""Without a system C compiler the C loops build with the ziglang package's compiler; without any,
+the fused steps fall back to the torch formulas, announced once."""
+import importlib.util
+
 import pytest
 import torch
 
@@ -17,9 +20,15 @@ def fresh_kernel_cache(monkeypatch, tmp_path):
     c_kernel.load_c_kernel.cache_clear()
 
 
-def test_no_compiler_means_torch_backend_announced_once(monkeypatch, fresh_kernel_cache):
+def _no_compiler_at_all(monkeypatch):
     monkeypatch.delenv("CC", raising=False)
     monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
+    real = c_kernel.importlib.util.find_spec
+    monkeypatch.setattr(c_kernel.importlib.util, "find_spec", lambda name: None if name == "ziglang" else real(name))
+
+
+def test_no_compiler_means_torch_backend_announced_once(monkeypatch, fresh_kernel_cache):
+    _no_compiler_at_all(monkeypatch)
     monkeypatch.setattr(engine, "_ANNOUNCED", [])
     with pytest.raises(RuntimeError, match="no C compiler found"):
         c_kernel.compile_c_kernel(torch.float64)
@@ -39,6 +48,25 @@ def test_failing_compiler_means_torch_backend(monkeypatch, fresh_kernel_cache):
         c_kernel.compile_c_kernel(torch.float32)
     assert engine.resolve_backend("auto", fused=True, device=CPU, dtype=torch.float32) == "torch"
     assert not list((fresh_kernel_cache / "sharpgen").glob("*.so"))  # nothing half-written left behind
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ziglang") is None, reason="the ziglang package is not installed")
+def test_without_a_system_compiler_ziglang_builds_the_same_loops(monkeypatch, fresh_kernel_cache):
+    from engine_reference import TOL, config, dataset, maxdiff, net, reference
+    from sharpgen.numerics.config import Phase
+    from sharpgen.numerics.engine.replicas import ReplicaEngine
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
+    assert c_kernel.find_compiler()[-3:] == ["-m", "ziglang", "cc"]
+    with pytest.warns(RuntimeWarning, match="no system C compiler: building the C loops with the ziglang"):
+        c_kernel.load_c_kernel(torch.float64)
+    cfg = config("sim_bn", 2, "relu", "mse")
+    X, Y = dataset()
+    order, ph = torch.arange(12).repeat(2), Phase(0.01, 0.05)
+    model = net(cfg, 1, X)
+    eng = ReplicaEngine(cfg, [model], [X], "c")
+    assert eng.run([order], [eng.targets(Y)[order]], ph) == [None]
+    assert maxdiff(reference(cfg, net(cfg, 1, X), X, Y, order, ph), model) < TOL
 
 
 def test_cc_naming_a_missing_program_says_so(monkeypatch, fresh_kernel_cache):
