@@ -1,9 +1,9 @@
 """Measurements of ``sharpgen bench`` (docs/paper.md §7): 1-SAM replica-steps per second of
 
 * **plain torch** — the loop a user writes: an ``nn.Sequential`` (a small module for the
-  ``sim_ln``/``sim_bn`` normalisations), a two-step SAM optimizer in the style of davda54/sam
-  (:class:`PlainSAM`), one sample per step, float32 by default, at torch's default thread count
-  and at one thread;
+  ``sim_ln``/``sim_bn`` normalisations), the two-step SAM optimizer in the style of davda54/sam
+  (``numerics.sam.SAM`` over ``torch.optim.SGD``), ``nn.MSELoss``, one sample per step, float32
+  by default, at torch's default thread count and at one thread;
 * **reference** — the trainer's autograd path (``GenericEngine``: ``numerics.sam.SAM`` on a
   ``Net``), one torch thread as the trainer runs it;
 * **engine ×R** — :class:`~sharpgen.numerics.engine.replicas.ReplicaEngine` stepping R
@@ -53,39 +53,6 @@ class Row:
     @property
     def steps_per_s(self) -> float:
         return 1e6 / self.us_per_step
-
-
-class PlainSAM(torch.optim.Optimizer):
-    """SAM as a user copies it from davda54/sam: ``first_step`` climbs to w + ρ g/||g||,
-    ``second_step`` returns and lets SGD step with the gradient taken there."""
-
-    def __init__(self, params, rho=0.05, **kwargs):
-        super().__init__(params, dict(rho=rho, **kwargs))
-        self.base_optimizer = torch.optim.SGD(self.param_groups, **kwargs)
-        self.param_groups = self.base_optimizer.param_groups
-
-    @torch.no_grad()
-    def first_step(self):
-        grads = [p.grad.norm(p=2) for g in self.param_groups for p in g["params"] if p.grad is not None]
-        grad_norm = torch.norm(torch.stack(grads), p=2)
-        for group in self.param_groups:
-            scale = group["rho"] / (grad_norm + 1e-12)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                e_w = p.grad * scale
-                p.add_(e_w)
-                self.state[p]["e_w"] = e_w
-        self.zero_grad()
-
-    @torch.no_grad()
-    def second_step(self):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.sub_(self.state[p]["e_w"])
-        self.base_optimizer.step()
-        self.zero_grad()
 
 
 class _SimLN(nn.Module):
@@ -162,16 +129,17 @@ def time_plain(case: str, X, Y, width: int, *, dtype, device, threads: int, seco
     torch.manual_seed(0)
     Xd, Yd = X.to(device=device, dtype=dtype), Y.to(device=device, dtype=dtype)
     model = plain_model(arch, activation, depth, X.shape[1], width, Xd).to(device=device, dtype=dtype)
-    opt, loss_fn = PlainSAM(model.parameters(), rho=RHO, lr=lr), nn.MSELoss()
+    from sharpgen.numerics.sam import SAM
+    opt, loss_fn = SAM(model.parameters(), torch.optim.SGD, rho=RHO, lr=lr), nn.MSELoss()
     order = torch.randint(0, len(Y), (MAX_STEPS,), generator=torch.Generator().manual_seed(1)).tolist()
 
     def steps(k):
         for i in order[:k]:
             xb, yb = Xd[i:i + 1], Yd[i:i + 1]
             loss_fn(model(xb).squeeze(-1), yb).backward()
-            opt.first_step()
+            opt.first_step(zero_grad=True)
             loss_fn(model(xb).squeeze(-1), yb).backward()
-            opt.second_step()
+            opt.second_step(zero_grad=True)
         if device.type == "cuda":
             torch.cuda.synchronize()
     with _threads(threads):
