@@ -194,7 +194,7 @@ def time_trace(cfg, X, Y, device) -> float:
     X64, Y64 = X.to(device=device, dtype=torch.float64), Y.to(device=device, dtype=torch.float64)
     net = _nets(cfg64, X64, 1, device)[0]
     best = math.inf
-    for _ in range(3):
+    for _ in range(3):  # one torch thread, as the trainer evaluates
         t = time.perf_counter()
         trace_hessian(net, X64, Y64, method="exact")
         best = min(best, time.perf_counter() - t)
@@ -236,7 +236,8 @@ def bench_case(case: str, *, d: int, n: int, width: int, dtype: str, device, rep
             us = time_engine(case, cfg, data.X, data.Y, backend, R, threads=threads, seconds=seconds, device=device)
         rows.append(Row(case, f"engine {backend}", used, R, us))
     say(f"{case}: exact trace")
-    return rows, time_trace(cfg, data.X, data.Y, device)
+    with _threads(1):
+        return rows, time_trace(cfg, data.X, data.Y, device)
 
 
 LEGEND = """\
