@@ -11,7 +11,9 @@ Backends (resolved once by :func:`sharpgen.numerics.engine.resolve_backend`):
   GIL, so ``threads`` Python threads keep that many cores busy with different replicas. Each
   replica's arithmetic is the same whatever else runs, so a replica's numbers are bitwise those
   of a one-replica run with the same backend. Mini-batch phases use the torch formulas.
-* ``torch`` — :func:`.torch_backend.torch_run_` per replica (any device, any batch).
+* ``torch`` — on CPU :func:`.torch_backend.torch_run_` per replica (any batch); off the CPU
+  (or with ``batched=True``) :func:`.torch_batched.batched_run_`, every replica in each torch
+  call (``torch.func.vmap``), when the replicas share one batch size and order length.
 * ``triton`` — :mod:`.triton_steps`: one GPU launch steps every replica (one program each).
 * ``generic`` — the autograd reference (:class:`.generic.GenericEngine`) per replica.
 
@@ -61,7 +63,9 @@ class ReplicaEngine:
     ``config``: what the replicas share (arch, depth, activation, loss, p, eps, project_radius);
     ``models``: R ``Net``s, updated in place; ``Xs``: R training sets of one shape (the same
     tensor R times is fine); ``threads``: concurrent replicas for the ``c`` backend (default:
-    the cores available).
+    the cores available); ``batched``: step the torch formulas of all replicas together
+    (default: off the CPU only, since on CPU per-replica calls keep each replica's numbers
+    bitwise those of a one-replica run).
 
     >>> from sharpgen.numerics.config import Phase, TrainConfig
     >>> from sharpgen.numerics.initialization import build
@@ -75,7 +79,8 @@ class ReplicaEngine:
     [None, None, None]
     """
 
-    def __init__(self, config, models, Xs, backend: str, *, threads: int | None = None):
+    def __init__(self, config, models, Xs, backend: str, *, threads: int | None = None,
+                 batched: bool | None = None):
         if backend not in ENGINE_BACKENDS:
             raise ValueError(f"backend: expected one of {ENGINE_BACKENDS} (resolve 'auto' first), got {backend!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
@@ -88,6 +93,7 @@ class ReplicaEngine:
         self.diverged: list[str | None] = [None] * len(models)
         self.kw = dict(arch=config.arch, activation=config.activation, loss=config.loss, eps=config.eps)
         self.kernel = self.generic = None
+        self.batched = Xs[0].device.type != "cpu" if batched is None else bool(batched)
         if backend == "c":
             from sharpgen.numerics.engine.c_kernel import load_c_kernel
             self.kernel = load_c_kernel(Xs[0].dtype)
@@ -122,6 +128,8 @@ class ReplicaEngine:
         if self.name == "triton":
             from sharpgen.numerics.engine.triton_steps import triton_run_
             out = triton_run_(self, todo, orders, targets, phases)
+        elif self.name == "torch" and self.batched:
+            out = self.torch_together(todo, orders, targets, phases)
         elif self.threads == 1 or len(todo) <= 1:
             out = [self._one(r, orders[r], targets[r], phases[r]) for r in todo]
         else:
@@ -131,6 +139,19 @@ class ReplicaEngine:
         for r, message in zip(todo, out):
             result[r] = self.diverged[r] = message
         return result
+
+    def torch_together(self, todo, orders, targets, phases) -> list[str | None]:
+        """The torch formulas for replicas ``todo``: all in each call when they share one batch size
+        and order length (:func:`.torch_batched.batched_run_`), else one replica at a time."""
+        if not todo:
+            return []
+        if len({phases[r].batch for r in todo}) > 1 or len({len(orders[r]) for r in todo}) > 1:
+            return [self._one(r, orders[r], targets[r], phases[r]) for r in todo]
+        from sharpgen.numerics.engine.torch_batched import batched_run_
+        ok = batched_run_([self.tensors[r] for r in todo], [self.Xs[r] for r in todo], [orders[r] for r in todo],
+                          [targets[r] for r in todo], [phases[r] for r in todo], radius=self.config.project_radius,
+                          **self.kw)
+        return [None if good else "non-finite parameters" for good in ok]
 
     def _one(self, r: int, order, targets, ph) -> str | None:
         """One replica's steps; None, or why it diverged."""

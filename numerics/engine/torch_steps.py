@@ -61,7 +61,7 @@ def dloss(loss: str, f: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return 2.0 * (f - t) if loss == "mse" else torch.sigmoid(f) - t
 
 
-def _grads(arch, activation, loss, eps, Z, W2, t):
+def grads(arch, activation, loss, eps, Z, W2, t):
     """Per-batch gradient pieces (G_z, g_W2) at pre-activations Z and output layer W2."""
     H, dact = act_and_derivative(Z, activation)
     B = Z.shape[0]
@@ -86,7 +86,7 @@ def torch_step_(W1, b1, W2, Xb, tb, *, arch, activation="relu", loss="mse", eps=
     Z = Xb @ W1.T
     if b1 is not None:
         Z = Z + b1
-    GZ, gW2 = _grads(arch, activation, loss, eps, Z, W2, tb)
+    GZ, gW2 = grads(arch, activation, loss, eps, Z, W2, tb)
     if rho > 0:
         K = Xb @ Xb.T
         if b1 is not None:
@@ -94,7 +94,7 @@ def torch_step_(W1, b1, W2, Xb, tb, *, arch, activation="relu", loss="mse", eps=
         norm2 = (K * (GZ @ GZ.T)).sum() + (gW2 * gW2).sum()
         norm = torch.sqrt(norm2)
         a = torch.where(norm > 0, rho / torch.where(norm > 0, norm, torch.ones_like(norm)), torch.zeros_like(norm))
-        GZ, gW2 = _grads(arch, activation, loss, eps, Z + a * (K @ GZ), W2 + a * gW2, tb)
+        GZ, gW2 = grads(arch, activation, loss, eps, Z + a * (K @ GZ), W2 + a * gW2, tb)
     W1.sub_(lr * (GZ.T @ Xb + wd * W1))
     if b1 is not None:
         b1.sub_(lr * (GZ.sum(dim=0) + wd * b1))

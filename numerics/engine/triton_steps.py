@@ -4,7 +4,7 @@ The replicas' weights are stacked into (R, ...) tensors, the kernel runs one pro
 replica through all S steps (each replica's sample order precomputed, one row of an (R, S)
 tensor), and the results are copied back into each replica's network. What the kernel does not
 cover (sim_bn, depth >= 3, mini-batch phases, orders of unequal length) runs the torch formulas
-per replica. On CPU the kernel runs only in Triton's interpreter (``TRITON_INTERPRET=1``), which
+(all replicas in each call where they share a batch size, :mod:`.torch_batched`). On CPU the kernel runs only in Triton's interpreter (``TRITON_INTERPRET=1``), which
 is how CI checks it.
 """
 from __future__ import annotations
@@ -69,7 +69,7 @@ def triton_run_(engine, todo, orders, targets, phases) -> list[str | None]:
     covered = triton_supported(cfg.arch, depth=cfg.depth) and all(phases[r].batch == 1 for r in todo) \
         and len({len(orders[r]) for r in todo}) == 1
     if not covered or not todo:
-        return [engine._one(r, orders[r], targets[r], phases[r]) for r in todo]
+        return engine.torch_together(todo, orders, targets, phases)
     hyper = [(phases[r].lr, phases[r].rho, phases[r].weight_decay, cfg.project_radius) for r in todo]
     codes = launch([engine.tensors[r] for r in todo], [engine.Xs[r] for r in todo], [orders[r] for r in todo],
                    [targets[r] for r in todo], hyper, **engine.kw)

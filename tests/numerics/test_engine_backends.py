@@ -14,7 +14,7 @@ from sharpgen.numerics.config import Phase
 from sharpgen.numerics.engine import c_kernel
 from sharpgen.numerics.engine.replicas import ReplicaEngine
 
-BACKENDS = ["torch"] + (["c"] if c_kernel.c_available() else [])
+BACKENDS = ["torch", "torch-batched"] + (["c"] if c_kernel.c_available() else [])
 HYPER = [(0.05, 0.0), (0.2, 0.02), (0.0, 0.05)]  # (rho, weight decay) of replicas 0, 1, 2
 
 
@@ -25,9 +25,15 @@ def _replica_problem(cfg, R=3, dtype=torch.float64):
     return data, orders, phases
 
 
+def _engine(cfg, models, Xs, backend, threads=None):
+    """backend "torch-batched": the torch formulas of all replicas in each call (torch.func.vmap)."""
+    name = backend.split("-")[0]
+    return ReplicaEngine(cfg, models, Xs, name, threads=threads, batched=backend.endswith("batched"))
+
+
 def _run(cfg, backend, data, orders, phases, *, threads=None, dtype=torch.float64, batch=1, first_seed=1):
     models = [net(cfg, first_seed + r, X, dtype) for r, (X, _) in enumerate(data)]
-    eng = ReplicaEngine(cfg, models, [X.to(dtype) for X, _ in data], backend, threads=threads)
+    eng = _engine(cfg, models, [X.to(dtype) for X, _ in data], backend, threads=threads)
     targets = [eng.targets(Y.to(dtype))[o] for (_, Y), o in zip(data, orders)]
     out = eng.run(orders, targets, [Phase(p.lr, p.rho, batch, p.weight_decay) for p in phases])
     return models, out
@@ -71,7 +77,7 @@ def test_projection_equals_the_reference(arch, depth, activation, backend):
     order, ph = torch.arange(12).repeat(2), Phase(0.1 if arch != "sim_bn" else 0.01, 0.1)
     ref = reference(cfg, net(cfg, 1, X), X, Y, order, ph)
     model = net(cfg, 1, X)
-    eng = ReplicaEngine(cfg, [model], [X], backend)
+    eng = _engine(cfg, [model], [X], backend)
     assert eng.run([order], [eng.targets(Y)[order]], ph) == [None]
     assert maxdiff(ref, model) < TOL
     first = (model.W1.detach() ** 2).sum() + ((model.b1.detach() ** 2).sum() if hasattr(model, "b1") else 0)
@@ -169,7 +175,7 @@ def test_sim_bn_dead_neurons_stay_finite_and_equal_the_reference():
     for backend in BACKENDS:
         model = mk()
         dead(model)
-        eng = ReplicaEngine(cfg, [model], [X], backend)
+        eng = _engine(cfg, [model], [X], backend)
         assert eng.run([order], [eng.targets(Y)[order]], ph) == [None]
         assert maxdiff(ref, model) < TOL
         assert torch.equal(model.W1.data[:5], mk().W1.data[:5])  # dead neurons get zero gradient
