@@ -16,6 +16,7 @@ by default). Numbers depend on the machine and its load: :func:`machine_line` re
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
@@ -24,6 +25,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+
+from sharpgen.numerics.sam import SAM
 
 # (name, arch, activation, depth, lr): the paper's 1-SAM step sizes (docs/paper.md §6; sim_bn and
 # softplus at the quick presets' smaller steps, which stay finite over long timings from our init)
@@ -111,16 +114,15 @@ def _timed(fn, seconds: float, max_units: int = 1 << 16) -> float:
         k = min(max_units, k * (2 if elapsed > seconds / 8 else 8))
 
 
+@contextlib.contextmanager
 def _threads(n: int):
-    """A context that runs torch with ``n`` intra-op threads."""
-    class _Ctx:
-        def __enter__(self):
-            self.before = torch.get_num_threads()
-            torch.set_num_threads(n)
-
-        def __exit__(self, *exc):
-            torch.set_num_threads(self.before)
-    return _Ctx()
+    """Run the block with ``n`` torch intra-op threads (restored afterwards)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def time_plain(case: str, X, Y, width: int, *, dtype, device, threads: int, seconds: float) -> float:
@@ -129,7 +131,6 @@ def time_plain(case: str, X, Y, width: int, *, dtype, device, threads: int, seco
     torch.manual_seed(0)
     Xd, Yd = X.to(device=device, dtype=dtype), Y.to(device=device, dtype=dtype)
     model = plain_model(arch, activation, depth, X.shape[1], width, Xd).to(device=device, dtype=dtype)
-    from sharpgen.numerics.sam import SAM
     opt, loss_fn = SAM(model.parameters(), torch.optim.SGD, rho=RHO, lr=lr), nn.MSELoss()
     order = torch.randint(0, len(Y), (MAX_STEPS,), generator=torch.Generator().manual_seed(1)).tolist()
 
@@ -166,8 +167,10 @@ def _nets(cfg, X, R: int, device):
     return nets
 
 
-def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | None, seconds: float, device) -> float:
-    """µs per replica-step of R replicas stepped together (``backend`` "generic" times the reference)."""
+def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | None, seconds: float,
+                device) -> tuple[float, int]:
+    """(µs per replica-step, replicas stepped at once) of R replicas in one engine
+    (``backend`` "generic" times the reference)."""
     from sharpgen.numerics.config import Phase
     from sharpgen.numerics.engine.replicas import ReplicaEngine
     from sharpgen.numerics.validate import DTYPES
@@ -184,7 +187,7 @@ def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | No
             raise RuntimeError(f"bench: a replica diverged ({next(m for m in out if m)})")
         if device.type == "cuda":
             torch.cuda.synchronize()
-    return 1e6 * _timed(steps, seconds) / R
+    return 1e6 * _timed(steps, seconds) / R, eng.threads if backend == "c" else 1
 
 
 def time_trace(cfg, X, Y, device) -> float:
@@ -194,7 +197,7 @@ def time_trace(cfg, X, Y, device) -> float:
     X64, Y64 = X.to(device=device, dtype=torch.float64), Y.to(device=device, dtype=torch.float64)
     net = _nets(cfg64, X64, 1, device)[0]
     best = math.inf
-    for _ in range(3):  # one torch thread, as the trainer evaluates
+    for _ in range(3):
         t = time.perf_counter()
         trace_hessian(net, X64, Y64, method="exact")
         best = min(best, time.perf_counter() - t)
@@ -226,17 +229,17 @@ def bench_case(case: str, *, d: int, n: int, width: int, dtype: str, device, rep
                                                                 device=device, threads=t, seconds=seconds)))
     say(f"{case}: reference")
     with _threads(1):
-        rows.append(Row(case, "reference", 1, 1, time_engine(case, cfg, data.X, data.Y, "generic", 1, threads=1,
-                                                             seconds=seconds, device=device)))
+        us, _ = time_engine(case, cfg, data.X, data.Y, "generic", 1, threads=1, seconds=seconds, device=device)
+    rows.append(Row(case, "reference", 1, 1, us))
     backend = resolve_backend("auto", fused=cfg.fused, device=device, dtype=DTYPES[dtype])
     for R in replicas:
         say(f"{case}: engine ({backend}) x{R}")
-        used = min(threads or os.cpu_count() or 1, R) if backend == "c" else 1
         with _threads(1):
-            us = time_engine(case, cfg, data.X, data.Y, backend, R, threads=threads, seconds=seconds, device=device)
+            us, used = time_engine(case, cfg, data.X, data.Y, backend, R, threads=threads, seconds=seconds,
+                                   device=device)
         rows.append(Row(case, f"engine {backend}", used, R, us))
     say(f"{case}: exact trace")
-    with _threads(1):
+    with _threads(1):  # one torch thread, as the trainer evaluates
         return rows, time_trace(cfg, data.X, data.Y, device)
 
 
