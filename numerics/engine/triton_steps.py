@@ -53,7 +53,7 @@ def launch(tensors, Xs, orders, targets, hyper, *, arch, activation="relu", loss
                            0 if shared else n * d, eps_, float(torch.tensor(eps_ * eps_, dtype=dtype)),
                            BIAS=bias, ACT=ACT_CODE[activation], LOSS=LOSS_CODE[loss], SIM_LN=arch == "sim_ln",
                            LN_SQ=bool(_eps_sq_is_normal(eps_, dtype)), THRESHOLD=float(SOFTPLUS_THRESHOLD),
-                           BM=_pow2(m), BD=_pow2(d))
+                           BM=_pow2(m), BD=_pow2(d), num_warps=8)
     for r, t in enumerate(tensors):
         t.W1.copy_(W1[r])
         t.W2.copy_(W2[r])
