@@ -119,8 +119,15 @@ class CKernel:
             if t is not None and (t.device.type != "cpu" or t.dtype != self.dtype or not t.is_contiguous()):
                 raise ValueError(f"{name}: the C kernel needs a contiguous CPU {self.dtype} tensor")
         m, d = W1.shape
+        n = X.shape[0]
+        if X.ndim != 2 or X.shape[1] != d:
+            raise ValueError(f"X: expected shape (n, {d}), got {tuple(X.shape)}")
+        if len(targets) != len(order):
+            raise ValueError(f"targets: expected one per entry of order ({len(order)}), got {len(targets)}")
+        if len(order) and not (0 <= int(order.min()) and int(order.max()) < n):
+            raise ValueError(f"order: expected row indices in [0, {n}), got {int(order.min())}..{int(order.max())}")
         depth = 2 + (0 if mid is None else mid.shape[0])
-        sp = self.spec(arch=arch, m=m, d=d, n=X.shape[0], depth=depth, activation=activation, loss=loss,
+        sp = self.spec(arch=arch, m=m, d=d, n=n, depth=depth, activation=activation, loss=loss,
                        eps=eps, lr=lr, rho=rho, wd=wd, radius=radius)
         family = kernel_family(arch, depth)
         order = order.to(torch.long).contiguous()

@@ -44,10 +44,15 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def _check_shapes(models, Xs) -> None:
+def _check_shapes(config, models, Xs) -> None:
     if not models or len(models) != len(Xs):
         raise ValueError(f"models: expected a non-empty list with one training set each, got {len(models)} "
                          f"models and {len(Xs)} training sets")
+    want = (config.arch, config.depth, config.activation)
+    for r, model in enumerate(models):
+        got = (model.arch, len(model.middle) + 2, model.hyper["activation"])
+        if got != want:
+            raise ValueError(f"models[{r}]: expected (arch, depth, activation) {want} as in config, got {got}")
     ref = [tuple(t.shape) for t in NetTensors.of(models[0]).all()]
     for r, (model, X) in enumerate(zip(models, Xs)):
         if [tuple(t.shape) for t in NetTensors.of(model).all()] != ref:
@@ -86,7 +91,7 @@ class ReplicaEngine:
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads: expected an integer >= 1 or None, got {threads!r}")
         models, Xs = list(models), list(Xs)
-        _check_shapes(models, Xs)
+        _check_shapes(config, models, Xs)
         self.config, self.models, self.Xs, self.name = config, models, Xs, backend
         self.tensors = [NetTensors.of(m) for m in models]
         self.threads = min(threads or default_threads(), len(models))

@@ -152,6 +152,8 @@ def test_bad_input_is_refused_naming_the_argument():
         ReplicaEngine(cfg, [a, b], [X, X], "torch")
     with pytest.raises(ValueError, match=r"^Xs\[1\]: expected shape \(12, 6\)"):
         ReplicaEngine(cfg, [a, net(cfg, 2, X)], [X, X[:6]], "torch")
+    with pytest.raises(ValueError, match=r"^models\[0\]: expected \(arch, depth, activation\) \('bias', 2, 'relu'\)"):
+        ReplicaEngine(cfg, [net(config("bias", 3, "relu", "mse"), 1, X)], [X], "torch")
     with pytest.raises(ValueError, match="^models: expected a non-empty list"):
         ReplicaEngine(cfg, [], [], "torch")
     with pytest.raises(ValueError, match="^backend: expected one of"):
@@ -161,6 +163,17 @@ def test_bad_input_is_refused_naming_the_argument():
     eng = ReplicaEngine(cfg, [a], [X], "torch")
     with pytest.raises(ValueError, match="^orders, targets, phases: expected 1 of each"):
         eng.run([torch.arange(3)] * 2, [Y[:3]] * 2, Phase(0.1))
+
+
+@pytest.mark.skipif(not c_kernel.c_available(), reason="no C compiler here")
+def test_c_kernel_refuses_rows_outside_the_training_set():
+    cfg = config("bias", 2, "relu", "mse")
+    X, Y = dataset()
+    eng = ReplicaEngine(cfg, [net(cfg, 1, X)], [X], "c")
+    with pytest.raises(ValueError, match=r"^order: expected row indices in \[0, 12\), got 0..12"):
+        eng.run([torch.tensor([0, 12])], [Y[:2]], Phase(0.1))
+    with pytest.raises(ValueError, match=r"^targets: expected one per entry of order \(2\), got 3"):
+        eng.run([torch.tensor([0, 1])], [Y[:3]], Phase(0.1))
 
 
 def test_sim_bn_dead_neurons_stay_finite_and_equal_the_reference():
