@@ -73,13 +73,13 @@ def sam_steps_kernel(W1, B1, W2, X, ORDER, TGT, LR, RHO, WD, RADIUS, STATUS, S, 
         xx = tl.sum(x * x, axis=0) + (1.0 if BIAS else 0.0)
         z = tl.sum(w1 * x[None, :], axis=1) + b1
         f, gz, gw2 = _grads(z, w2, t, live, ACT, LOSS, SIM_LN, LN_SQ, eps, eps2, THRESHOLD)
-        bad = (f != f) | (tl.abs(f) == float("inf"))
+        bad = (f - f) != 0.0  # NaN or ±inf (f - f is 0 exactly for every finite f)
         if rho > 0:
             g2 = xx * tl.sum(gz * gz, axis=0) + tl.sum(gw2 * gw2, axis=0)
             a = tl.where(g2 > 0, rho / tl.sqrt(tl.where(g2 > 0, g2, 1.0)), 0.0)
             f, gz, gw2 = _grads(z + a * xx * gz, w2 + a * gw2, t, live, ACT, LOSS, SIM_LN, LN_SQ, eps, eps2,
                                 THRESHOLD)
-            bad = bad | (f != f) | (tl.abs(f) == float("inf"))
+            bad = bad | ((f - f) != 0.0)
         status = tl.where((status == 0) & bad, s + 1, status)
         w1 = w1 - lr * (gz[:, None] * x[None, :] + wd * w1)
         if BIAS:
