@@ -156,11 +156,11 @@ def _config(case: str, d: int, n: int, width: int, dtype: str, device: str):
 
 def _nets(cfg, X, R: int, device):
     from sharpgen.numerics.initialization import build
-    from sharpgen.numerics.validate import DTYPES
+    from sharpgen.numerics.validate import torch_dtype
     nets = []
     for r in range(R):
         net = build(cfg.arch, cfg.d, cfg.width, depth=cfg.depth, activation=cfg.activation, eps=cfg.eps, seed=r,
-                    dtype=DTYPES[cfg.dtype], device=device)
+                    dtype=torch_dtype(cfg.dtype), device=device)
         if cfg.arch == "sim_bn":
             net.set_training_inputs(X)
         nets.append(net)
@@ -173,8 +173,8 @@ def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | No
     (``backend`` "generic" times the reference)."""
     from sharpgen.numerics.config import Phase
     from sharpgen.numerics.engine.replicas import ReplicaEngine
-    from sharpgen.numerics.validate import DTYPES
-    Xd = X.to(device=device, dtype=DTYPES[cfg.dtype])
+    from sharpgen.numerics.validate import torch_dtype
+    Xd = X.to(device=device, dtype=torch_dtype(cfg.dtype))
     eng = ReplicaEngine(cfg, _nets(cfg, Xd, R, device), [Xd] * R, backend, threads=threads)
     T = eng.targets(Y.to(device=device, dtype=Xd.dtype))
     gen = torch.Generator().manual_seed(2)
@@ -218,20 +218,20 @@ def bench_case(case: str, *, d: int, n: int, width: int, dtype: str, device, rep
     """Every path of one case: the rows and the ms of one exact Tr ∇²L."""
     from sharpgen.numerics.data import xor_dataset
     from sharpgen.numerics.engine import resolve_backend
-    from sharpgen.numerics.validate import DTYPES
+    from sharpgen.numerics.validate import torch_dtype
     data = xor_dataset(d, n, n_test=1, seed=0)
     cfg = _config(case, d, n, width, dtype, device.type)
     rows = []
     say = progress or (lambda text: None)
     for t in plain_threads:
         say(f"{case}: plain torch, {t} threads")
-        rows.append(Row(case, "plain torch", t, 1, time_plain(case, data.X, data.Y, width, dtype=DTYPES[dtype],
+        rows.append(Row(case, "plain torch", t, 1, time_plain(case, data.X, data.Y, width, dtype=torch_dtype(dtype),
                                                                 device=device, threads=t, seconds=seconds)))
     say(f"{case}: reference")
     with _threads(1):
         us, _ = time_engine(case, cfg, data.X, data.Y, "generic", 1, threads=1, seconds=seconds, device=device)
     rows.append(Row(case, "reference", 1, 1, us))
-    backend = resolve_backend("auto", fused=cfg.fused, device=device, dtype=DTYPES[dtype])
+    backend = resolve_backend("auto", fused=cfg.fused, device=device, dtype=torch_dtype(dtype))
     for R in replicas:
         say(f"{case}: engine ({backend}) x{R}")
         with _threads(1):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
-DEVICES = ("cpu", "cuda", "auto")
-DTYPE_NAMES = ("float32", "float64")
+from sharpgen.numerics.validate import DEVICES, DTYPES  # torch-free: `sharpgen bench --help` stays light
+
 CPU_REPLICAS, GPU_REPLICAS = (1, 2, 8, 64), (1, 2, 8, 64, 128, 256)
 CASE_NAMES = ("nobias", "bias", "bias-softplus", "sim_ln", "sim_bn", "bias-depth3")
 
@@ -74,8 +74,8 @@ def check_args(args) -> tuple[tuple[str, ...], tuple[int, ...] | None]:
         raise ValueError(f"seconds: expected a number > 0, got {args.seconds}")
     if args.device not in DEVICES:
         raise ValueError(f"device: expected one of {DEVICES}, got {args.device!r}")
-    if args.dtype not in DTYPE_NAMES:
-        raise ValueError(f"dtype: expected one of {DTYPE_NAMES}, got {args.dtype!r}")
+    if args.dtype not in DTYPES:
+        raise ValueError(f"dtype: expected one of {DTYPES}, got {args.dtype!r}")
     replicas = _int_list("replicas", args.replicas) if args.replicas is not None else None
     return parse_cases(args.cases), replicas
 

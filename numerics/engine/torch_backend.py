@@ -12,7 +12,8 @@ import torch
 from sharpgen.numerics.engine.tensors import NetTensors
 from sharpgen.numerics.engine.torch_deep import deep_step_
 from sharpgen.numerics.engine.torch_sim_bn import bn_step_
-from sharpgen.numerics.engine.torch_steps import minibatches, torch_step_
+from sharpgen.numerics.engine import torch_steps
+from sharpgen.numerics.engine.torch_steps import minibatches
 
 
 @torch.no_grad()
@@ -28,11 +29,13 @@ def torch_run_(t: NetTensors, X, order, targets, *, batch: int = 1, arch: str, a
     True
     """
     kw = dict(loss=loss, lr=lr, rho=rho, wd=wd, radius=radius)
+    if arch != "sim_bn" and not t.middle:
+        torch_steps.torch_steps_(t.W1, t.b1, t.W2, X, order, targets, batch=batch, arch=arch, activation=activation,
+                                 eps=eps, **kw)
+        return t.finite()
     for xb, tb in minibatches(X, order, targets, batch):
         if arch == "sim_bn":
             bn_step_(t.W1, t.b1, t.W2, t.gamma, X, xb, tb, **kw)
-        elif t.middle:
-            deep_step_(t.W1, t.b1, t.middle, t.W2, xb, tb, activation=activation, **kw)
         else:
-            torch_step_(t.W1, t.b1, t.W2, xb, tb, arch=arch, activation=activation, eps=eps, **kw)
+            deep_step_(t.W1, t.b1, t.middle, t.W2, xb, tb, activation=activation, **kw)
     return t.finite()

@@ -36,7 +36,7 @@ TINY = ["--d", "4", "--n", "6", "--width", "8", "--seconds", "0.002", "--replica
     (["--replicas", "1,x"], "replicas: expected comma-separated integers >= 1, got '1,x'"),
     (["--replicas", "0"], "replicas: expected comma-separated integers >= 1, got '0'"),
     (["--cases", "resnet"], "cases: expected 'all' or comma-separated names among"),
-    (["--dtype", "float16"], "dtype: expected one of ('float32', 'float64'), got 'float16'"),
+    (["--dtype", "float16"], "dtype: expected one of ('float64', 'float32'), got 'float16'"),
     (["--device", "tpu"], "device: expected one of ('cpu', 'cuda', 'auto'), got 'tpu'"),
 ])
 def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
