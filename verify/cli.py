@@ -17,7 +17,7 @@ COMMANDS = {
     "verify": ("sharpgen.verify.cmd_verify", "check the paper's claims by exact computation (the main job)"),
     "train": ("sharpgen.verify.cmd_train",
               "train with 1-SAM / GD baselines (presets from the paper's Appendix B), resumable"),
-    "bench": ("sharpgen.verify.cmd_bench", "µs per 1-SAM step: generic autograd vs fused kernels, side by side"),
+    "bench": ("sharpgen.verify.cmd_bench", "1-SAM replica-steps/s: plain PyTorch loop vs reference vs engine, side by side"),
     "reproduce": ("sharpgen.verify.cmd_reproduce", "run what is missing and draw a figure of the paper (1 to 11, or summary)"),
     "table1": ("sharpgen.verify.cmd_table1", "the paper's Table 1 regenerated from exact constructions and 1-SAM runs"),
     "plot": ("sharpgen.verify.cmd_plot", "the four panels (losses, test error, Tr ∇²L) of any runs made by sharpgen train"),

@@ -58,7 +58,7 @@ INVALID = [
     ("optimizer", dict(phases=(Phase(0.1, label_noise=0.1),))),
     ("project_radius", dict(project_radius=0.0)), ("eval_every", dict(eval_every=0)),
     ("checkpoint_every", dict(checkpoint_every=0)), ("seed", dict(seed="x")), ("seed", dict(seed=-1)), ("data_seed", dict(data_seed=-2)), ("dtype", dict(dtype="float16")),
-    ("device", dict(device="")), ("backend", dict(backend="jax")), ("backend", dict(arch="sim_bn", backend="c")),
+    ("device", dict(device="")), ("backend", dict(backend="jax")), ("backend", dict(backend="")),
 ]
 
 
@@ -187,11 +187,16 @@ def test_fused_and_generic_training_agree(tmp_path, arch, extra):
             assert r1["test_error"] == r0["test_error"]
 
 
-def test_generic_only_cases_run(tmp_path):
+def test_sim_bn_and_depth3_run_fused_and_agree_with_generic(tmp_path):
     for name, cfg in (("bn", small(arch="sim_bn")), ("deep", small(depth=3))):
         result = train(cfg, tmp_path / name)
-        assert result.backends == ("generic", "generic")
+        fused = "c" if c_kernel.c_available() else "torch"
+        assert result.backends == (fused, fused)
         assert result.rows[-1]["train_loss"] < result.rows[0]["train_loss"]
+        ref = train(cfg.replace(backend="generic"), tmp_path / (name + "-generic"))
+        for got, want in zip(result.rows, ref.rows):
+            assert got["train_loss"] == pytest.approx(want["train_loss"], rel=1e-9, abs=1e-12)
+            assert got["trace"] == pytest.approx(want["trace"], rel=1e-9)
 
 
 def test_float32_runs_and_is_evaluated_in_float64(tmp_path):

@@ -93,15 +93,6 @@ def test_divergence_exit_code(tmp_path, capsys):
     assert "diverged" in capsys.readouterr().err
 
 
-def test_bench_prints_every_path_side_by_side(capsys):
-    assert run(["bench", "--steps", "3", "--d", "5", "--n", "8", "--width", "6",
-                "--cases", "nobias:relu:mse,sim_ln:relu:logistic"]) == 0
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(("nobias", "sim_ln"))]
-    assert len(lines) == 2
-    for line in lines:
-        assert "generic" in line and "fused-torch" in line and "(x" in line
-
-
 def test_registered_in_the_sharpgen_cli(capsys):
     from sharpgen.verify.cli import main
     with pytest.raises(SystemExit):

@@ -7,7 +7,8 @@
 - ``neurons``: the largest first-layer neurons and the column norms of W1 (Fig 2b);
 - ``circle``: a memorizing network on unit-circle data, construction C1 beside a trained net (Fig 3);
 - ``table1``: the paper's Table 1 regenerated from constructions and trained runs;
-- ``scenarios``: the four scenarios side by side (Tr ∇²L / theory minimum against test error).
+- ``scenarios``: the four scenarios side by side (Tr ∇²L / theory minimum against test error);
+- ``ledger``: the report figures of ``sharpgen verify --out`` (trained claims, seeds overlaid).
 
 Every figure is a ``matplotlib.figure.Figure`` drawn without pyplot (Agg canvas, never
 a display), so the library works headless and leaves global state alone.
