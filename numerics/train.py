@@ -53,7 +53,7 @@ from sharpgen.numerics.atomic import atomic_write_json, remove_orphans
 from sharpgen.numerics.config import TrainConfig
 from sharpgen.numerics.device import resolve_device
 from sharpgen.numerics.diagnostics import diagnose
-from sharpgen.numerics.engine import TrainingDiverged, make_engine, resolve_backend
+from sharpgen.numerics.engine import TrainingDiverged, make_engine, resolve_backend, triton_supported
 from sharpgen.numerics.initialization import build
 from sharpgen.numerics.interrupt import StopRequests, TrainingInterrupted
 from sharpgen.numerics.limits import check_memory
@@ -87,14 +87,20 @@ def make_dataset(config: TrainConfig) -> D.Dataset:
 
 
 def phase_backends(backend: str, config: TrainConfig) -> tuple[str, ...]:
-    """The step backend each phase really uses: the C loop takes batch-1 phases only, and the
-    fused engine runs the others with the torch formulas (``engine.fused.FusedEngine.run``).
+    """The step backend each phase really uses: the C loops and the triton kernel take batch-1
+    phases only (triton also only the networks ``engine.triton_supported`` names), and the engine
+    runs the others with the torch formulas (``engine.replicas.ReplicaEngine``).
 
     >>> from sharpgen.numerics.config import parse_phases
     >>> phase_backends("c", TrainConfig(phases=parse_phases("0.01,0,100,0,5; 0.01,0.05,1,0,5")))
     ('torch', 'c')
+    >>> phase_backends("triton", TrainConfig(arch="sim_bn", phases=parse_phases("0.01,0.05,1,0,5")))
+    ('torch',)
     """
-    return tuple("torch" if backend == "c" and ph.batch != 1 else backend for ph in config.phases)
+    if backend not in ("c", "triton"):
+        return (backend,) * len(config.phases)
+    covered = backend == "c" or triton_supported(config.arch, depth=config.depth)
+    return tuple(backend if covered and ph.batch == 1 else "torch" for ph in config.phases)
 
 
 # ------------------------------------------------------------------ evaluation
@@ -295,9 +301,6 @@ def _setup(config: TrainConfig, run_dir: Path, data, theory_min, stop: StopReque
     backends = phase_backends(backend, config)
     session = {"device": str(device), "backends": list(backends), "torch": str(torch.__version__),
                "threads": torch.get_num_threads()}
-    if config.backend == "auto" and backend == "torch" and device.type == "cpu":
-        print(f"sharpgen: note: {resume_checks.c_unavailable_reason(dtype)}; the fused steps run in torch instead "
-              f"(same formulas, slower on CPU)", file=sys.stderr)
     return _Run(config, run_dir, data, model, engine, backends, theory_min, session, stop)
 
 

@@ -142,7 +142,7 @@ def test_resume_with_other_threads_is_refused_or_recorded(finished, capsys):
 
 
 @pytest.mark.skipif(not c_kernel.c_available(), reason="no C compiler here")
-def test_a_resume_without_the_c_loop_refuses_and_says_why(tmp_path, monkeypatch, capsys):
+def test_a_resume_without_the_c_loop_refuses_and_says_why(tmp_path, monkeypatch):
     cfg = CFG.replace(backend="auto")
     train(cfg, tmp_path / "r")
     assert ckpt.load_checkpoint(tmp_path / "r")["sessions"][0]["backends"] == ["c", "c"]
@@ -156,10 +156,7 @@ def test_a_resume_without_the_c_loop_refuses_and_says_why(tmp_path, monkeypatch,
                                              "'c'\\] before, \\['torch', 'torch'\\] here\\) \\(the C step loop is "
                                              "unavailable: no C compiler found"):
             train(cfg, tmp_path / "r", resume=True)
-        # a new run says at its start that it falls back, and how to fix it
-        train(cfg, tmp_path / "new")
-        err = capsys.readouterr().err
-        assert "sharpgen: note: the C step loop is unavailable: no C compiler found" in err and "set CC" in err
+        assert ckpt.load_checkpoint(tmp_path / "r")["sessions"][-1]["backends"] == ["c", "c"]  # untouched
     finally:
         c_kernel.load_c_kernel.cache_clear()
 

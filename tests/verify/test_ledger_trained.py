@@ -65,7 +65,9 @@ def _sim_bn_record(tmp_path, seed, W1, b1, gamma, W2, *, expected=True):
     rec.spec = replace(rec.spec, config=rec.spec.config.replace(**runs.SIM_BN_QUICK_SIZE))
     as_tensor = lambda m: torch.tensor([[float(v) for v in row] for row in m.tolist()], dtype=torch.float64)
     params = {"W1": as_tensor(W1), **{k: as_tensor(m).flatten() for k, m in (("b1", b1), ("gamma", gamma), ("W2", W2))}}
-    ckpt.save_checkpoint(rec.run_dir, {"epoch": 10, "metrics": [], "params": params})
+    cfg = rec.spec.config  # a complete checkpoint, bound to its config (numerics.checkpoint checks both)
+    ckpt.save_checkpoint(rec.run_dir, {"epoch": 10, "wall_s": 0.0, "sessions": [], "params": params,
+                                       "config": cfg.to_dict(), "config_digest": cfg.digest(), "theory_min": 8.0})
     return rec
 
 
