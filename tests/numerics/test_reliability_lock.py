@@ -106,29 +106,24 @@ def test_a_file_where_the_run_directory_should_be(tmp_path, where):
     assert (tmp_path / "f").read_text() == "x"
 
 
-def test_an_unwritable_directory_is_a_clear_error(tmp_path, monkeypatch):
-    # the tests run as root, for whom permissions do not bite: simulate the refusal of the OS
-    real_open = os.open
+@pytest.mark.parametrize("name,error,message", [
+    ("open", PermissionError(errno.EACCES, "Permission denied"),
+     "cannot write {dir}: Permission denied; choose a directory you can write to"),
+    ("flock", OSError(errno.ENOLCK, "No locks available"),
+     "{dir} is on a file system without working locks \\(No locks available\\); choose a directory on a local disk"),
+])
+def test_a_directory_the_os_refuses_is_a_clear_error(tmp_path, monkeypatch, name, error, message):
+    # the tests run as root, for whom permissions do not bite: the OS's refusal is simulated
+    module = rundir.os if name == "open" else rundir.fcntl
+    real = getattr(module, name)
 
-    def refusing(path, *a, **k):
-        if str(path).endswith(rundir.LOCK):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_open(path, *a, **k)
+    def refusing(target, *a, **k):
+        if name == "flock" or str(target).endswith(rundir.LOCK):
+            raise error
+        return real(target, *a, **k)
 
-    monkeypatch.setattr(rundir.os, "open", refusing)
-    with pytest.raises(RunDirError, match=f"^run_dir: cannot write {tmp_path / 'ro'}: Permission denied; "
-                                          f"choose a directory you can write to$"):
-        train(TrainConfig(**SMALL), tmp_path / "ro")
-    assert not (tmp_path / "ro").exists()
-
-
-def test_a_file_system_without_locks_is_named(tmp_path, monkeypatch):
-    def no_locks(fd, op):
-        raise OSError(errno.ENOLCK, "No locks available")
-
-    monkeypatch.setattr(rundir.fcntl, "flock", no_locks)
-    with pytest.raises(RunDirError, match=f"^run_dir: {tmp_path / 'r'} is on a file system without working locks "
-                                          f"\\(No locks available\\); choose a directory on a local disk$"):
+    monkeypatch.setattr(module, name, refusing)
+    with pytest.raises(RunDirError, match="^run_dir: " + message.format(dir=tmp_path / "r") + "$"):
         train(TrainConfig(**SMALL), tmp_path / "r")
     assert not (tmp_path / "r").exists()
 
