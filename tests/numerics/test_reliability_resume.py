@@ -142,6 +142,7 @@ def test_resume_with_other_threads_is_refused_or_recorded(finished, capsys):
 
 
 @pytest.mark.skipif(not c_kernel.c_available(), reason="no C compiler here")
+@pytest.mark.filterwarnings("ignore:no working C compiler:RuntimeWarning")  # the engine's own announcement
 def test_a_resume_without_the_c_loop_refuses_and_says_why(tmp_path, monkeypatch):
     cfg = CFG.replace(backend="auto")
     train(cfg, tmp_path / "r")
