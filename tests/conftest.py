@@ -8,3 +8,26 @@ every module (tests/test_docstrings.py), so it is set here, before anything is c
 import os
 
 os.environ.setdefault("TRITON_INTERPRET", "1")
+
+import pytest  # noqa: E402  (after the variable, see above)
+
+
+@pytest.fixture
+def fresh_kernel_cache(monkeypatch, tmp_path):
+    """No compiled C library on disk and none loaded in this process (restored afterwards)."""
+    from sharpgen.numerics.engine import c_kernel
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "kernel-cache"))
+    c_kernel.load_c_kernel.cache_clear()
+    yield tmp_path / "kernel-cache"
+    c_kernel.load_c_kernel.cache_clear()
+
+
+@pytest.fixture
+def no_c_compiler(monkeypatch, fresh_kernel_cache):
+    """A machine without any C compiler: no $CC, none on PATH, no ziglang package."""
+    from sharpgen.numerics.engine import c_kernel
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
+    real = c_kernel.importlib.util.find_spec
+    monkeypatch.setattr(c_kernel.importlib.util, "find_spec", lambda name: None if name == "ziglang" else real(name))
+    return fresh_kernel_cache

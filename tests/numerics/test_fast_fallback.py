@@ -11,24 +11,7 @@ from sharpgen.numerics.engine import c_kernel
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
-@pytest.fixture
-def fresh_kernel_cache(monkeypatch, tmp_path):
-    """No compiled library on disk and none loaded in this process (restored afterwards)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    c_kernel.load_c_kernel.cache_clear()
-    yield tmp_path
-    c_kernel.load_c_kernel.cache_clear()
-
-
-def _no_compiler_at_all(monkeypatch):
-    monkeypatch.delenv("CC", raising=False)
-    monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
-    real = c_kernel.importlib.util.find_spec
-    monkeypatch.setattr(c_kernel.importlib.util, "find_spec", lambda name: None if name == "ziglang" else real(name))
-
-
-def test_no_compiler_means_torch_backend_announced_once(monkeypatch, fresh_kernel_cache):
-    _no_compiler_at_all(monkeypatch)
+def test_no_compiler_means_torch_backend_announced_once(monkeypatch, no_c_compiler):
     monkeypatch.setattr(engine, "_ANNOUNCED", [])
     with pytest.raises(RuntimeError, match="no C compiler found"):
         c_kernel.compile_c_kernel(torch.float64)

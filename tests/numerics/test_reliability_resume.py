@@ -143,23 +143,16 @@ def test_resume_with_other_threads_is_refused_or_recorded(finished, capsys):
 
 @pytest.mark.skipif(not c_kernel.c_available(), reason="no C compiler here")
 @pytest.mark.filterwarnings("ignore:no working C compiler:RuntimeWarning")  # the engine's own announcement
-def test_a_resume_without_the_c_loop_refuses_and_says_why(tmp_path, monkeypatch):
+def test_a_resume_without_the_c_loop_refuses_and_says_why(tmp_path, request):
     cfg = CFG.replace(backend="auto")
     train(cfg, tmp_path / "r")
     assert ckpt.load_checkpoint(tmp_path / "r")["sessions"][0]["backends"] == ["c", "c"]
-    # the second machine has no C compiler (and no compiled library)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("CC", raising=False)
-    monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
-    c_kernel.load_c_kernel.cache_clear()
-    try:
-        with pytest.raises(ValueError, match="^resume: the steps would be computed differently \\(backends \\['c', "
-                                             "'c'\\] before, \\['torch', 'torch'\\] here\\) \\(the C step loop is "
-                                             "unavailable: no C compiler found"):
-            train(cfg, tmp_path / "r", resume=True)
-        assert ckpt.load_checkpoint(tmp_path / "r")["sessions"][-1]["backends"] == ["c", "c"]  # untouched
-    finally:
-        c_kernel.load_c_kernel.cache_clear()
+    request.getfixturevalue("no_c_compiler")  # the second machine has no C compiler (and no compiled library)
+    with pytest.raises(ValueError, match="^resume: the steps would be computed differently \\(backends \\['c', "
+                                         "'c'\\] before, \\['torch', 'torch'\\] here\\) \\(the C step loop is "
+                                         "unavailable: no C compiler found"):
+        train(cfg, tmp_path / "r", resume=True)
+    assert ckpt.load_checkpoint(tmp_path / "r")["sessions"][-1]["backends"] == ["c", "c"]  # untouched
 
 
 # ------------------------------------------------------------------ class 5: never stuck

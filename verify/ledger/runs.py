@@ -28,10 +28,12 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sharpgen.numerics.checkpoint import CONFIG
 from sharpgen.numerics.config import TrainConfig
 from sharpgen.numerics.engine import TrainingDiverged
 from sharpgen.numerics.metrics_csv import read_csv
 from sharpgen.numerics.presets import PRESETS, get_preset
+from sharpgen.numerics.rundir import RunDirError
 from sharpgen.numerics.train import train
 from sharpgen.verify.theory_min import theory_min_for
 
@@ -135,10 +137,12 @@ def execute(config_dict: dict, run_dir: str) -> dict:
     start = time.monotonic()
     theory = theory_min_for(config)
     notes = "" if theory.exact else f"theory minimum: {theory.source}"
-    try:
-        train(config, run_dir, theory_min=theory.value, resume=(run_dir / "checkpoint.pt").exists(), progress="off")
+    try:  # a directory with a config.json holds a started run (perhaps killed before its first checkpoint)
+        train(config, run_dir, theory_min=theory.value, resume=(run_dir / CONFIG).exists(), progress="off")
     except TrainingDiverged as err:
         return {"reused": False, "wall_s": time.monotonic() - start, "diverged": str(err), "notes": notes}
+    except RunDirError as err:  # busy or refused directory: this run fails, the others go on
+        return {"reused": False, "wall_s": time.monotonic() - start, "error": str(err), "notes": notes}
     return {"reused": False, "wall_s": time.monotonic() - start, "notes": notes}
 
 
@@ -147,7 +151,7 @@ def read_record(spec: RunSpec, run_dir: Path, facts: dict) -> RunRecord:
     rows = read_csv(run_dir / "metrics.csv") if (run_dir / "metrics.csv").exists() else []
     status = summary.get("status", "missing")
     return RunRecord(spec, run_dir, status, rows, facts.get("wall_s", 0.0), facts.get("reused", False),
-                     summary.get("message", ""))
+                     summary.get("message", "") or facts.get("error", ""))
 
 
 class RunPool:
