@@ -21,7 +21,7 @@ import torch
 from sharpgen.numerics import fast
 from sharpgen.numerics.device import DEVICES
 from sharpgen.numerics.losses import LOSSES
-from sharpgen.numerics.models import ACTIVATIONS, ARCHITECTURES, check_hyper, check_ln_eps
+from sharpgen.numerics.models import ACTIVATIONS, ARCHITECTURES, check_hyper, check_init_gamma, check_ln_eps
 
 DATA_KINDS = ("xor", "ball", "condition1", "circle")
 SIGN_LABEL_DATA = ("xor", "condition1", "circle")  # labels in {-1, +1}: what the logistic loss needs
@@ -144,6 +144,7 @@ class TrainConfig:
     data: str = "xor"
     data_seed: int | None = None
     init_scale_first_layer: float = 1.0
+    init_gamma: float = 1.0
     optimizer: str = "sam"
     phases: tuple = (Phase(0.01, 0.05, 1, 0.0, 100),)
     project_radius: float | None = None
@@ -190,6 +191,7 @@ class TrainConfig:
             raise ValueError(f"data_seed: expected an integer >= 0 or None, got {self.data_seed!r}")
         if not (is_finite_number(self.init_scale_first_layer) and self.init_scale_first_layer > 0):
             raise ValueError(f"init_scale_first_layer: expected a finite number > 0, got {self.init_scale_first_layer!r}")
+        check_init_gamma(self.arch, self.init_gamma)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {self.optimizer!r}")
         if not isinstance(self.phases, tuple) or not self.phases or not all(isinstance(p, Phase) for p in self.phases):

@@ -6,6 +6,10 @@
 - interpretability (Thm 3.2, Figure 2b): first-layer column norms and the
   four neurons with the largest first-layer norm;
 - complexity (Lemma 3.1): the path norm;
+- collapse (docs/scenarios.md): mean |f| on the training set, and for sim_bn
+  ||γ ⊙ W2||₁ (Lemma A.1: at least 2 at interpolation on a Condition-1 set)
+  and Σ(γ² + W2²) (F6: Tr ∇²L ≥ 2 Σ(γ² + W2²) at interpolation); a net that
+  collapses to f ≈ 0 shows all three near 0;
 - flatness: Tr ∇²L and its gap to a given theoretical minimum.
 
 ``diagnose`` collects them into a flat dict of floats for logging.
@@ -138,6 +142,25 @@ def path_norm(model: Net) -> float:
     return float(out.abs() @ mass)
 
 
+def output_masses(model: Net) -> dict[str, float]:
+    """||γ ⊙ W2||₁ and Σ_j (γ_j² + W2_j²) of a sim_bn net (docs/paper.md §3 F6, Lemma A.1); {} otherwise.
+
+    At interpolation F6 gives Tr ∇²L ≥ 2 Σ(γ² + W2²) ≥ 4 ||γ ⊙ W2||₁; both
+    drop towards 0 when the net collapses to f ≈ 0.
+
+    >>> from sharpgen.numerics.models import from_params
+    >>> net = from_params("sim_bn", {"W1": [[1.0, 0.0], [0.0, 1.0]], "b1": [0.0, 0.0], "W2": [1.0, -2.0],
+    ...                              "gamma": [3.0, 0.5]})
+    >>> output_masses(net)
+    {'gamma_w2_l1': 4.0, 'out_sq_norm': 14.25}
+    """
+    params = _params(model)
+    if params.get("gamma") is None:
+        return {}
+    g, w = params["gamma"], params["W2"]
+    return {"gamma_w2_l1": float((g * w).abs().sum()), "out_sq_norm": float((g * g + w * w).sum())}
+
+
 def _outputs(model: Net, X: torch.Tensor, X_train: torch.Tensor) -> torch.Tensor:
     return forward(model.arch, _params(model), X, activation=model.hyper["activation"], eps=model.hyper["eps"],
                    X_train=X_train if model.arch == "sim_bn" else None)
@@ -151,6 +174,8 @@ def diagnose(model: Net, data: Dataset, *, theory_min=None, loss: str = "mse", p
     is an error), sharpness (exact Tr ∇²L, F1), sharpness_gap (minus
     ``theory_min``, NaN without it), path_norm, dead_neurons,
     one_point_neurons (firing on exactly one training point: memorization),
+    mean_abs_f (mean |f| on the training inputs), for sim_bn gamma_w2_l1 and
+    out_sq_norm (:func:`output_masses`),
     max_active (largest activation count), zero_fraction (NaN unless the data
     lie on the cube), col_norm_1, col_norm_2, col_norm_rest_max, and for the
     top four neurons by ||W1_j||: top{r}_w1, top{r}_w2, top{r}_rest. sim_bn
@@ -180,6 +205,7 @@ def diagnose(model: Net, data: Dataset, *, theory_min=None, loss: str = "mse", p
         f, f_test = _outputs(model, X, X), _outputs(model, X_test, X)
         out["train_loss"] = float(loss_fn(f, Y))
         out["train_error"] = float((Y * f <= 0).to(torch.float64).mean())
+        out["mean_abs_f"] = float(f.abs().mean())
         empty = X_test.shape[0] == 0
         out["test_loss"] = math.nan if empty else float(loss_fn(f_test, Y_test))
         out["test_error"] = math.nan if empty else float((Y_test * f_test <= 0).to(torch.float64).mean())
@@ -187,6 +213,7 @@ def diagnose(model: Net, data: Dataset, *, theory_min=None, loss: str = "mse", p
     out["sharpness"] = sharp
     out["sharpness_gap"] = math.nan if theory_min is None else sharp - float(theory_min)
     out["path_norm"] = path_norm(model)
+    out.update(output_masses(model))
     counts = activation_counts(model, X)
     out["dead_neurons"] = float((counts == 0).sum())
     out["one_point_neurons"] = float((counts == 1).sum())

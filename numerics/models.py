@@ -75,6 +75,24 @@ def check_hyper(arch: str, *, depth: int = 2, activation: str = "relu", eps=None
     return {"depth": depth, "activation": activation, "eps": eps}
 
 
+def check_init_gamma(arch: str, init_gamma) -> float:
+    """``init_gamma`` as a float: a finite number > 0 for ``sim_bn``, exactly 1 for the others (no γ).
+
+    >>> check_init_gamma("sim_bn", 0.5)
+    0.5
+    >>> check_init_gamma("bias", 0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: init_gamma: expected 1.0 for 'bias' (only sim_bn has gamma), got 0.5
+    """
+    if isinstance(init_gamma, bool) or not isinstance(init_gamma, (int, float)) or not math.isfinite(init_gamma) \
+            or init_gamma <= 0:
+        raise ValueError(f"init_gamma: expected a finite number > 0, got {init_gamma!r}")
+    if arch != "sim_bn" and init_gamma != 1:
+        raise ValueError(f"init_gamma: expected 1.0 for {arch!r} (only sim_bn has gamma), got {init_gamma!r}")
+    return float(init_gamma)
+
+
 DTYPES = (torch.float64, torch.float32)
 
 
@@ -322,13 +340,16 @@ def _check_layout(arch: str, tensors: dict, depth: int) -> None:
 # ---------------------------------------------------------------- construction
 
 def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "relu", eps=None,
-          init_scale_first_layer: float = 1.0, dtype=torch.float64, device=None, seed=None) -> Net:
+          init_scale_first_layer: float = 1.0, init_gamma: float = 1.0, dtype=torch.float64, device=None,
+          seed=None) -> Net:
     """A freshly initialised network, PyTorch-default style (the paper's Appendix B setting).
 
     Every weight matrix and the first-layer bias are uniform on
     [-1/sqrt(fan_in), 1/sqrt(fan_in)] (what ``nn.Linear`` draws: W1 and b1
     with fan_in = d, middle layers and the output W2 with fan_in = width);
-    gamma starts at 1. W1 and b1 are then multiplied by
+    gamma starts at ``init_gamma`` (1 is PyTorch's BatchNorm default; the paper
+    does not state its value, and at width 500 the fig2a learning rate needs
+    about 0.5: docs/scenarios.md). W1 and b1 are then multiplied by
     ``init_scale_first_layer`` (Figure 6 uses 1/100). Randomness comes from a
     local ``torch.Generator`` seeded with ``seed`` (fresh entropy when None),
     never from the global RNG.
@@ -348,6 +369,7 @@ def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "r
     if isinstance(init_scale_first_layer, bool) or not isinstance(init_scale_first_layer, (int, float)) \
             or not math.isfinite(init_scale_first_layer) or init_scale_first_layer <= 0:
         raise ValueError(f"init_scale_first_layer: expected a finite number > 0, got {init_scale_first_layer!r}")
+    check_init_gamma(arch, init_gamma)
     check_dtype(dtype)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise ValueError(f"seed: expected an integer or None, got {seed!r}")
@@ -368,7 +390,7 @@ def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "r
         tensors[f"middle.{k}"] = uniform((width, width), width)
     tensors["W2"] = uniform((width,), width)
     if arch == "sim_bn":
-        tensors["gamma"] = torch.ones(width, dtype=torch.float64)
+        tensors["gamma"] = torch.full((width,), float(init_gamma), dtype=torch.float64)
     tensors = {k: v.to(dtype=dtype, device=device) for k, v in tensors.items()}
     return Net(arch, tensors, **hyper)
 
