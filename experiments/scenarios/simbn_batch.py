@@ -13,8 +13,8 @@ project: the initial network (`numerics.models.build`), the data
 `sharpgen train` with ``configs[k]`` (``--selfcheck`` checks this to 1e-10
 in float64 against the project's trainer).
 
-Usage (one JSON file: a list of TrainConfig dicts with identical phase
-lengths; their lr and ρ may differ)::
+Usage (one JSON file: a list of TrainConfig dicts with the same total
+epochs; their phases may differ)::
 
     python experiments/scenarios/simbn_batch.py CONFIGS.json --out runs/NAME
     python experiments/scenarios/simbn_batch.py --selfcheck
@@ -122,8 +122,8 @@ def check_batch(configs: list[TrainConfig]) -> None:
     for c in configs:
         if c.arch != "sim_bn" or c.loss != "mse" or c.optimizer != "sam":
             raise ValueError("configs: expected sim_bn, mse, sam for every run")
-        if [p.epochs for p in c.phases] != [p.epochs for p in c0.phases] or c.eval_every != c0.eval_every:
-            raise ValueError("configs: every run needs the same phase lengths and eval_every")
+        if c.total_epochs != c0.total_epochs or c.eval_every != c0.eval_every:
+            raise ValueError("configs: every run needs the same total epochs and eval_every")
         if any(p.batch != 1 or p.weight_decay or p.label_noise for p in c.phases):
             raise ValueError("configs: expected batch 1, no weight decay, no label noise (1-SAM)")
         if (c.d, c.n, c.width, c.n_test, c.dtype) != (c0.d, c0.n, c0.width, c0.n_test, c0.dtype):

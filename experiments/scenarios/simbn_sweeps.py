@@ -45,6 +45,33 @@ SWEEPS = {
     # Phase 1 as printed, then phase 2 at rho 0.7 (reproducing) or 1 (as printed), two gamma_0.
     "twophase-w64": lambda: with_phases(grid("0.005,0.1,1,0,1", 100, (0, 1), width=[64], init_gamma=[0.5, 1.4]),
                                         rho_rows(0.005, 0.1, 1000, 0.003, [0.7, 1.0], 2000)),
+    # Phase-2 rho below the collapse: 0.4 and 0.55, four tuning seeds.
+    "rho2-w64": lambda: with_phases(grid("0.005,0.1,1,0,1", 100, (0, 1, 2, 3), width=[64], init_gamma=[0.5]),
+                                    rho_rows(0.005, 0.1, 1000, 0.003, [0.4, 0.55], 3000)),
+    # A shorter phase 1 (250 or 500 epochs) before 1000 epochs at rho 0.55: how short can the quick run be?
+    "short-w64": lambda: with_phases(grid("0.005,0.1,1,0,1", 50, (0, 1, 2, 3), width=[64], init_gamma=[0.5]),
+                                     ["0.005,0.1,1,0,250; 0.003,0.55,1,0,1250",
+                                      "0.005,0.1,1,0,500; 0.003,0.55,1,0,1000"]),
+    # Failure rate of the quick schedule (500 + 1000 epochs) at rho 0.45 and 0.55 on six more tuning seeds.
+    "seeds-w64": lambda: with_phases(grid("0.005,0.1,1,0,1", 100, range(4, 10), width=[64], init_gamma=[0.5]),
+                                     ["0.005,0.1,1,0,500; 0.003,0.45,1,0,1000",
+                                      "0.005,0.1,1,0,500; 0.003,0.55,1,0,1000"]),
+    # The paper's size (width 500) at a short length: gamma_0 0.5, phase 2 at rho 0.55 (4 tuning seeds).
+    "repro-w500": lambda: with_phases(grid("0.005,0.1,1,0,1", 100, (0, 1, 2, 3), width=[500], init_gamma=[0.5]),
+                                      ["0.005,0.1,1,0,1000; 0.003,0.55,1,0,2000"]),
+    # The literal protocol (gamma_0 = 1) at a tiny size for the test suite: does rho = 1 collapse, rho = 0.55 not?
+    "tiny-collapse": lambda: with_phases(
+        [c.replace(d=8, n=24, width=16, n_test=200) for c in grid("0.005,0.1,1,0,1", 20, range(4), init_gamma=[1.0])],
+        rho_rows(0.005, 0.1, 200, 0.003, [1.0, 0.55], 100)),
+    "tiny-collapse-short": lambda: with_phases(
+        [c.replace(d=8, n=24, width=16, n_test=200) for c in grid("0.005,0.1,1,0,1", 25, range(4), init_gamma=[1.0])],
+        rho_rows(0.005, 0.1, 100, 0.003, [1.0, 0.55], 150)),
+    "small-collapse-d12": lambda: with_phases(
+        [c.replace(d=12, n=40, width=24, n_test=500) for c in grid("0.005,0.1,1,0,1", 25, range(4), init_gamma=[1.0])],
+        rho_rows(0.005, 0.1, 100, 0.003, [1.0, 0.55], 100)),
+    "small-collapse-d16": lambda: with_phases(
+        [c.replace(d=16, n=50, width=32, n_test=500) for c in grid("0.005,0.1,1,0,1", 25, range(4), init_gamma=[1.0])],
+        rho_rows(0.005, 0.1, 100, 0.003, [1.0, 0.55], 100)),
 }
 
 
