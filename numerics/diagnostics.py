@@ -143,7 +143,7 @@ def path_norm(model: Net) -> float:
 
 
 def output_masses(model: Net) -> dict[str, float]:
-    """||γ ⊙ W2||₁ and Σ_j (γ_j² + W2_j²) of a sim_bn net (docs/paper.md §3 F6, Lemma A.1); {} otherwise.
+    """||γ ⊙ W2||₁ and Σ_j (γ_j² + W2_j²) of a sim_bn net (docs/paper.md §3 F6, Lemma A.1); NaN without γ.
 
     At interpolation F6 gives Tr ∇²L ≥ 2 Σ(γ² + W2²) ≥ 4 ||γ ⊙ W2||₁; both
     drop towards 0 when the net collapses to f ≈ 0.
@@ -156,7 +156,7 @@ def output_masses(model: Net) -> dict[str, float]:
     """
     params = _params(model)
     if params.get("gamma") is None:
-        return {}
+        return {"gamma_w2_l1": math.nan, "out_sq_norm": math.nan}
     g, w = params["gamma"], params["W2"]
     return {"gamma_w2_l1": float((g * w).abs().sum()), "out_sq_norm": float((g * g + w * w).sum())}
 
@@ -174,8 +174,8 @@ def diagnose(model: Net, data: Dataset, *, theory_min=None, loss: str = "mse", p
     is an error), sharpness (exact Tr ∇²L, F1), sharpness_gap (minus
     ``theory_min``, NaN without it), path_norm, dead_neurons,
     one_point_neurons (firing on exactly one training point: memorization),
-    mean_abs_f (mean |f| on the training inputs), for sim_bn gamma_w2_l1 and
-    out_sq_norm (:func:`output_masses`),
+    mean_abs_f (mean |f| on the training inputs), gamma_w2_l1 and
+    out_sq_norm (:func:`output_masses`; NaN except for sim_bn),
     max_active (largest activation count), zero_fraction (NaN unless the data
     lie on the cube), col_norm_1, col_norm_2, col_norm_rest_max, and for the
     top four neurons by ||W1_j||: top{r}_w1, top{r}_w2, top{r}_rest. sim_bn

@@ -48,6 +48,14 @@ SWEEPS = {
         QUICK, TUNE, init_scale_first_layer=[1.0, 0.1, 0.001], eps=[1e-1, 1e-2, 1e-5],
         width=[100, 2000], phases=["0.03,0.1,1,0,5e3", "0.3,0.1,1,0,5e3", "0.1,0.03,1,0,5e3",
                                    "0.1,0.3,1,0,5e3", "0.1,1,1,0,5e3"]),
+    # Training set or initialisation: data_seed x seed, crossed (tuning seeds only).
+    "data-vs-init": lambda: [(f"data{ds}", QUICK.replace(data_seed=ds, seed=s)) for ds in TUNE for s in TUNE],
+    # More training points at d = 30 (not a knob of the paper's protocol; tells whether the failures are data-limited).
+    "n-sweep": lambda: [(f"n={n}", QUICK.replace(n=n, seed=s)) for n in (200, 400) for s in TUNE],
+    "n-150": lambda: [("n=150", QUICK.replace(n=150, seed=s)) for s in TUNE],
+    # Frozen after n-sweep (n = 200: 5/5 tuning seeds at 0.000): evaluation seeds, quick and paper length.
+    "eval-n200": lambda: [("n=200", QUICK.replace(n=200, seed=s)) for s in EVAL],
+    "eval-n200-paper": lambda: [("n=200", PAPER.replace(n=200, seed=s)) for s in EVAL],
 }
 
 

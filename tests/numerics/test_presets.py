@@ -36,6 +36,7 @@ PAPER_TABLE = {
 REPRO_TABLE = {
     "fig2a-repro": ("fig2a", {"init_gamma": 0.5, "n_test": 2000},
                     [(0.005, 0.1, 1, 0, 1e5), (0.003, 0.55, 1, 0, 1e5)], {"width": 64}),
+    "fig6a-n200": ("fig6a", {"n": 200, "n_test": 2000}, [(0.1, 0.1, 1, 0, 1e5)], {}),
 }
 
 
@@ -119,3 +120,18 @@ def test_fig4a_quick_baseline_generalizes(tmp_path):
 @pytest.mark.paper
 def test_fig6a_quick_sim_ln_generalizes(tmp_path):
     assert _quick("fig6a", tmp_path)["test_error"] <= 0.08
+
+
+@pytest.mark.paper
+def test_fig6a_n200_quick_sim_ln_generalizes(tmp_path):
+    assert _quick("fig6a-n200", tmp_path)["test_error"] <= 0.02
+
+
+@pytest.mark.paper
+def test_fig2a_repro_quick_reproduces_scenario_three(tmp_path):
+    """docs/scenarios.md acceptance: test error <= 0.02, top-4 neurons with |W1[1]|, |W1[2]| >= 5x the rest."""
+    row = _quick("fig2a-repro", tmp_path)
+    assert row["test_error"] <= 0.02
+    for r in range(1, 5):
+        w1, w2, rest = (abs(row[f"diag_top{r}_{k}"]) for k in ("w1", "w2", "rest"))
+        assert min(w1, w2) >= 5 * rest
