@@ -348,8 +348,8 @@ def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "r
     [-1/sqrt(fan_in), 1/sqrt(fan_in)] (what ``nn.Linear`` draws: W1 and b1
     with fan_in = d, middle layers and the output W2 with fan_in = width);
     gamma starts at ``init_gamma`` (1 is PyTorch's BatchNorm default; the paper
-    does not state its value, and at width 500 the fig2a learning rate needs
-    about 0.5: docs/scenarios.md). W1 and b1 are then multiplied by
+    does not state its value; from 1, fig2a's learning rate diverges at width
+    500 and ``fig2a-repro`` uses 0.5, docs/scenarios.md). W1 and b1 are then multiplied by
     ``init_scale_first_layer`` (Figure 6 uses 1/100). Randomness comes from a
     local ``torch.Generator`` seeded with ``seed`` (fresh entropy when None),
     never from the global RNG.

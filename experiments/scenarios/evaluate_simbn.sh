@@ -1,6 +1,6 @@
 #!/bin/sh
 # Evaluation seeds (100-102, never used in tuning) of the frozen fig2a-repro preset, through `sharpgen train`
-# (docs/scenarios.md): the quick schedule as shipped, then 1000 + 3000 epochs at the quick width.
+# (docs/scenarios.md): the quick schedule as shipped (width 64, 500 + 1000 epochs).
 # A finished run is skipped and an interrupted one resumed. Run from the repository root.
 set -e
 run() {  # run OUT ARGS...: one sharpgen train run into OUT
@@ -12,8 +12,4 @@ run() {  # run OUT ARGS...: one sharpgen train run into OUT
 root=${1:-runs/scenarios}
 for s in 100 101 102; do
     run "$root/eval-fig2a-repro-quick/s$s" --preset fig2a-repro --quick --seed "$s"
-done
-for s in 100 101 102; do
-    run "$root/eval-fig2a-repro-long/s$s" --preset fig2a-repro --quick --seed "$s" --eval-every 100 \
-        --phases "0.005,0.1,1,0,1000; 0.003,0.55,1,0,3000"
 done

@@ -38,6 +38,14 @@ def with_phases(configs, phase_texts):
     return [c.replace(phases=parse_phases(t)).validate() for c in configs for t in phase_texts]
 
 
+def literal_small(size, eval_every, epochs1, epochs2):
+    """Seeds 0-3 at (d, n, width, n_test) = size, gamma_0 = 1, phase 1 as printed, phase 2 at rho 1 and 0.55."""
+    d, n, width, n_test = size
+    base = [c.replace(d=d, n=n, width=width, n_test=n_test)
+            for c in grid("0.005,0.1,1,0,1", eval_every, range(4), init_gamma=[1.0])]
+    return with_phases(base, rho_rows(0.005, 0.1, epochs1, 0.003, [1.0, 0.55], epochs2))
+
+
 SWEEPS = {
     # Does the paper's phase 1 (lr 0.005, rho 0.1) diverge from gamma_0 at small width?
     "stability-w64": lambda: grid("0.005,0.1,1,0,5", 1, (0, 1), width=[64], init_gamma=[1.0, 2.0, 3.0, 4.0]),
@@ -56,22 +64,11 @@ SWEEPS = {
     "seeds-w64": lambda: with_phases(grid("0.005,0.1,1,0,1", 100, range(4, 10), width=[64], init_gamma=[0.5]),
                                      ["0.005,0.1,1,0,500; 0.003,0.45,1,0,1000",
                                       "0.005,0.1,1,0,500; 0.003,0.55,1,0,1000"]),
-    # The paper's size (width 500) at a short length: gamma_0 0.5, phase 2 at rho 0.55 (4 tuning seeds).
-    "repro-w500": lambda: with_phases(grid("0.005,0.1,1,0,1", 100, (0, 1, 2, 3), width=[500], init_gamma=[0.5]),
-                                      ["0.005,0.1,1,0,1000; 0.003,0.55,1,0,2000"]),
-    # The literal protocol (gamma_0 = 1) at a tiny size for the test suite: does rho = 1 collapse, rho = 0.55 not?
-    "tiny-collapse": lambda: with_phases(
-        [c.replace(d=8, n=24, width=16, n_test=200) for c in grid("0.005,0.1,1,0,1", 20, range(4), init_gamma=[1.0])],
-        rho_rows(0.005, 0.1, 200, 0.003, [1.0, 0.55], 100)),
-    "tiny-collapse-short": lambda: with_phases(
-        [c.replace(d=8, n=24, width=16, n_test=200) for c in grid("0.005,0.1,1,0,1", 25, range(4), init_gamma=[1.0])],
-        rho_rows(0.005, 0.1, 100, 0.003, [1.0, 0.55], 150)),
-    "small-collapse-d12": lambda: with_phases(
-        [c.replace(d=12, n=40, width=24, n_test=500) for c in grid("0.005,0.1,1,0,1", 25, range(4), init_gamma=[1.0])],
-        rho_rows(0.005, 0.1, 100, 0.003, [1.0, 0.55], 100)),
-    "small-collapse-d16": lambda: with_phases(
-        [c.replace(d=16, n=50, width=32, n_test=500) for c in grid("0.005,0.1,1,0,1", 25, range(4), init_gamma=[1.0])],
-        rho_rows(0.005, 0.1, 100, 0.003, [1.0, 0.55], 100)),
+    # The printed protocol (gamma_0 = 1, stable at these widths) at small sizes, phase 2 at rho 1 or 0.55.
+    "tiny-collapse": lambda: literal_small((8, 24, 16, 200), 20, 200, 100),
+    "tiny-collapse-short": lambda: literal_small((8, 24, 16, 200), 25, 100, 150),
+    "small-collapse-d12": lambda: literal_small((12, 40, 24, 500), 25, 100, 100),
+    "small-collapse-d16": lambda: literal_small((16, 50, 32, 500), 25, 100, 100),
 }
 
 

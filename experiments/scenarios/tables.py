@@ -116,11 +116,14 @@ def main(argv=None) -> int:
         ("fig2a-repro at width 500, 1000 + 2000 epochs (tuning seeds)", lambda: train_runs(root, "w500-short")),
         ("fig2a-repro at width 500, 1000 + 2000 epochs (evaluation seeds)", lambda: train_runs(root, "w500-eval-short")),
         ("fig2a-repro at width 500, 1e4 + 1e4 epochs (evaluation seeds)", lambda: train_runs(root, "w500-eval-1e4")),
+        ("fig2a-repro at the paper's size and length (1e5 + 1e5 epochs, evaluation seed)",
+         lambda: train_runs(root, "w500-eval-paper")),
         ("fig2a as printed, phase 1 at width 500 (3 epochs)", lambda: train_runs(root, "literal-phase1")),
         ("fig2a quick as printed with gamma 0.5, width 500", lambda: train_runs(root, "literal-quick-g0.5")),
         ("sim_bn: literal protocol, d = 16, width 32", lambda: simbn_sweep(root, "small-collapse-d16", [100, 150, 200])),
+        ("sim_bn: literal protocol, d = 8, n = 24, width 16", lambda: simbn_sweep(root, "tiny-collapse-short", [100, 250])),
         ("fig2a-repro quick, evaluation seeds", lambda: train_runs(root, "eval-fig2a-repro-quick")),
-        ("fig2a-repro 1000 + 3000 epochs, evaluation seeds", lambda: train_runs(root, "eval-fig2a-repro-long")),
+        ("fig2a-repro quick, tuning seed 0 (the preset's default seed)", lambda: train_runs(root, "tune-fig2a-repro-quick")),
     ] + [(f"sim_ln: {n}", (lambda n=n: simln_sweep(root, n))) for n in (
         "base-quick", "base-paper", "one-factor", "data-vs-init", "n-sweep", "n-150", "eval-n200", "eval-n200-paper")]
     for title, make in sections:

@@ -118,13 +118,9 @@ def test_fig4a_quick_baseline_generalizes(tmp_path):
 
 
 @pytest.mark.paper
-def test_fig6a_quick_sim_ln_generalizes(tmp_path):
-    assert _quick("fig6a", tmp_path)["test_error"] <= 0.08
-
-
-@pytest.mark.paper
-def test_fig6a_n200_quick_sim_ln_generalizes(tmp_path):
-    assert _quick("fig6a-n200", tmp_path)["test_error"] <= 0.02
+@pytest.mark.parametrize("name, bound", [("fig6a", 0.08), ("fig6a-n200", 0.02)])
+def test_fig6a_quick_sim_ln_generalizes(tmp_path, name, bound):
+    assert _quick(name, tmp_path)["test_error"] <= bound
 
 
 @pytest.mark.paper

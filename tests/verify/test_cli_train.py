@@ -171,3 +171,13 @@ def test_resume_without_a_checkpoint_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parser().parse_args(["train", "--help"])
     assert "refused when --out has none" in capsys.readouterr().out
+
+
+def test_init_gamma_flag_reaches_the_config_and_is_validated(capsys):
+    assert run(["train", "--preset", "fig2a-repro", "--quick", "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert (cfg["init_gamma"], cfg["width"], cfg["n_test"]) == (0.5, 64, 2000)
+    assert run(["train", "--preset", "fig2a", "--init-gamma", "0", "--print-config"]) == 2
+    assert "init_gamma: expected a finite number > 0, got 0.0" in capsys.readouterr().err
+    assert run(["train", "--preset", "fig4b", "--init-gamma", "0.5", "--print-config"]) == 2
+    assert "init_gamma: expected 1.0 for 'bias'" in capsys.readouterr().err
