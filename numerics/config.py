@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 from sharpgen.numerics import engine
 from sharpgen.numerics.limits import CUBE_DATA, SEED_MAX, check_cube_sizes
-from sharpgen.numerics.validate import (DEVICES, DTYPES, STEP_RANGES, check_choice, check_hyper, check_int,
-                                        check_loss, check_number, check_step, is_int)
+from sharpgen.numerics.validate import (DEVICES, DTYPES, STEP_RANGES, check_choice, check_hyper, check_init_gamma,
+                                        check_int, check_loss, check_number, check_step, is_int)
 
 DATA_KINDS = ("xor", "ball", "condition1", "circle")
 SIGN_LABEL_DATA = ("xor", "condition1", "circle")  # labels in {-1, +1}: what the logistic loss needs
@@ -155,6 +155,7 @@ class TrainConfig:
     data: str = "xor"
     data_seed: int | None = None
     init_scale_first_layer: float = 1.0
+    init_gamma: float = 1.0
     optimizer: str = "sam"
     phases: tuple = (Phase(0.01, 0.05, 1, 0.0, 100),)
     project_radius: float | None = None
@@ -181,6 +182,7 @@ class TrainConfig:
         check_choice("dtype", self.dtype, DTYPES)
         check_hyper(self.arch, depth=self.depth, activation=self.activation, eps=self.eps, dtype=self.dtype)
         check_number("init_scale_first_layer", self.init_scale_first_layer, gt=0)
+        check_init_gamma(self.arch, self.init_gamma)
         check_number("project_radius", self.project_radius, gt=0, allow_none=True)
 
     def _check_loss_and_data(self) -> None:
@@ -244,6 +246,8 @@ class TrainConfig:
         net += [f"{k}={getattr(self, k)}" for k in ("eps", "project_radius") if getattr(self, k) is not None]
         if self.init_scale_first_layer != 1:
             net.append(f"init_scale_first_layer={self.init_scale_first_layer:g}")
+        if self.init_gamma != 1:
+            net.append(f"init_gamma={self.init_gamma:g}")
         loss = f"loss={self.loss}" + (f" p={self.p}" if self.p is not None else "")
         head = " | ".join([" ".join(net), f"data={self.data} n={self.n} n_test={self.n_test}", loss,
                            f"optimizer={self.optimizer}"])

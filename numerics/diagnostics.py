@@ -6,6 +6,10 @@
 - interpretability (Thm 3.2, Figure 2b): first-layer column norms and the
   four neurons with the largest first-layer norm;
 - complexity (Lemma 3.1): the path norm;
+- collapse (docs/scenarios.md): mean |f| on the training set, and for sim_bn
+  ||γ ⊙ W2||₁ (Lemma A.1: at least 2 at interpolation on a Condition-1 set)
+  and Σ(γ² + W2²) (F6: Tr ∇²L ≥ 2 Σ(γ² + W2²) at interpolation); a net that
+  collapses to f ≈ 0 shows all three near 0;
 - flatness: Tr ∇²L and its gap to a given theoretical minimum.
 
 ``diagnose`` collects them into a flat dict of floats for logging.
@@ -137,8 +141,28 @@ def path_norm(model: Net) -> float:
     return float(out.abs() @ mass)
 
 
+def output_masses(model: Net) -> dict[str, float]:
+    """||γ ⊙ W2||₁ and Σ_j (γ_j² + W2_j²) of a sim_bn net (docs/paper.md §3 F6, Lemma A.1); NaN without γ.
+
+    At interpolation F6 gives Tr ∇²L ≥ 2 Σ(γ² + W2²) ≥ 4 ||γ ⊙ W2||₁; both
+    drop towards 0 when the net collapses to f ≈ 0.
+
+    >>> from sharpgen.numerics.params import from_params
+    >>> net = from_params("sim_bn", {"W1": [[1.0, 0.0], [0.0, 1.0]], "b1": [0.0, 0.0], "W2": [1.0, -2.0],
+    ...                              "gamma": [3.0, 0.5]})
+    >>> output_masses(net)
+    {'gamma_w2_l1': 4.0, 'out_sq_norm': 14.25}
+    """
+    params = _params(model)
+    if params.get("gamma") is None:
+        return {"gamma_w2_l1": math.nan, "out_sq_norm": math.nan}
+    g, w = params["gamma"], params["W2"]
+    return {"gamma_w2_l1": float((g * w).abs().sum()), "out_sq_norm": float((g * g + w * w).sum())}
+
+
 def fit_metrics(model: Net, data: Dataset, *, loss: str = "mse", p=None) -> dict[str, float]:
-    """Training and test loss and zero-one error (y f <= 0 is an error, docs/paper.md §1); NaN on an empty test set.
+    """Training and test loss and zero-one error (y f <= 0 is an error, docs/paper.md §1), and the mean |f| on the
+    training inputs (a collapse to f ≈ 0 shows there); NaN on an empty test set.
 
     sim_bn statistics come from data.X.
 
@@ -146,7 +170,7 @@ def fit_metrics(model: Net, data: Dataset, *, loss: str = "mse", p=None) -> dict
     >>> from sharpgen.numerics.data import Dataset
     >>> net = from_params("bias", {"W1": [[1.0, 1.0]], "b1": [-1.0], "W2": [1.0]})
     >>> fit_metrics(net, Dataset([[1.0, 1.0]], [1.0], [[-1.0, 1.0]], [-1.0]))
-    {'train_loss': 0.0, 'train_error': 0.0, 'test_loss': 1.0, 'test_error': 1.0}
+    {'train_loss': 0.0, 'train_error': 0.0, 'mean_abs_f': 1.0, 'test_loss': 1.0, 'test_error': 1.0}
     """
     _check_data(model, data)
     loss_fn = get_loss(loss, p)
@@ -162,6 +186,8 @@ def fit_metrics(model: Net, data: Dataset, *, loss: str = "mse", p=None) -> dict
             f = model.functional(params, cast(inputs), X)
             out[f"{part}_loss"] = float(loss_fn(f, Y))
             out[f"{part}_error"] = float((Y * f <= 0).to(torch.float64).mean())
+            if part == "train":
+                out["mean_abs_f"] = float(f.abs().mean())
     return out
 
 
@@ -174,14 +200,15 @@ def _check_data(model: Net, data) -> None:
 
 
 def structure_metrics(model: Net, X, *, samples: int = 4096, seed: int = 0) -> dict[str, float]:
-    """What the network computes with, on training inputs X: path norm, dead / one-point neurons
+    """What the network computes with, on training inputs X: path norm, the sim_bn output masses
+    (:func:`output_masses`), dead / one-point neurons
     (Def 4.2: memorization), the largest activation count, the unseen-cube zero fraction (NaN
     off the cube), the first-layer column norms and the top four neurons by ||W1_j|| (Figure 2b)."""
     X = _inputs(model, X)
     counts = activation_counts(model, X)
     cols = column_norms(model)
     on_cube = bool((X.abs() == 1).all())
-    out = {"path_norm": path_norm(model), "dead_neurons": float((counts == 0).sum()),
+    out = {"path_norm": path_norm(model), **output_masses(model), "dead_neurons": float((counts == 0).sum()),
            "one_point_neurons": float((counts == 1).sum()), "max_active": float(counts.max()),
            "zero_fraction": zero_fraction(model, X, samples=samples, seed=seed) if on_cube else math.nan,
            "col_norm_1": float(cols[0]), "col_norm_2": float(cols[1]),

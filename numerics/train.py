@@ -290,7 +290,8 @@ def _setup(config: TrainConfig, run_dir: Path, data, theory_min, stop: StopReque
         data = data.to(device)  # float64: evaluation is always float64
         X_train = data.X.to(dtype)
         model = build(config.arch, config.d, config.width, depth=config.depth, activation=config.activation,
-                      eps=config.eps, init_scale_first_layer=config.init_scale_first_layer, dtype=dtype,
+                      eps=config.eps, init_scale_first_layer=config.init_scale_first_layer,
+                      init_gamma=config.init_gamma, dtype=dtype,
                       device=device, seed=config.seed)
         if config.arch == "sim_bn":
             model.set_training_inputs(X_train)

@@ -221,3 +221,19 @@ def check_finite(name: str, t):
     if not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
     return t
+
+
+def check_init_gamma(arch: str, init_gamma) -> float:
+    """``init_gamma`` as a float: a finite number > 0 for ``sim_bn``, exactly 1 for the others (no γ).
+
+    >>> check_init_gamma("sim_bn", 0.5)
+    0.5
+    >>> check_init_gamma("bias", 0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: init_gamma: expected 1.0 for 'bias' (only sim_bn has gamma), got 0.5
+    """
+    init_gamma = check_number("init_gamma", init_gamma, gt=0)
+    if arch != "sim_bn" and init_gamma != 1:
+        raise ValueError(f"init_gamma: expected 1.0 for {arch!r} (only sim_bn has gamma), got {init_gamma!r}")
+    return init_gamma

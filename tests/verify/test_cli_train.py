@@ -410,3 +410,13 @@ def test_ctrl_c_before_the_run_started_writes_nothing(tmp_path, capsys, monkeypa
     err = capsys.readouterr().err
     assert err == "sharpgen train: interrupted by SIGINT\n"
     assert not (tmp_path / "x").exists()
+
+
+def test_init_gamma_flag_reaches_the_config_and_is_validated(capsys):
+    assert run(["train", "--preset", "fig2a-repro", "--quick", "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert (cfg["init_gamma"], cfg["width"], cfg["n_test"]) == (0.5, 64, 2000)
+    assert run(["train", "--preset", "fig2a", "--init-gamma", "0", "--print-config"]) == 2
+    assert "init_gamma: expected a finite number > 0, got 0.0" in capsys.readouterr().err
+    assert run(["train", "--preset", "fig4b", "--init-gamma", "0.5", "--print-config"]) == 2
+    assert "init_gamma: expected 1.0 for 'bias'" in capsys.readouterr().err

@@ -59,10 +59,13 @@ def test_sim_ln_uses_the_interpolation_part_and_the_stated_error_threshold(tmp_p
     assert trained.judge_sim_ln({"sim_ln-sam": bad}).status == "fail"
 
 
+SMALL_SIM_BN = {"d": 8, "n": 32, "width": 64}  # a small sim_bn net: the checks read its checkpoint
+
+
 def _sim_bn_record(tmp_path, seed, W1, b1, gamma, W2, *, expected=True):
-    rec = record(tmp_path, "sim_bn-sam", seed, test_error=0.0, trace=9.0, theory_min=8.0, preset="fig2a",
+    rec = record(tmp_path, "sim_bn-sam", seed, test_error=0.0, trace=9.0, theory_min=8.0, preset="fig2a-repro",
                  expected=expected)
-    rec.spec = replace(rec.spec, config=rec.spec.config.replace(**runs.SIM_BN_QUICK_SIZE))
+    rec.spec = replace(rec.spec, config=rec.spec.config.replace(**SMALL_SIM_BN))
     as_tensor = lambda m: torch.tensor([[float(v) for v in row] for row in m.tolist()], dtype=torch.float64)
     params = {"W1": as_tensor(W1), **{k: as_tensor(m).flatten() for k, m in (("b1", b1), ("gamma", gamma), ("W2", W2))}}
     cfg = rec.spec.config  # a complete checkpoint, bound to its config (numerics.checkpoint checks both)
@@ -72,7 +75,7 @@ def _sim_bn_record(tmp_path, seed, W1, b1, gamma, W2, *, expected=True):
 
 
 def test_sim_bn_alignment_reads_the_checkpoint(tmp_path):
-    p = constructions.generalizing("sim_bn", runs.SIM_BN_QUICK_SIZE["d"], scale=5)  # C6: exactly ±x1 ± x2
+    p = constructions.generalizing("sim_bn", SMALL_SIM_BN["d"], scale=5)  # C6: exactly ±x1 ± x2
     aligned = _sim_bn_record(tmp_path, 0, p.W1, p.b1, p.gamma, p.W2)
     out = trained.judge_sim_bn({"sim_bn-sam": [aligned]})
     assert out.status == "pass", out.detail

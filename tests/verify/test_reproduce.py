@@ -67,7 +67,9 @@ def test_each_figure_is_drawn_from_its_runs(fig, tmp_path):
 
 
 def without_wall(run_dir):
-    return [{k: v for k, v in row.items() if k != "wall_s"} for row in read_csv(run_dir / "metrics.csv")]
+    """The metrics rows without the wall clock, NaN written as a string (so equal rows compare equal)."""
+    nan_safe = lambda v: "nan" if isinstance(v, float) and v != v else v
+    return [{k: nan_safe(v) for k, v in row.items() if k != "wall_s"} for row in read_csv(run_dir / "metrics.csv")]
 
 
 def test_interrupted_reproduce_resumes_to_the_same_figure(tmp_path, monkeypatch):

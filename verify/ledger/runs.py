@@ -13,10 +13,8 @@ d = 30, n = 100, width 500, which the fused C steps run in seconds):
 * ``nobias-sam`` fig1b (1-SAM), ``nobias-sam-n30`` the same with n = 30 (Thm 3.1's n/d);
 * ``bias-sam`` fig4b (1-SAM), ``bias-gd`` fig4a (GD + weight decay);
 * ``sim_ln-sam`` fig6a (1-SAM, first layer ×1/100);
-* ``sim_bn-sam`` the reproducing protocol ``SIM_BN_PRESET`` when ``numerics`` has it; until then
-  fig2a's literal schedule, in the quick profile at d = 8, n = 32, width 64 (the generic
-  sim_bn step costs ~7 ms at the paper's size, ~1.4 ms at d = 10, n = 40, width 100, less
-  here), declared not expected to reproduce (``SIM_BN_FALLBACK_REASON``).
+* ``sim_bn-sam`` the reproducing protocol ``SIM_BN_PRESET`` (γ starts at 0.5, phase 2 at
+  ρ = 0.55; quick: width 64): fig2a as printed diverges or collapses (docs/scenarios.md).
 """
 from __future__ import annotations
 
@@ -32,17 +30,12 @@ from sharpgen.numerics.checkpoint import CONFIG
 from sharpgen.numerics.config import TrainConfig
 from sharpgen.numerics.engine import TrainingDiverged
 from sharpgen.numerics.metrics_csv import read_csv
-from sharpgen.numerics.presets import PRESETS, get_preset
+from sharpgen.numerics.presets import get_preset
 from sharpgen.numerics.rundir import RunDirError
 from sharpgen.numerics.train import train
 from sharpgen.verify.theory_min import theory_min_for
 
 SIM_BN_PRESET = "fig2a-repro"  # the one place naming the reproducing sim_bn protocol (issue: Scenario III)
-SIM_BN_FALLBACK_REASON = (f"the reproducing sim_bn protocol ({SIM_BN_PRESET!r}) is not in this numerics; fig2a's "
-                          "schedule stands in, which is known not to reproduce Fig. 2 (the paper's lr diverges "
-                          "from our γ = 1, so its quick schedule runs at 1/5 of it, and its ρ = 1 phase "
-                          "collapses the net: numerics.presets, README)")
-SIM_BN_QUICK_SIZE = {"d": 8, "n": 32, "width": 64}
 
 GROUPS = {
     "nobias-sam": ("fig1b", {}),
@@ -73,9 +66,6 @@ class RunSpec:
 def group_config(group: str, quick: bool):
     """(preset, base config, expected, reason) of a group, before seeds and device."""
     preset, overrides = GROUPS[group]
-    if group == "sim_bn-sam" and preset not in PRESETS:
-        base = get_preset("fig2a", quick=quick)
-        return "fig2a", base.replace(**(SIM_BN_QUICK_SIZE if quick else {})), False, SIM_BN_FALLBACK_REASON
     return preset, get_preset(preset, quick=quick).replace(**overrides), True, ""
 
 
