@@ -7,7 +7,7 @@ import importlib
 import importlib.metadata
 import sys
 
-COMMANDS = ("sharpgen.verify.cmd_verify", "sharpgen.verify.cmd_train", "sharpgen.verify.cmd_bench")
+COMMANDS = ("sharpgen.verify.cmd_verify", "sharpgen.verify.cmd_train", "sharpgen.verify.cmd_bench", "sharpgen.verify.cmd_sweep")
 
 
 def version() -> str:
