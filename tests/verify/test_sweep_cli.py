@@ -1,7 +1,9 @@
 """`sharpgen sweep` (verify.cmd_sweep): help, bad input (exit 2, nothing written), dry run, exit status."""
 import argparse
+import json
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -95,3 +97,43 @@ def test_a_sweep_with_a_failed_run_exits_1_and_writes_the_table(tmp_path, capsys
     assert list(table["status"]) == ["done", "diverged"]
     assert run(["sweep", str(spec), "--out", str(out), "--collect"]) == 1  # the same table, nothing rerun
     assert pd.read_csv(out / "results.csv").equals(table)
+
+
+def _wait_for(path, proc, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, f"no {path.name} from {proc.args}"
+        time.sleep(0.1)
+
+
+def test_a_sweep_runs_on_a_separate_dask_cluster(tmp_path, capsys):
+    # What the README tells users to do on other machines: `dask scheduler`, then `dask worker ADDRESS`.
+    bindir = __import__("pathlib").Path(sys.executable).parent
+    info = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([bindir / "dask", "scheduler", "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(info)], stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        _wait_for(info, scheduler)
+        address = json.loads(info.read_text())["address"]
+        worker = subprocess.Popen([bindir / "dask", "worker", address, "--nthreads", "1", "--no-dashboard"],
+                                  stderr=subprocess.DEVNULL)
+        spec = tmp_path / "tiny.toml"
+        spec.write_text(TINY)
+        out = tmp_path / "out"
+        assert run(["sweep", str(spec), "--out", str(out), "--scheduler", address, "--progress", "off"]) == 1
+        assert list(pd.read_csv(out / "results.csv")["status"]) == ["done", "diverged"]
+        assert worker.poll() is None and scheduler.poll() is None  # the sweep leaves an existing cluster running
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+
+
+def test_an_unreachable_scheduler_exits_2(tmp_path, capsys):
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    assert run(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "scheduler: cannot connect to tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -1,5 +1,7 @@
 """Sweep files (verify.sweep.spec) and grid expansion (verify.sweep.grid): no cluster needed."""
+import re
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +117,13 @@ def test_shipped_studies_expand_to_valid_grids(name):
     assert s.name == name and len(points) >= 10
     assert all(isinstance(p.config, TrainConfig) for p in points)
     assert tomllib.loads((STUDIES_DIR / f"{name}.toml").read_text())["sweep"]["name"] == name
+
+
+def test_the_readme_example_is_a_valid_sweep_file():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = re.findall(r"```toml\n(.*?)```", readme, flags=re.S)
+    points = expand(parse_spec(tomllib.loads(block)))
+    assert len(points) == 2 * 2 * 2 * 2 * 3
+    bias_sam = [p for p in points if p.labels["arch"] == "bias" and p.labels["method"] == "sam1"]
+    assert all(len(p.config.phases) == 2 for p in bias_sam)
+    assert {p.config.phases[0].batch for p in points if p.labels["method"] == "gd_wd"} == {20, 40, 80}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 import uuid
 from contextlib import contextmanager
@@ -81,7 +82,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None):
     from distributed import Client, LocalCluster
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as err:
             raise ValueError(f"scheduler: cannot connect to {scheduler} ({err}); start one with "
                              f"`dask scheduler` and workers with `dask worker {scheduler}`") from None
@@ -97,12 +98,22 @@ def open_client(scheduler: str | None = None, workers: int | None = None):
         yield client
 
 
-def _check_workers_see(client, out: Path) -> None:
-    seen = client.run(os.path.isdir, str(out.resolve()))
-    blind = sorted(w for w, ok in seen.items() if not ok)
-    if blind:
-        raise ValueError(f"out: {out.resolve()} is not visible to workers {blind}; a sweep on a cluster needs "
-                         f"--out on a filesystem every worker mounts at the same path")
+def _prepare(spec: SweepSpec, points: list[GridPoint], out: Path, client) -> None:
+    """Create OUT with sweep.toml and grid.json, and check that ``client``'s workers see it; a folder
+    created here is removed again when they do not (nothing half-written stays behind)."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        _write_grid(spec, points, out)
+        seen = client.run(os.path.isdir, str(out.resolve())) if client is not None else {}
+        blind = sorted(w for w, ok in seen.items() if not ok)
+        if blind:
+            raise ValueError(f"out: {out.resolve()} is not visible to workers {blind}; a sweep on a cluster "
+                             f"needs --out on a filesystem every worker mounts at the same path")
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def batches(points: list[GridPoint], replicas: int) -> list[list[GridPoint]]:
@@ -226,13 +237,13 @@ def run_sweep(spec, out=None, *, scheduler: str | None = None, workers: int | No
     points = expand(spec)
     out = Path(out) if out is not None else default_out(spec)
     check_out(points, out)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_grid(spec, points, out)
     tally = _Tally(points, out, retry_failed)
     bar = SweepProgress(len(points), enabled=progress)
-    if tally.todo:
+    if not tally.todo:
+        _prepare(spec, points, out, None)
+    else:
         with (open_client(scheduler, workers) if client is None else _borrowed(client)) as c:
-            _check_workers_see(c, out)
+            _prepare(spec, points, out, c)
             _drive(c, spec, tally, out, retry_failed=retry_failed, replicas=replicas, bar=bar)
     bar.update(done=tally.done, running=0, failed=tally.failed, eta=(0.0, True), force=True)
     bar.close()
