@@ -31,11 +31,14 @@ def test_sample_complexity_lines_are_seed_means_with_min_max_bands():
 
 
 def test_threshold_is_where_the_mean_error_stays_low():
-    t = thresholds(_study1()).set_index("d")["threshold_n_per_d"]
-    assert t[10] == 2.0 and t[20] == 3.0  # d = 20: mean 0.15 at n/d = 2 is above 0.1
+    t = thresholds(_study1()).set_index("d")
+    assert t["threshold_n_per_d"][10] == 2.0 and t["threshold_n_per_d"][20] == 3.0  # d = 20: 0.15 at n/d = 2
+    # d = 10: mean 0.4 at n/d = 1, 0.1 at 2 -> crossing at 2; d = 20: 0.15 at 2, 0.06 at 3 -> 2 + 0.05/0.09
+    assert np.isclose(t["crossing_n_per_d"][10], 2.0) and np.isclose(t["crossing_n_per_d"][20], 2 + 0.05 / 0.09)
     wobbly = pd.DataFrame({"status": "done", "arch": "a", "method": "m", "d": 5, "n_per_d": [1, 2, 3, 4],
                            "test_error": [0.05, 0.3, 0.0, 0.0]})
     assert thresholds(wobbly)["threshold_n_per_d"].tolist() == [3.0]  # a dip before the end does not count
+    assert np.isclose(thresholds(wobbly)["crossing_n_per_d"].iloc[0], 2 + 0.2 / 0.3)
     never = wobbly.assign(test_error=[0.5, 0.4, 0.3, 0.2])
     assert math.isnan(thresholds(never)["threshold_n_per_d"].iloc[0])
 

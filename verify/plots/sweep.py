@@ -5,7 +5,8 @@
   per architecture (docs/paper.md §2), one colour per d, one line style per optimizer; the line is
   the mean over seeds, the band their min–max spread.
 * :func:`thresholds` — per architecture, optimizer and d, the smallest n/d of the grid from which
-  on the mean test error stays ≤ ``GENERALIZES`` (0.1, fixed before the runs).
+  on the mean test error stays ≤ ``GENERALIZES`` (0.1, fixed before the runs), and the n/d where
+  the mean error, interpolated linearly between grid points, falls to it.
 * :func:`minimizers_figure` / :func:`minimizers_summary` — per scenario and optimizer: test error,
   the interpolation part of the sharpness relative to the theory minimum (``trace_gn / theory_min``:
   Tr ∇²L at interpolation, Lemma 4.1; for ``sim_ln`` the full trace sits below it because of the
@@ -20,8 +21,8 @@ optimizer sam1, d = 30), so tests can read the data back.
 >>> import pandas as pd
 >>> t = pd.DataFrame({"status": "done", "arch": "nobias", "method": "sam1", "d": 10, "seed": [0, 1, 0, 1],
 ...                   "n_per_d": [1, 1, 2, 2], "test_error": [0.5, 0.4, 0.05, 0.0]})
->>> thresholds(t, method="method").to_dict("records")
-[{'arch': 'nobias', 'method': 'sam1', 'd': 10, 'threshold_n_per_d': 2.0}]
+>>> thresholds(t, method="method").round(3).to_dict("records")   # 1 + (0.45 - 0.1)/(0.45 - 0.025)
+[{'arch': 'nobias', 'method': 'sam1', 'd': 10, 'threshold_n_per_d': 2.0, 'crossing_n_per_d': 1.824}]
 >>> fig = sample_complexity_figure(t, method="method")
 >>> [round(float(v), 3) for v in series(fig)["error:nobias:sam1:10"].get_ydata()]
 [0.45, 0.025]
@@ -84,9 +85,23 @@ def sample_complexity_figure(table: pd.DataFrame, *, method: str = "method", y: 
     return fig
 
 
+def _crossing(mean: pd.Series, level: float) -> float:
+    """n/d where the mean error, linearly interpolated between grid points, last falls to ``level``."""
+    above = [k for k, v in enumerate(mean.to_numpy()) if v > level]
+    if not above:
+        return float(mean.index[0])
+    k = above[-1]
+    if k + 1 == len(mean):
+        return math.nan
+    (x0, x1), (y0, y1) = mean.index[k:k + 2], mean.to_numpy()[k:k + 2]
+    return float(x0 + (y0 - level) / (y0 - y1) * (x1 - x0))
+
+
 def thresholds(table: pd.DataFrame, *, method: str = "method", y: str = "test_error",
                level: float = GENERALIZES) -> pd.DataFrame:
-    """Smallest n/d of the grid from which on the mean ``y`` over seeds stays ≤ ``level`` (NaN: never)."""
+    """Per architecture, ``method`` and d: ``threshold_n_per_d``, the smallest n/d of the grid from which
+    on the mean ``y`` over seeds stays ≤ ``level``, and ``crossing_n_per_d``, where the mean, linearly
+    interpolated between grid points, last falls to ``level`` (NaN: never)."""
     data = _done(table)
     rows = []
     for (arch, m, d), sel in data.groupby(["arch", method, "d"], sort=False):
@@ -94,7 +109,7 @@ def thresholds(table: pd.DataFrame, *, method: str = "method", y: str = "test_er
         above = mean.index[mean > level]
         after = mean.index[mean.index > above.max()] if len(above) else mean.index
         rows.append({"arch": arch, method: m, "d": d, "threshold_n_per_d": float(after.min()) if len(after)
-                     else math.nan})
+                     else math.nan, "crossing_n_per_d": _crossing(mean, level)})
     return pd.DataFrame(rows)
 
 
