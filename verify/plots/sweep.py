@@ -34,6 +34,7 @@ import math
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 ARCH_ORDER = ("nobias", "bias", "sim_ln", "sim_bn")
 GENERALIZES = 0.1          # mean test error at or below which a setting counts as generalizing
@@ -66,7 +67,7 @@ def sample_complexity_figure(table: pd.DataFrame, *, method: str = "method", y: 
     archs, methods, ds = _archs(data), list(dict.fromkeys(data[method])), sorted(set(data["d"]))
     colours = dict(zip(ds, ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")))
     fig = Figure(figsize=(3.3 * len(archs), 3.2), layout="constrained")
-    axes = fig.subplots(1, len(archs), sharey=True, squeeze=False)[0]
+    axes = fig.subplots(1, len(archs), sharex=True, sharey=True, squeeze=False)[0]
     for ax, arch in zip(axes, archs):
         for k, m in enumerate(methods):
             for d in ds:
@@ -81,7 +82,9 @@ def sample_complexity_figure(table: pd.DataFrame, *, method: str = "method", y: 
         ax.set_title(arch)
         ax.set_xlabel("n / d")
     axes[0].set_ylabel(y.replace("_", " "))
-    axes[-1].legend(fontsize=7, frameon=False)
+    handles = [Line2D([], [], color=colours.get(d, "grey"), label=f"d = {d}") for d in ds] + \
+        [Line2D([], [], color="black", ls=LINESTYLES[k % len(LINESTYLES)], label=m) for k, m in enumerate(methods)]
+    axes[0].legend(handles=handles, fontsize=7, frameon=False, loc="upper right")
     return fig
 
 
