@@ -1,100 +1,26 @@
-"""Crash-safe files for training runs: atomic writes, resumable checkpoints and the saved config.
+"""The run directory of a training run: its files, the torch checkpoint, and whether a run may start or resume.
 
-Every file is written to a temporary file in the same directory, flushed,
-fsynced and then moved over the target with ``os.replace`` (atomic on POSIX),
-so a run killed at any moment leaves either the old or the new version of a
-file, never a half-written one.
-
->>> import tempfile, pathlib
->>> with tempfile.TemporaryDirectory() as tmp:
-...     path = pathlib.Path(tmp) / "a.txt"
-...     atomic_write_text(path, "one"); atomic_write_text(path, "two")
-...     path.read_text(), sorted(p.name for p in pathlib.Path(tmp).iterdir())
-('two', ['a.txt'])
+Files (all written atomically, ``numerics.atomic``): ``config.json`` (the
+``TrainConfig`` and what was resolved at the start), ``metrics.csv``
+(``numerics.metrics_csv``), ``checkpoint.pt`` (parameters, epoch, cumulative
+wall time and the sessions so far) and ``summary.json``. :func:`open_run` is
+the one place that decides whether ``run_dir`` may start a new run or resume one.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
-import math
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from sharpgen.numerics.atomic import atomic_write_bytes
+
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.json"
-FORMAT = 1
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path, text: str) -> None:
-    """UTF-8 text version of :func:`atomic_write_bytes`."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path, obj) -> None:
-    """Pretty, key-sorted JSON (reproducible bytes for the same object)."""
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    return str(value)
-
-
-def atomic_write_csv(path, columns: list[str], rows: list[dict]) -> None:
-    """CSV with a header; floats written with ``repr`` (round-trip exact), missing cells empty.
-
-    >>> import tempfile, pathlib
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = pathlib.Path(tmp) / "m.csv"
-    ...     atomic_write_csv(p, ["a", "b"], [{"a": 0.1, "b": None}])
-    ...     p.read_text().splitlines()
-    ['a,b', '0.1,']
-    """
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    atomic_write_text(path, buf.getvalue())
-
-
-def read_csv(path) -> list[dict]:
-    """Rows of a CSV written by :func:`atomic_write_csv`, numbers parsed as float (empty -> None)."""
-    with open(path, newline="") as fh:
-        out = []
-        for row in csv.DictReader(fh):
-            parsed = {}
-            for k, v in row.items():
-                try:
-                    parsed[k] = None if v == "" else float(v)
-                except ValueError:
-                    parsed[k] = v
-            out.append(parsed)
-        return out
+METRICS = "metrics.csv"
+SUMMARY = "summary.json"
+FORMAT = 2  # 2: metric rows live in metrics.csv only; the checkpoint carries wall_s and sessions
 
 
 def load_config(run_dir) -> dict | None:
@@ -123,5 +49,27 @@ def load_checkpoint(run_dir) -> dict | None:
         return None
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state.get("format") != FORMAT:
-        raise ValueError(f"checkpoint: unknown format {state.get('format')!r} in {path} (expected {FORMAT})")
+        raise ValueError(f"checkpoint: format {state.get('format')!r} in {path} is not this version's {FORMAT} "
+                         f"(written by another sharpgen); start a new run in another directory")
+    return state
+
+
+def open_run(run_dir, config: dict, *, resume: bool) -> dict | None:
+    """The checkpoint to continue from (``resume``), or None for a new run; ValueError when neither fits.
+
+    A new run needs a directory without a run (no checkpoint, no config.json);
+    resuming needs a checkpoint and the same config as config.json.
+    """
+    run_dir = Path(run_dir)
+    state, saved = load_checkpoint(run_dir), load_config(run_dir)
+    if not resume:
+        if state is not None or saved is not None:
+            raise ValueError(f"run_dir: {run_dir} already holds a run; resume it or choose another directory")
+        return None
+    if state is None:
+        raise ValueError(f"resume: no run to resume in {run_dir} (no {CHECKPOINT}); "
+                         f"start a new run there without resume")
+    if saved is not None and saved != config:
+        diff = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
+        raise ValueError(f"config: differs from {run_dir / CONFIG} in {diff}; a resumed run needs the same config")
     return state

@@ -4,30 +4,30 @@
   epochs), plus the label-noise σ of label-noise SGD; several rows run as
   successive phases.
 * :func:`parse_phases` / :func:`format_phases` — that table's notation
-  ("lr,rho,batch,wd,epochs; ...") and back.
+  ("lr,rho,batch,wd,epochs; ...") and back; :func:`describe_phases` the same
+  rows with every number labelled, for people.
 * :class:`TrainConfig` — network, loss, data, optimizer, phases, Figure-6b
   projection radius, evaluation/checkpoint cadence, seed, device, dtype and
-  step backend; ``validate()`` names the first offending field, and
+  step backend; ``validate()`` names the first offending field,
+  ``with_phase_values`` overrides lr, ρ or epochs per phase, and
   ``to_dict``/``from_dict`` are the ``config.json`` round trip.
+
+Nothing here imports torch (``sharpgen train --help`` lists the presets
+without it); the dtype is a name, mapped to torch by ``validate.torch_dtype``.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
-import torch
-
 from sharpgen.numerics import engine
-from sharpgen.numerics.engine import BACKENDS
-from sharpgen.numerics.device import DEVICES
-from sharpgen.numerics.losses import LOSSES
-from sharpgen.numerics.validate import (ACTIVATIONS, ARCHITECTURES, DTYPES, check_hyper, check_ln_eps, is_finite_number,
-                                        is_int)
+from sharpgen.numerics.validate import (DEVICES, DTYPES, STEP_RANGES, check_choice, check_hyper, check_int,
+                                        check_loss, check_number, check_step, is_int)
 
 DATA_KINDS = ("xor", "ball", "condition1", "circle")
 SIGN_LABEL_DATA = ("xor", "condition1", "circle")  # labels in {-1, +1}: what the logistic loss needs
 OPTIMIZERS = ("sam", "sgd", "label_noise_sgd", "asam")
+PHASE_VALUES = ("lr", "rho", "epochs")  # the Phase fields ``with_phase_values`` overrides
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class Phase:
 
     >>> Phase(0.01, 0.05, 1, 0.0, 100).steps_per_epoch(100)
     100
+    >>> Phase(0.01, 0.05, 1, 0.0, 200000).describe()
+    'lr=0.01, ρ=0.05, batch=1, wd=0, epochs=200000'
     """
 
     lr: float
@@ -48,22 +50,23 @@ class Phase:
     label_noise: float = 0.0
 
     def validate(self, n: int, k: int = 0) -> None:
-        where = f"phases[{k}]"
-        if not (is_finite_number(self.lr) and self.lr > 0):
-            raise ValueError(f"{where}.lr: expected a finite number > 0, got {self.lr!r}")
-        if not (is_finite_number(self.rho) and self.rho >= 0):
-            raise ValueError(f"{where}.rho: expected a finite number >= 0, got {self.rho!r}")
+        where = f"phases[{k}]."
+        for name in STEP_RANGES:
+            check_step(name, getattr(self, name), where)
         if not (is_int(self.batch) and 1 <= self.batch <= n and n % self.batch == 0):
-            raise ValueError(f"{where}.batch: expected an integer in [1, n={n}] dividing n, got {self.batch!r}")
-        if not (is_finite_number(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"{where}.weight_decay: expected a finite number >= 0, got {self.weight_decay!r}")
-        if not (is_int(self.epochs) and self.epochs >= 1):
-            raise ValueError(f"{where}.epochs: expected an integer >= 1, got {self.epochs!r}")
-        if not (is_finite_number(self.label_noise) and self.label_noise >= 0):
-            raise ValueError(f"{where}.label_noise: expected a finite number >= 0, got {self.label_noise!r}")
+            raise ValueError(f"{where}batch: expected an integer in [1, n={n}] dividing n, got {self.batch!r}")
+        check_int(where + "epochs", self.epochs, 1)
 
     def steps_per_epoch(self, n: int) -> int:
         return n // self.batch
+
+    def describe(self) -> str:
+        """The row with every number labelled (``%g``: 0.05, 0, 1e+05 stay short)."""
+        cells = [f"lr={self.lr:g}", f"ρ={self.rho:g}", f"batch={self.batch}", f"wd={self.weight_decay:g}",
+                 f"epochs={self.epochs}"]
+        if self.label_noise:
+            cells.append(f"σ={self.label_noise:g}")
+        return ", ".join(cells)
 
 
 def parse_phases(text: str) -> tuple[Phase, ...]:
@@ -101,6 +104,15 @@ def format_phases(phases) -> str:
     return "; ".join(rows)
 
 
+def describe_phases(phases) -> str:
+    """Every phase with its numbers labelled, "; " between phases.
+
+    >>> describe_phases(parse_phases("0.01,0.05,1,0,2e5; 0.01,0.1,1,0,4e5"))
+    'lr=0.01, ρ=0.05, batch=1, wd=0, epochs=200000; lr=0.01, ρ=0.1, batch=1, wd=0, epochs=400000'
+    """
+    return "; ".join(ph.describe() for ph in phases)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that determines a training run (docs/paper.md §6). Defaults: Figure 4b's network.
@@ -111,6 +123,9 @@ class TrainConfig:
     ``numerics.asam``, generic engine only). ``backend``: "generic"
     (autograd through ``numerics.sam.SAM``), "torch" or "c" (the fused kernels
     of ``numerics.engine``), "auto" (c, else torch, for fused cases; else generic).
+    Evaluation: every ``eval_every`` epochs, at epoch 0 and at the end, and at
+    ``eval_log_points`` epochs spaced evenly in log(epoch) from 1 to the end
+    (so the early drop shows on a log axis; 0: none).
 
     >>> import json
     >>> cfg = TrainConfig(arch="nobias", phases=(Phase(0.01, 0.05, 1, 0.0, 10),))
@@ -139,6 +154,7 @@ class TrainConfig:
     phases: tuple = (Phase(0.01, 0.05, 1, 0.0, 100),)
     project_radius: float | None = None
     eval_every: int = 100
+    eval_log_points: int = 30
     checkpoint_every: int | None = None
     seed: int = 0
     device: str = "cpu"
@@ -147,26 +163,27 @@ class TrainConfig:
 
     # ---------------------------------------------------------- validation
     def validate(self) -> "TrainConfig":
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"arch: expected one of {ARCHITECTURES}, got {self.arch!r}")
-        for name, low in (("d", 2), ("n", 1), ("n_test", 1), ("width", 1), ("depth", 2), ("eval_every", 1)):
-            v = getattr(self, name)
-            if not (is_int(v) and v >= low):
-                raise ValueError(f"{name}: expected an integer >= {low}, got {v!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation: expected one of {ACTIVATIONS}, got {self.activation!r}")
-        if self.eps is not None and self.arch != "sim_ln":
-            raise ValueError(f"eps: only sim_ln uses eps, got {self.eps!r} for arch {self.arch!r}")
-        check_hyper(self.arch, depth=self.depth, activation=self.activation, eps=self.eps)
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss: expected one of {LOSSES}, got {self.loss!r}")
-        if self.loss == "logistic":
-            if not (is_finite_number(self.p) and 0 < self.p < 0.5):
-                raise ValueError(f"p: expected a number in (0, 0.5) for the logistic loss, got {self.p!r}")
-        elif self.p is not None:
-            raise ValueError(f"p: expected None for 'mse' (label smoothing is for 'logistic'), got {self.p!r}")
-        if self.data not in DATA_KINDS:
-            raise ValueError(f"data: expected one of {DATA_KINDS}, got {self.data!r}")
+        """Check every field (the boundary: nothing downstream re-checks); returns self."""
+        self._check_network()
+        self._check_loss_and_data()
+        self._check_phases()
+        self._check_run()
+        return self
+
+    def _check_network(self) -> None:
+        for name, low in (("d", 2), ("width", 1)):
+            check_int(name, getattr(self, name), low)
+        check_choice("dtype", self.dtype, DTYPES)
+        check_hyper(self.arch, depth=self.depth, activation=self.activation, eps=self.eps, dtype=self.dtype)
+        check_number("init_scale_first_layer", self.init_scale_first_layer, gt=0)
+        check_number("project_radius", self.project_radius, gt=0, allow_none=True)
+
+    def _check_loss_and_data(self) -> None:
+        for name in ("n", "n_test"):
+            check_int(name, getattr(self, name), 1)
+        check_loss(self.loss, self.p)
+        check_choice("data", self.data, DATA_KINDS)
+        check_int("data_seed", self.data_seed, 0, allow_none=True)
         if self.loss == "logistic" and self.data not in SIGN_LABEL_DATA:
             raise ValueError(f"loss: 'logistic' needs labels in {{-1, +1}}, i.e. data in {SIGN_LABEL_DATA}, "
                              f"got data {self.data!r}")
@@ -177,12 +194,9 @@ class TrainConfig:
         if self.data == "condition1" and self.n != 4 * (self.d - 1):
             raise ValueError(f"n: expected 4*(d-1) = {4 * (self.d - 1)} for data 'condition1' with d={self.d} "
                              f"(its complete training set), got {self.n}")
-        if self.data_seed is not None and not (is_int(self.data_seed) and self.data_seed >= 0):
-            raise ValueError(f"data_seed: expected an integer >= 0 or None, got {self.data_seed!r}")
-        if not (is_finite_number(self.init_scale_first_layer) and self.init_scale_first_layer > 0):
-            raise ValueError(f"init_scale_first_layer: expected a finite number > 0, got {self.init_scale_first_layer!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {self.optimizer!r}")
+
+    def _check_phases(self) -> None:
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         if not isinstance(self.phases, tuple) or not self.phases or not all(isinstance(p, Phase) for p in self.phases):
             raise ValueError(f"phases: expected a non-empty tuple of Phase, got {self.phases!r}")
         for k, ph in enumerate(self.phases):
@@ -191,32 +205,46 @@ class TrainConfig:
                 raise ValueError(f"phases[{k}].rho: expected 0 for optimizer {self.optimizer!r}, got {ph.rho!r}")
             if ph.label_noise and self.loss != "mse":
                 raise ValueError(f"phases[{k}].label_noise: expected 0 for the logistic loss, got {ph.label_noise!r}")
-        if self.optimizer == "label_noise_sgd" and not any(ph.label_noise > 0 for ph in self.phases):
+        noisy = any(ph.label_noise > 0 for ph in self.phases)
+        if self.optimizer == "label_noise_sgd" and not noisy:
             raise ValueError("phases: optimizer 'label_noise_sgd' needs label_noise > 0 in some phase")
-        if self.optimizer != "label_noise_sgd" and any(ph.label_noise > 0 for ph in self.phases):
+        if self.optimizer != "label_noise_sgd" and noisy:
             raise ValueError(f"optimizer: expected 'label_noise_sgd' when a phase has label_noise > 0, got {self.optimizer!r}")
-        if self.project_radius is not None:
-            if not (is_finite_number(self.project_radius) and self.project_radius > 0):
-                raise ValueError(f"project_radius: expected a finite number > 0 or None, got {self.project_radius!r}")
-        if self.checkpoint_every is not None and not (is_int(self.checkpoint_every) and self.checkpoint_every >= 1):
-            raise ValueError(f"checkpoint_every: expected an integer >= 1 or None, got {self.checkpoint_every!r}")
-        if not (is_int(self.seed) and self.seed >= 0):
-            raise ValueError(f"seed: expected an integer >= 0, got {self.seed!r}")
-        if self.device not in DEVICES:
-            raise ValueError(f"device: expected one of {DEVICES}, got {self.device!r}")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype: expected one of {tuple(DTYPES)}, got {self.dtype!r}")
-        if self.arch == "sim_ln":
-            check_ln_eps(self.eps, DTYPES[self.dtype])
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend: expected one of {BACKENDS}, got {self.backend!r}")
-        if self.backend in ("torch", "c") and self.optimizer == "asam":
+
+    def _check_run(self) -> None:
+        check_int("eval_every", self.eval_every, 1)
+        check_int("eval_log_points", self.eval_log_points, 0)
+        check_int("checkpoint_every", self.checkpoint_every, 1, allow_none=True)
+        check_int("seed", self.seed, 0)
+        check_choice("device", self.device, DEVICES)
+        check_choice("backend", self.backend, engine.BACKENDS)
+        if self.backend not in ("generic", "auto") and self.optimizer == "asam":
             raise ValueError(f"backend: optimizer 'asam' runs on the generic engine; use 'generic' or 'auto', "
                              f"got {self.backend!r}")
         if self.backend in ("torch", "c") and not self.fused:
             raise ValueError(f"backend: {self.backend!r} covers only depth-2 nobias/bias/sim_ln "
                              f"(got arch {self.arch!r}, depth {self.depth}); use 'generic' or 'auto'")
-        return self
+
+    def describe(self) -> list[str]:
+        """The run in a few lines, every number labelled (for headers and logs): the network, data
+        and loss; one line per phase; seed, device, dtype and backend.
+
+        >>> print("\\n".join(TrainConfig(phases=parse_phases("0.01,0.05,1,0,1e4")).describe()))
+        arch=bias d=30 width=500 | data=xor n=100 n_test=1000 | loss=mse | optimizer=sam
+        phase 1: lr=0.01, ρ=0.05, batch=1, wd=0, epochs=10000
+        seed=0 device=cpu dtype=float64 backend=auto
+        """
+        net = [f"arch={self.arch}", f"d={self.d}", f"width={self.width}"]
+        if self.depth != 2 or self.activation != "relu":
+            net += [f"depth={self.depth}", f"activation={self.activation}"]
+        net += [f"{k}={getattr(self, k)}" for k in ("eps", "project_radius") if getattr(self, k) is not None]
+        if self.init_scale_first_layer != 1:
+            net.append(f"init_scale_first_layer={self.init_scale_first_layer:g}")
+        loss = f"loss={self.loss}" + (f" p={self.p}" if self.p is not None else "")
+        head = " | ".join([" ".join(net), f"data={self.data} n={self.n} n_test={self.n_test}", loss,
+                           f"optimizer={self.optimizer}"])
+        return [head, *(f"phase {k + 1}: {ph.describe()}" for k, ph in enumerate(self.phases)),
+                f"seed={self.seed} device={self.device} dtype={self.dtype} backend={self.backend}"]
 
     @property
     def fused(self) -> bool:
@@ -227,6 +255,39 @@ class TrainConfig:
     @property
     def total_epochs(self) -> int:
         return sum(ph.epochs for ph in self.phases)
+
+    # ---------------------------------------------------------- changes
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def with_phase_values(self, **values) -> "TrainConfig":
+        """The config with ``lr``, ``rho`` or ``epochs`` replaced in its phases (not validated).
+
+        Each value is one number (every phase gets it) or a sequence with one
+        number per phase; anything else is a ValueError naming the field.
+
+        >>> cfg = TrainConfig(phases=parse_phases("0.01,0.05,1,0,10; 0.01,0.1,1,0,20"))
+        >>> describe_phases(cfg.with_phase_values(lr=0.02, epochs=[5, 6]).phases)
+        'lr=0.02, ρ=0.05, batch=1, wd=0, epochs=5; lr=0.02, ρ=0.1, batch=1, wd=0, epochs=6'
+        >>> cfg.with_phase_values(rho=[0.1, 0.2, 0.3])
+        Traceback (most recent call last):
+        ...
+        ValueError: rho: expected 1 value (for every phase) or 2 (one per phase), got 3: [0.1, 0.2, 0.3]
+        """
+        unknown = sorted(set(values) - set(PHASE_VALUES))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: expected one of {PHASE_VALUES}")
+        phases = self.phases
+        for name, value in values.items():
+            if value is None:
+                continue
+            given = list(value) if isinstance(value, (list, tuple)) else [value]
+            if len(given) not in (1, len(phases)):
+                raise ValueError(f"{name}: expected 1 value (for every phase) or {len(phases)} (one per phase), "
+                                 f"got {len(given)}: {given}")
+            per_phase = given * len(phases) if len(given) == 1 else given
+            phases = tuple(dataclasses.replace(ph, **{name: v}) for ph, v in zip(phases, per_phase))
+        return self.replace(phases=phases)
 
     # ---------------------------------------------------------- (de)serialisation
     def to_dict(self) -> dict:
@@ -248,6 +309,3 @@ class TrainConfig:
             else:
                 data["phases"] = tuple(r if isinstance(r, Phase) else Phase(**r) for r in rows)
         return cls(**data)
-
-    def replace(self, **changes) -> "TrainConfig":
-        return dataclasses.replace(self, **changes)

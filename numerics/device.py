@@ -5,7 +5,7 @@ import warnings
 
 import torch
 
-DEVICES = ("cpu", "cuda", "auto")
+from sharpgen.numerics.validate import DEVICES, check_choice
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -21,8 +21,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     ...
     ValueError: name: expected one of ('cpu', 'cuda', 'auto'), got 'tpu'
     """
-    if name not in DEVICES:
-        raise ValueError(f"name: expected one of {DEVICES}, got {name!r}")
+    check_choice("name", name, DEVICES)
     if name == "cpu":
         return torch.device("cpu")
     if torch.cuda.is_available():

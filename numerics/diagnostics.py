@@ -18,9 +18,10 @@ import torch
 
 from sharpgen.numerics.data import Dataset, check_points, cube
 from sharpgen.numerics.losses import get_loss
-from sharpgen.numerics.functional import first_layer, forward, middle_layers
+from sharpgen.numerics.functional import activation_derivatives, first_layer, first_weights, middle_layers
 from sharpgen.numerics.models import Net
-from sharpgen.numerics.sharpness import trace_hessian
+from sharpgen.numerics.sharpness import trace_parts
+from sharpgen.numerics.validate import check_int, check_number
 
 ENUMERATE_LIMIT = 14  # enumerate the cube up to 2^14 points; sample beyond
 
@@ -78,14 +79,13 @@ def zero_fraction(model: Net, X_train, *, samples: int = 4096, seed: int = 0) ->
     """
     params = _params(model)
     X_train = _inputs(model, X_train)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples: expected an integer >= 1, got {samples!r}")
+    check_int("samples", samples, 1)
     if X_train.numel() and not bool((X_train.abs() == 1).all()):
         raise ValueError("X_train: expected cube points (every entry -1 or +1)")
     unseen = _unseen_cube_points(X_train.cpu(), samples, seed).to(X_train.device)
     if unseen.shape[0] == 0:
         return float("nan")
-    act = torch.relu if model.hyper["activation"] == "relu" else torch.nn.functional.softplus
+    act = activation_derivatives(model.hyper["activation"])[0]
     h = act(first_layer(params, unseen))
     return float((h == 0).all(dim=1).to(torch.float64).mean())
 
@@ -113,8 +113,7 @@ def top_neurons(model: Net, k: int = 4) -> dict[str, torch.Tensor]:
     ([1], [-3.0], [3.0])
     """
     W1 = _params(model)["W1"]
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= W1.shape[0]:
-        raise ValueError(f"k: expected an integer in [1, {W1.shape[0]}] (the width), got {k!r}")
+    check_int("k", k, 1, W1.shape[0])
     index = torch.argsort(W1.norm(dim=1), descending=True, stable=True)[:k]
     rows = W1[index]
     return {"index": index, "w1": rows[:, 0], "w2": rows[:, 1], "rest": rows[:, 2:].norm(dim=1)}
@@ -131,31 +130,78 @@ def path_norm(model: Net) -> float:
     11.0
     """
     params = _params(model)
-    W1 = params["W1"] if params.get("b1") is None else torch.cat([params["W1"], params["b1"][:, None]], dim=1)
-    mass = W1.norm(dim=1)
+    mass = first_weights(params).norm(dim=1)
     for W in middle_layers(params):
         mass = W.abs() @ mass
     out = params["W2"] if params.get("gamma") is None else params["W2"] * params["gamma"]
     return float(out.abs() @ mass)
 
 
-def _outputs(model: Net, X: torch.Tensor, X_train: torch.Tensor) -> torch.Tensor:
-    return forward(model.arch, _params(model), X, activation=model.hyper["activation"], eps=model.hyper["eps"],
-                   X_train=X_train if model.arch == "sim_bn" else None)
+def fit_metrics(model: Net, data: Dataset, *, loss: str = "mse", p=None) -> dict[str, float]:
+    """Training and test loss and zero-one error (y f <= 0 is an error, docs/paper.md §1); NaN on an empty test set.
+
+    sim_bn statistics come from data.X.
+
+    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.data import Dataset
+    >>> net = from_params("bias", {"W1": [[1.0, 1.0]], "b1": [-1.0], "W2": [1.0]})
+    >>> fit_metrics(net, Dataset([[1.0, 1.0]], [1.0], [[-1.0, 1.0]], [-1.0]))
+    {'train_loss': 0.0, 'train_error': 0.0, 'test_loss': 1.0, 'test_error': 1.0}
+    """
+    _check_data(model, data)
+    loss_fn = get_loss(loss, p)
+    cast = lambda t: t.to(dtype=model.W1.dtype, device=model.W1.device)
+    X, params = cast(data.X), _params(model)
+    out: dict[str, float] = {}
+    with torch.no_grad():
+        for part, (inputs, labels) in (("train", (X, data.Y)), ("test", (data.X_test, data.Y_test))):
+            Y = cast(labels)
+            if Y.numel() == 0:
+                out[f"{part}_loss"] = out[f"{part}_error"] = math.nan
+                continue
+            f = model.functional(params, cast(inputs), X)
+            out[f"{part}_loss"] = float(loss_fn(f, Y))
+            out[f"{part}_error"] = float((Y * f <= 0).to(torch.float64).mean())
+    return out
+
+
+def _check_data(model: Net, data) -> None:
+    _params(model)
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data: expected a numerics.data.Dataset, got {type(data).__name__}")
+    if data.d != model.d:
+        raise ValueError(f"data: expected inputs of dimension {model.d} (the model's d), got {data.d}")
+
+
+def structure_metrics(model: Net, X, *, samples: int = 4096, seed: int = 0) -> dict[str, float]:
+    """What the network computes with, on training inputs X: path norm, dead / one-point neurons
+    (Def 4.2: memorization), the largest activation count, the unseen-cube zero fraction (NaN
+    off the cube), the first-layer column norms and the top four neurons by ||W1_j|| (Figure 2b)."""
+    X = _inputs(model, X)
+    counts = activation_counts(model, X)
+    cols = column_norms(model)
+    on_cube = bool((X.abs() == 1).all())
+    out = {"path_norm": path_norm(model), "dead_neurons": float((counts == 0).sum()),
+           "one_point_neurons": float((counts == 1).sum()), "max_active": float(counts.max()),
+           "zero_fraction": zero_fraction(model, X, samples=samples, seed=seed) if on_cube else math.nan,
+           "col_norm_1": float(cols[0]), "col_norm_2": float(cols[1]),
+           "col_norm_rest_max": float(cols[2:].max()) if cols.numel() > 2 else math.nan}
+    top = top_neurons(model, k=min(4, model.width))
+    for r in range(4):
+        for key in ("w1", "w2", "rest"):
+            out[f"top{r + 1}_{key}"] = float(top[key][r]) if r < top[key].numel() else math.nan
+    return out
 
 
 def diagnose(model: Net, data: Dataset, *, theory_min=None, loss: str = "mse", p=None,
              samples: int = 4096, seed: int = 0) -> dict[str, float]:
-    """A flat dict of floats describing ``model`` on ``data`` (for logging).
+    """A flat dict of floats describing ``model`` on ``data`` (for logging), each quantity computed once.
 
-    Keys: train_loss, test_loss, train_error, test_error (zero-one, y f <= 0
-    is an error), sharpness (exact Tr ∇²L, F1), sharpness_gap (minus
-    ``theory_min``, NaN without it), path_norm, dead_neurons,
-    one_point_neurons (firing on exactly one training point: memorization),
-    max_active (largest activation count), zero_fraction (NaN unless the data
-    lie on the cube), col_norm_1, col_norm_2, col_norm_rest_max, and for the
-    top four neurons by ||W1_j||: top{r}_w1, top{r}_w2, top{r}_rest. sim_bn
-    statistics come from data.X.
+    Keys: those of :func:`fit_metrics` (train/test loss and zero-one error),
+    sharpness (exact Tr ∇²L, F1), sharpness_gn (its Gauss-Newton part
+    (1/n) Σ ℓ'' ||∇θ f||², equal to it at interpolation), sharpness_gap (minus
+    ``theory_min``, NaN without it), and those of :func:`structure_metrics`.
+    sim_bn statistics come from data.X.
 
     >>> from sharpgen.numerics.params import from_params
     >>> from sharpgen.numerics.data import Dataset
@@ -165,40 +211,10 @@ def diagnose(model: Net, data: Dataset, *, theory_min=None, loss: str = "mse", p
     >>> out["train_loss"], out["test_error"], out["sharpness"], out["sharpness_gap"]
     (0.0, 1.0, 8.0, 0.0)
     """
-    params = _params(model)
-    if not isinstance(data, Dataset):
-        raise ValueError(f"data: expected a numerics.data.Dataset, got {type(data).__name__}")
-    if data.d != model.d:
-        raise ValueError(f"data: expected inputs of dimension {model.d} (the model's d), got {data.d}")
-    if theory_min is not None and (isinstance(theory_min, bool) or not isinstance(theory_min, (int, float))):
-        raise ValueError(f"theory_min: expected a number or None, got {theory_min!r}")
-    loss_fn = get_loss(loss, p)
-    X, Y = _inputs(model, data.X), data.Y.to(dtype=model.W1.dtype, device=model.W1.device)
-    X_test = data.X_test.to(dtype=model.W1.dtype, device=model.W1.device)
-    Y_test = data.Y_test.to(dtype=model.W1.dtype, device=model.W1.device)
-    out: dict[str, float] = {}
-    with torch.no_grad():
-        f, f_test = _outputs(model, X, X), _outputs(model, X_test, X)
-        out["train_loss"] = float(loss_fn(f, Y))
-        out["train_error"] = float((Y * f <= 0).to(torch.float64).mean())
-        empty = X_test.shape[0] == 0
-        out["test_loss"] = math.nan if empty else float(loss_fn(f_test, Y_test))
-        out["test_error"] = math.nan if empty else float((Y_test * f_test <= 0).to(torch.float64).mean())
-    sharp = trace_hessian(model, X, Y, loss=loss, p=p)
-    out["sharpness"] = sharp
-    out["sharpness_gap"] = math.nan if theory_min is None else sharp - float(theory_min)
-    out["path_norm"] = path_norm(model)
-    counts = activation_counts(model, X)
-    out["dead_neurons"] = float((counts == 0).sum())
-    out["one_point_neurons"] = float((counts == 1).sum())
-    out["max_active"] = float(counts.max())
-    on_cube = bool((X.abs() == 1).all())
-    out["zero_fraction"] = zero_fraction(model, X, samples=samples, seed=seed) if on_cube else math.nan
-    cols = column_norms(model)
-    out["col_norm_1"], out["col_norm_2"] = float(cols[0]), float(cols[1])
-    out["col_norm_rest_max"] = float(cols[2:].max()) if cols.numel() > 2 else math.nan
-    top = top_neurons(model, k=min(4, params["W1"].shape[0]))
-    for r in range(4):
-        for key in ("w1", "w2", "rest"):
-            out[f"top{r + 1}_{key}"] = float(top[key][r]) if r < top[key].numel() else math.nan
+    out = fit_metrics(model, data, loss=loss, p=p)
+    check_number("theory_min", theory_min, allow_none=True)
+    parts = trace_parts(model, data.X, data.Y, loss, p=p)
+    out.update(sharpness=parts.total, sharpness_gn=parts.gauss_newton,
+               sharpness_gap=math.nan if theory_min is None else parts.total - float(theory_min))
+    out.update(structure_metrics(model, data.X, samples=samples, seed=seed))
     return out

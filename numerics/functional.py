@@ -16,8 +16,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sharpgen.numerics.validate import check_arch, check_ln_eps
-
 SOFTPLUS_THRESHOLD = 20.0  # torch's softplus returns z itself above this (so act' = 1, act'' = 0 there)
 
 
@@ -70,8 +68,6 @@ def ln_normaliser(sq: torch.Tensor, eps: float) -> torch.Tensor:
     return torch.where(norm >= eps, norm, torch.full_like(norm, eps))
 
 
-
-
 def middle_layers(params: dict) -> list[torch.Tensor]:
     """The hidden (m, m) layers ``middle.0``, ``middle.1``, ... of a parameter dict, in order.
 
@@ -93,6 +89,17 @@ def first_layer(params: dict, X: torch.Tensor) -> torch.Tensor:
     """
     z = X @ params["W1"].T
     return z if params.get("b1") is None else z + params["b1"]
+
+
+def first_weights(params: dict) -> torch.Tensor:
+    """W1' = [W1 | b1] (docs/paper.md §1: z = W1' x' with x' = (x, 1)), or W1 without a bias.
+
+    >>> first_weights({"W1": torch.eye(2), "b1": torch.ones(2)})
+    tensor([[1., 0., 1.],
+            [0., 1., 1.]])
+    """
+    b1 = params.get("b1")
+    return params["W1"] if b1 is None else torch.cat([params["W1"], b1[:, None]], dim=1)
 
 
 def bn_scale(params: dict, X_train: torch.Tensor) -> torch.Tensor:
@@ -127,6 +134,10 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
       whole training set, also when X is a single sample); gradients flow
       through a_j. Dead neurons (a_j = 0) contribute 0.
 
+    Nothing is checked here (``Net`` validates its hyperparameters once and
+    its inputs per call): ``arch`` must be one of the four, ``eps`` > 0 for
+    sim_ln, ``X_train`` given for sim_bn.
+
     >>> p = {"W1": torch.tensor([[1.0, 1.0], [-1.0, -1.0]]), "b1": torch.tensor([-1.0, -1.0]),
     ...      "W2": torch.tensor([1.0, 1.0])}
     >>> forward("bias", p, torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]]))
@@ -134,11 +145,6 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
     >>> forward("sim_ln", p, torch.tensor([[1.0, 1.0]]), eps=1e-3)
     tensor([1.])
     """
-    check_arch(arch)
-    if arch == "nobias" and params.get("b1") is not None:
-        raise ValueError("b1: expected None (or absent) for 'nobias', which has no first-layer bias, got a tensor")
-    if X.ndim != 2 or X.shape[1] != params["W1"].shape[1]:
-        raise ValueError(f"X: expected shape (n, {params['W1'].shape[1]}), got {tuple(X.shape)}")
     act = activation_derivatives(activation)[0]
     h = act(first_layer(params, X))
     if arch in ("nobias", "bias"):
@@ -146,10 +152,5 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
             h = act(h @ W.T)
         return h @ params["W2"]
     if arch == "sim_ln":
-        eps = check_ln_eps(eps, h.dtype)
         return (h @ params["W2"]) / ln_normaliser((h * h).sum(dim=1), eps)
-    if X_train is None:
-        raise ValueError("X_train: 'sim_bn' needs the training inputs for its statistics, got None")
-    if X_train.ndim != 2 or X_train.shape[1] != X.shape[1]:
-        raise ValueError(f"X_train: expected shape (n, {X.shape[1]}), got {tuple(X_train.shape)}")
     return h @ bn_scale(params, X_train)

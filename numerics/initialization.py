@@ -6,7 +6,7 @@ import math
 import torch
 
 from sharpgen.numerics.models import Net
-from sharpgen.numerics.validate import check_arch, check_dtype, check_hyper, check_int
+from sharpgen.numerics.validate import check_dtype, check_hyper, check_int, check_number
 
 
 def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "relu", eps=None,
@@ -29,16 +29,12 @@ def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "r
     ...
     ValueError: width: expected an integer >= 1, got 0
     """
-    check_arch(arch)
     check_int("d", d, 2)
     check_int("width", width, 1)
-    hyper = check_hyper(arch, depth=depth, activation=activation, eps=eps)
-    if isinstance(init_scale_first_layer, bool) or not isinstance(init_scale_first_layer, (int, float)) \
-            or not math.isfinite(init_scale_first_layer) or init_scale_first_layer <= 0:
-        raise ValueError(f"init_scale_first_layer: expected a finite number > 0, got {init_scale_first_layer!r}")
     check_dtype(dtype)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"seed: expected an integer or None, got {seed!r}")
+    hyper = check_hyper(arch, depth=depth, activation=activation, eps=eps, dtype=dtype)
+    check_number("init_scale_first_layer", init_scale_first_layer, gt=0)
+    check_int("seed", seed, 0, allow_none=True)
     gen = torch.Generator()
     if seed is None:
         gen.seed()

@@ -7,12 +7,11 @@ which the exact sharpness (Lemma 4.1, F1) needs.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch.nn.functional import softplus
 
-LOSSES = ("mse", "logistic")
+from sharpgen.numerics.validate import LOSSES, check_loss, check_smoothing  # noqa: F401 (verify.cmd_bench reads LOSSES here)
+
 REDUCTIONS = ("mean", "none")
 
 
@@ -28,27 +27,6 @@ def _check(out: torch.Tensor, Y: torch.Tensor, reduction: str) -> None:
 def _check_signs(Y: torch.Tensor) -> None:
     if not bool(((Y == 1) | (Y == -1)).all()):
         raise ValueError("Y: expected labels in {-1, +1} for the logistic loss")
-
-
-def check_smoothing(p) -> float:
-    """Return the label-smoothing weight p, or ValueError unless 0 < p < 1/2 (so gamma_p > 0).
-
-    >>> check_smoothing(0.2)
-    0.2
-    """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 0.5:
-        raise ValueError(f"p: expected a number in (0, 0.5), got {p!r}")
-    return float(p)
-
-
-def smoothing_margin(p: float) -> float:
-    """gamma_p = ln((1 - p)/p), the per-sample minimiser's margin y f (Thm A.2, intended sign).
-
-    >>> round(smoothing_margin(0.2), 6)
-    1.386294
-    """
-    p = check_smoothing(p)
-    return math.log((1 - p) / p)
 
 
 def mse(out: torch.Tensor, Y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -70,11 +48,14 @@ def logistic_ls(out: torch.Tensor, Y: torch.Tensor, p: float, reduction: str = "
     gamma_p = ln((1 - p)/p). (The paper's printed formula puts p on the true
     label, which flips this sign; see ``theory``'s erratum note.)
 
-    >>> out = torch.tensor([math.log(4.0), -math.log(4.0)], dtype=torch.float64)
+    >>> out = torch.tensor([1.3862943611198906, -1.3862943611198906], dtype=torch.float64)  # ±ln 4
     >>> logistic_ls(out, torch.tensor([1.0, -1.0], dtype=torch.float64), 0.2, reduction="none")
     tensor([0.5004, 0.5004], dtype=torch.float64)
     """
-    p = check_smoothing(p)
+    return _logistic(out, Y, check_smoothing(p), reduction)
+
+
+def _logistic(out: torch.Tensor, Y: torch.Tensor, p: float, reduction: str) -> torch.Tensor:
     _check(out, Y, reduction)
     _check_signs(Y)
     margin = Y * out
@@ -91,7 +72,7 @@ def loss_derivatives(name: str, out: torch.Tensor, Y: torch.Tensor, p=None) -> t
     >>> loss_derivatives("mse", torch.tensor([1.0]), torch.tensor([0.5]))
     (tensor([1.]), tensor([2.]))
     """
-    get_loss(name, p)
+    name, p = check_loss(name, p)
     _check(out, Y, "none")
     if name == "mse":
         return 2 * (out - Y), torch.full_like(out, 2.0)
@@ -107,11 +88,7 @@ def get_loss(name: str, p=None):
     >>> round(get_loss("logistic", p=0.2)(torch.zeros(1), torch.ones(1)).item(), 4)
     0.6931
     """
-    if name not in LOSSES:
-        raise ValueError(f"loss: expected one of {LOSSES}, got {name!r}")
+    name, p = check_loss(name, p)
     if name == "mse":
-        if p is not None:
-            raise ValueError(f"p: expected None for 'mse' (label smoothing is for 'logistic'), got {p!r}")
         return mse
-    p = check_smoothing(p)
-    return lambda out, Y, reduction="mean": logistic_ls(out, Y, p, reduction)
+    return lambda out, Y, reduction="mean": _logistic(out, Y, p, reduction)

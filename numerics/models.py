@@ -12,10 +12,22 @@ import torch
 from torch import nn
 
 from sharpgen.numerics.functional import forward
-from sharpgen.numerics.validate import check_arch, check_finite, check_hyper, check_ln_eps
+from sharpgen.numerics.validate import check_finite, check_hyper
 
 
-class Net(nn.Module):
+class FirstLayerShape:
+    """``width`` and ``d`` read off the first layer W1 (width, d): shared by ``Net`` and ``params.Params``."""
+
+    @property
+    def width(self) -> int:
+        return len(self.W1)
+
+    @property
+    def d(self) -> int:
+        return self.W1.shape[1]
+
+
+class Net(FirstLayerShape, nn.Module):
     """An architecture of docs/paper.md §2 as an ``nn.Module`` with the shared parameter names.
 
     Parameters: ``W1`` (m, d), ``b1`` (m,) unless nobias, ``W2`` (m,) the output
@@ -30,11 +42,10 @@ class Net(nn.Module):
 
     def __init__(self, arch: str, tensors: dict, *, depth: int = 2, activation: str = "relu", eps=None):
         super().__init__()
-        self.arch = check_arch(arch)
-        self.hyper = check_hyper(arch, depth=depth, activation=activation, eps=eps)
+        self.hyper = check_hyper(arch, depth=depth, activation=activation, eps=eps,
+                                 dtype=_w1(tensors).dtype if arch == "sim_ln" else "float64")
+        self.arch = arch
         _check_layout(arch, tensors, depth)
-        if arch == "sim_ln":
-            check_ln_eps(eps, tensors["W1"].dtype)
         self.W1 = nn.Parameter(tensors["W1"])
         if arch != "nobias":
             self.b1 = nn.Parameter(tensors["b1"])
@@ -43,14 +54,6 @@ class Net(nn.Module):
         if arch == "sim_bn":
             self.gamma = nn.Parameter(tensors["gamma"])
         self.register_buffer("X_train", None)
-
-    @property
-    def width(self) -> int:
-        return self.W1.shape[0]
-
-    @property
-    def d(self) -> int:
-        return self.W1.shape[1]
 
     def set_training_inputs(self, X: torch.Tensor) -> "Net":
         """Register the training inputs whose statistics ``sim_bn`` normalises with (docs/paper.md §2); returns self.
@@ -70,10 +73,47 @@ class Net(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """f(x) for every row of X (cast to the parameters' dtype and device), shape (n,)."""
         X = torch.as_tensor(X, dtype=self.W1.dtype, device=self.W1.device)
+        if X.ndim != 2 or X.shape[1] != self.d:
+            raise ValueError(f"X: expected shape (n, {self.d}), got {tuple(X.shape)}")
         if self.arch == "sim_bn" and self.X_train is None:
             raise ValueError("X_train: call set_training_inputs(X) before evaluating a 'sim_bn' Net")
-        return forward(self.arch, dict(self.named_parameters()), X, activation=self.hyper["activation"],
-                       eps=self.hyper["eps"], X_train=self.X_train)
+        return self.functional(dict(self.named_parameters()), X)
+
+    def functional(self, params: dict, X: torch.Tensor, X_train: torch.Tensor | None = None) -> torch.Tensor:
+        """``numerics.functional.forward`` with this net's architecture and hyperparameters, unchecked.
+
+        ``params`` maps the shared names to tensors (the module's own, or
+        others for ``torch.func``); sim_bn statistics come from ``X_train``
+        (default: the registered training inputs).
+        """
+        return forward(self.arch, params, X, activation=self.hyper["activation"], eps=self.hyper["eps"],
+                       X_train=self.X_train if X_train is None else X_train)
+
+    def __repr__(self) -> str:
+        """What the network is, for the REPL: architecture, d, width, and the hyperparameters that matter.
+
+        >>> from sharpgen.numerics.initialization import build
+        >>> build("bias", d=30, width=500, depth=3, seed=0)
+        Net(arch='bias', d=30, width=500, depth=3, activation='relu', dtype=float64)
+        >>> build("sim_ln", d=5, width=8, eps=1e-3, seed=0, dtype=torch.float32)
+        Net(arch='sim_ln', d=5, width=8, eps=0.001, dtype=float32)
+        """
+        parts = [f"arch={self.arch!r}", f"d={self.d}", f"width={self.width}"]
+        if self.hyper["depth"] != 2 or self.hyper["activation"] != "relu":
+            parts += [f"depth={self.hyper['depth']}", f"activation={self.hyper['activation']!r}"]
+        if self.hyper["eps"] is not None:
+            parts.append(f"eps={self.hyper['eps']!r}")
+        if self.arch == "sim_bn":
+            parts.append(f"X_train={'None' if self.X_train is None else tuple(self.X_train.shape)}")
+        parts.append(f"dtype={str(self.W1.dtype).removeprefix('torch.')}")
+        return f"Net({', '.join(parts)})"
+
+
+def _w1(tensors: dict) -> torch.Tensor:
+    W1 = tensors.get("W1")
+    if not isinstance(W1, torch.Tensor):
+        raise ValueError(f"W1: expected a (width, d) tensor, got {type(W1).__name__}")
+    return W1
 
 
 def _check_layout(arch: str, tensors: dict, depth: int) -> None:
@@ -91,8 +131,3 @@ def _check_layout(arch: str, tensors: dict, depth: int) -> None:
             raise ValueError(f"{k}: expected shape {shape} (width of W1), got {tuple(tensors[k].shape)}")
     for k in sorted(need):
         check_finite(k, tensors[k])
-
-
-# ---------------------------------------------------------------- construction
-
-

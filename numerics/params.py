@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sharpgen.numerics.models import Net
-from sharpgen.numerics.validate import check_arch, check_dtype, check_finite
+from sharpgen.numerics.models import FirstLayerShape, Net
+from sharpgen.numerics.validate import check_dtype, check_finite
 
 
 def _tensor(name: str, value, shape, dtype, device) -> torch.Tensor:
@@ -33,7 +33,7 @@ def _tensor(name: str, value, shape, dtype, device) -> torch.Tensor:
 
 
 @dataclass
-class Params:
+class Params(FirstLayerShape):
     """Network parameters as tensors, layout of docs/paper.md §2.
 
     >>> p = Params.from_arrays({"W1": [[1.0, 0.0]], "W2": [[2.0]]})
@@ -46,14 +46,6 @@ class Params:
     b1: torch.Tensor | None = None
     gamma: torch.Tensor | None = None
     middle: tuple[torch.Tensor, ...] = ()
-
-    @property
-    def width(self) -> int:
-        return self.W1.shape[0]
-
-    @property
-    def d(self) -> int:
-        return self.W1.shape[1]
 
     @property
     def depth(self) -> int:
@@ -89,7 +81,6 @@ def from_params(arch: str, params, *, activation: str = "relu", eps=None, depth=
     >>> net(torch.tensor([[3.0, 1.0], [-1.0, 0.0]]))
     tensor([6., 0.], dtype=torch.float64, grad_fn=<MvBackward0>)
     """
-    check_arch(arch)
     check_dtype(dtype)
     p = params if isinstance(params, Params) else Params.from_arrays(params, dtype=dtype, device=device)
     if depth is not None and depth != p.depth:

@@ -8,25 +8,19 @@
   batch size 1 this is the paper's 1-SAM, with the full batch n-SAM.
 * :func:`make_optimizer` — SAM over SGD for ``ρ > 0``, plain SGD with weight
   decay (the paper's baseline, gradient ``g + wd·θ``) for ``ρ = 0``.
-* :func:`label_noise_targets` — label-noise SGD: targets perturbed by fresh
-  Gaussian noise of standard deviation ``σ`` at every step.
 * :func:`project_first_layer_` — Figure 6b: after each step the first layer's
   weight-and-bias matrix ``[W1 | b1]`` is scaled back onto the ball of a given
   Frobenius radius.
 
 Convention: when ``||g|| = 0`` the ascent step is zero (no division by zero);
-the fused kernels of ``numerics.fast`` use the same rule.
+the fused kernels of ``numerics.engine`` use the same rule. Label noise
+(label-noise SGD) is drawn per epoch by ``numerics.schedule``.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 
-
-def _check_nonnegative(name: str, value) -> None:
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+from sharpgen.numerics.validate import check_step
 
 
 class SAM(torch.optim.Optimizer):
@@ -52,9 +46,8 @@ class SAM(torch.optim.Optimizer):
     """
 
     def __init__(self, params, base_optimizer=torch.optim.SGD, *, rho: float = 0.05, **base_kwargs):
-        if not (isinstance(rho, (int, float)) and math.isfinite(rho) and rho >= 0):
-            raise ValueError(f"rho: must be a finite number >= 0, got {rho!r}")
-        super().__init__(params, dict(rho=float(rho), **base_kwargs))
+        rho = check_step("rho", rho)
+        super().__init__(params, dict(rho=rho, **base_kwargs))
         self.base_optimizer = base_optimizer(self.param_groups, **base_kwargs)
         self.param_groups = self.base_optimizer.param_groups
         self.defaults.update(self.base_optimizer.defaults)
@@ -113,27 +106,11 @@ def make_optimizer(params, *, lr: float, rho: float = 0.0, weight_decay: float =
     >>> type(make_optimizer([w], lr=0.1)).__name__, type(make_optimizer([w], lr=0.1, rho=0.05)).__name__
     ('SGD', 'SAM')
     """
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr: must be a finite number > 0, got {lr!r}")
-    _check_nonnegative("weight_decay", weight_decay)
-    _check_nonnegative("rho", rho)
+    for name, value in (("lr", lr), ("rho", rho), ("weight_decay", weight_decay)):
+        check_step(name, value)
     if rho > 0:
         return SAM(params, torch.optim.SGD, rho=rho, lr=lr, weight_decay=weight_decay)
     return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
-
-
-def label_noise_targets(Y: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
-    """Label-noise SGD: ``Y + σ ξ`` with ξ standard normal from ``generator`` (σ = 0: ``Y``).
-
-    >>> g = torch.Generator().manual_seed(0)
-    >>> label_noise_targets(torch.ones(3), 0.0, g).tolist()
-    [1.0, 1.0, 1.0]
-    """
-    _check_nonnegative("sigma", sigma)
-    if sigma == 0:
-        return Y
-    noise = torch.randn(Y.shape, generator=generator, dtype=Y.dtype, device="cpu").to(Y.device)
-    return Y + sigma * noise
 
 
 @torch.no_grad()
@@ -141,13 +118,13 @@ def project_first_layer_(W1: torch.Tensor, b1: torch.Tensor | None, radius: floa
     """Scale ``[W1 | b1]`` in place onto the Frobenius ball of ``radius`` (Figure 6b).
 
     Returns the norm before projection. Inside the ball nothing changes.
+    ``radius`` > 0 is not checked here (it runs after every step): the
+    config's ``project_radius`` is validated once, by ``TrainConfig``.
 
     >>> W1, b1 = torch.tensor([[3.0]], dtype=torch.float64), torch.tensor([4.0], dtype=torch.float64)
     >>> project_first_layer_(W1, b1, 1.0), round(W1.item(), 12), round(b1.item(), 12)
     (5.0, 0.6, 0.8)
     """
-    if not (math.isfinite(radius) and radius > 0):
-        raise ValueError(f"radius: must be a finite number > 0, got {radius!r}")
     sq = (W1 * W1).sum()
     if b1 is not None:
         sq = sq + (b1 * b1).sum()

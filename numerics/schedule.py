@@ -1,12 +1,15 @@
 """The schedule of a training run: which phase runs an epoch, the sample order
-and label noise of each epoch, and the step counter (docs/paper.md §6: several rows of
-the table run as successive phases).
+and label noise of each epoch, the step counter, and the epochs at which the
+run is evaluated (docs/paper.md §6: several rows of the table run as successive phases).
 
 Epoch e draws its order and noise from a generator seeded with (seed, e), so
 nothing random is carried from one epoch to the next: a run resumed at any
 epoch continues with exactly the samples an uninterrupted run would use.
 """
 from __future__ import annotations
+
+import bisect
+import math
 
 import numpy as np
 import torch
@@ -62,3 +65,29 @@ def steps_before(config: TrainConfig, epoch: int, n: int) -> int:
         steps += take * ph.steps_per_epoch(n)
         start += ph.epochs
     return steps
+
+
+def evaluation_epochs(config: TrainConfig) -> tuple[int, ...]:
+    """The epochs at which a run is evaluated, sorted: 0, every ``eval_every``, the last, and
+    ``eval_log_points`` epochs spaced evenly in log(epoch) from 1 to the last (rounded, so
+    fewer distinct ones early on).
+
+    >>> from sharpgen.numerics.config import Phase
+    >>> evaluation_epochs(TrainConfig(phases=(Phase(0.01, epochs=1000),), eval_every=500, eval_log_points=4))
+    (0, 1, 10, 100, 500, 1000)
+    """
+    total, points = config.total_epochs, config.eval_log_points
+    grid = set(range(0, total + 1, config.eval_every)) | {total}
+    if points:
+        grid |= {round(math.exp(math.log(total) * k / max(points - 1, 1))) for k in range(points)}
+    return tuple(sorted(grid))
+
+
+def next_after(grid: tuple[int, ...], epoch: int) -> int:
+    """The first entry of the sorted ``grid`` after ``epoch`` (a sentinel past the end when none).
+
+    >>> next_after((0, 1, 10, 100), 1), next_after((0, 1, 10, 100), 100)
+    (10, 101)
+    """
+    k = bisect.bisect_right(grid, epoch)
+    return grid[k] if k < len(grid) else grid[-1] + 1

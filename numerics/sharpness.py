@@ -19,13 +19,15 @@ The closed forms use: a weight matrix W entering only through z = W a has
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
 from sharpgen.numerics.data import check_labels, check_points
 from sharpgen.numerics.losses import get_loss, loss_derivatives
-from sharpgen.numerics.functional import activation_derivatives, forward, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
+from sharpgen.numerics.functional import activation_derivatives, first_weights, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
 from sharpgen.numerics.models import Net
+from sharpgen.numerics.validate import check_int
 
 METHODS = ("exact", "autograd", "hutchinson")
 AUTOGRAD_MAX_PARAMS = 4000  # the full Hessian is P x P float64: 128 MB at this limit
@@ -51,12 +53,6 @@ def _with_ones(X: torch.Tensor) -> torch.Tensor:
     return torch.cat([X, torch.ones_like(X[:, :1])], dim=1)
 
 
-def _first_weights(params: dict) -> torch.Tensor:
-    """W1' = [W1 | b1] (docs/paper.md §1), or W1 without a bias."""
-    b1 = params.get("b1")
-    return params["W1"] if b1 is None else torch.cat([params["W1"], b1[:, None]], dim=1)
-
-
 def _first_inputs(params: dict, X: torch.Tensor) -> torch.Tensor:
     return X if params.get("b1") is None else _with_ones(X)
 
@@ -65,7 +61,7 @@ def _mlp_forward(params: dict, X: torch.Tensor, activation: str):
     """Each hidden layer's input (x or x', then a_1, ...) and pre-activation z, and the top activation."""
     act = activation_derivatives(activation)[0]
     a, inputs, zs = _first_inputs(params, X), [], []
-    for W in [_first_weights(params)] + middle_layers(params):
+    for W in [first_weights(params)] + middle_layers(params):
         inputs.append(a)
         zs.append(a @ W.T)
         a = act(zs[-1])
@@ -124,7 +120,7 @@ def _sim_ln_terms(params: dict, X: torch.Tensor, eps: float):
     # ∂F/∂h = W2/N - s h/N³ and ∂²F/∂h_j² = -2 W2_j h_j/N³ - s/N³ + 3 s h_j²/N⁵; where ||h|| < eps,
     # N = eps is constant: ∂F/∂h = W2/eps and ∂²F/∂h_j² = 0. Only W1' enters nonlinearly.
     Xp = _first_inputs(params, X)
-    z = Xp @ _first_weights(params).T
+    z = Xp @ first_weights(params).T
     h, u = torch.relu(z), (z > 0).to(z.dtype)
     sq = (h * h).sum(dim=1, keepdim=True)
     N = ln_normaliser(sq, eps)  # max(||h||, eps), = eps > 0 also where eps² underflows to 0
@@ -148,7 +144,7 @@ def _sim_bn_terms(params: dict, X: torch.Tensor, X_train: torch.Tensor):
     #   ∇_{w_j} f(x) = c_j (u_j x' - h_j m_j / a_j²) / a_j,  u_j = 1[z_j(x) > 0],
     #   Tr ∇²_{w_j} f(x) = c_j u_j (-2 x'·m_j / a_j³ - h_j T_j / a_j³ + 3 h_j ||m_j||² / a_j⁵),
     # and f is bilinear in (W2_j, γ_j), so their diagonal second derivatives are 0. Dead neurons: 0.
-    Wp = _first_weights(params)
+    Wp = first_weights(params)
     Xt, Xp = _with_ones(X_train), _with_ones(X)
     zt = Xt @ Wp.T
     Ht, Ut = torch.relu(zt), (zt > 0).to(zt.dtype)
@@ -182,7 +178,7 @@ def _terms(model: Net, X: torch.Tensor):
             _mlp_hessian_traces(params, X, hyper["activation"]))
 
 
-# ---------------------------------------------------------------- public per-sample terms
+# ---------------------------------------------------------------- public per-sample terms and parts of F1
 
 def _check_model(model) -> Net:
     if not isinstance(model, Net):
@@ -199,34 +195,39 @@ def _training_inputs(model: Net, X: torch.Tensor) -> torch.Tensor:
     return X if model.X_train is None else model.X_train
 
 
-def gradient_norms(model: Net, X) -> torch.Tensor:
-    """||∇θ f(x_i)||² for every row of X (F2 for 2-layer relu; its extensions to every architecture).
+class SampleTerms(NamedTuple):
+    """The two per-sample terms of F1: ``grad_sq`` = ||∇θ f(x_i)||², ``hess_trace`` = Tr ∇²θ f(x_i)."""
 
-    2-layer relu: ||W2 ⊙ 1[W1'x' > 0]||² ||x'||² + ||relu(W1'x')||². For sim_bn the
-    statistics are the registered training inputs (X itself if none).
-
-    >>> from sharpgen.numerics.params import from_params
-    >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]})
-    >>> gradient_norms(net, [[3.0, 4.0]])
-    tensor([113.], dtype=torch.float64)
-    """
-    model = _check_model(model)
-    return _terms(model, _as_inputs(model, X))[0]
+    grad_sq: torch.Tensor
+    hess_trace: torch.Tensor
 
 
-def output_hessian_traces(model: Net, X) -> torch.Tensor:
-    """Tr ∇²θ f(x_i) for every row of X: 0 for relu MLPs of any depth (a.e., F1), closed forms otherwise.
+def per_sample_terms(model: Net, X) -> SampleTerms:
+    """||∇θ f(x_i)||² and Tr ∇²θ f(x_i) for every row of X, in closed form (F2 and its extensions).
 
-    softplus depth 2: Σ_j W2_j σ''(z_j) ||x'||²; sim_ln: ||x'||² Σ_j 1[z_j > 0] ∂²F/∂h_j²;
-    sim_bn: the per-neuron formula through a_j (see the module source).
+    2-layer relu: ||∇f||² = ||W2 ⊙ 1[W1'x' > 0]||² ||x'||² + ||relu(W1'x')||² (F2) and
+    Tr ∇²f = 0 (a.e., any depth); softplus depth 2: Tr ∇²f = Σ_j W2_j σ''(z_j) ||x'||²;
+    sim_ln: ||x'||² Σ_j 1[z_j > 0] ∂²F/∂h_j²; sim_bn: the per-neuron formulas
+    through a_j (see the module source), with the registered training inputs
+    as statistics (X itself if none).
 
     >>> from sharpgen.numerics.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]}, activation="softplus")
-    >>> output_hessian_traces(net, [[0.0, 1.0]])  # 2 * σ''(0) * ||(0, 1, 1)||² = 2 * 0.25 * 2
+    >>> terms = per_sample_terms(net, [[0.0, 1.0]])
+    >>> terms.hess_trace  # 2 * σ''(0) * ||(0, 1, 1)||² = 2 * 0.25 * 2
     tensor([1.], dtype=torch.float64)
+    >>> per_sample_terms(from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]}), [[3.0, 4.0]]).grad_sq
+    tensor([113.], dtype=torch.float64)
     """
     model = _check_model(model)
-    return _terms(model, _as_inputs(model, X))[1]
+    return SampleTerms(*_terms(model, _as_inputs(model, X)))
+
+
+class TraceParts(NamedTuple):
+    """Tr ∇²L split as in F1: ``total`` = ``gauss_newton`` + the residual term (1/n) Σ ℓ'(f_i) Tr ∇²f(x_i)."""
+
+    total: float
+    gauss_newton: float
 
 
 # ---------------------------------------------------------------- methods
@@ -235,25 +236,42 @@ def _flat_loss(model: Net, X: torch.Tensor, Y: torch.Tensor, loss_fn):
     names = [k for k, _ in model.named_parameters()]
     tensors = [v.detach() for _, v in model.named_parameters()]
     sizes = [t.numel() for t in tensors]
-    X_train = _training_inputs(model, X) if model.arch == "sim_bn" else None
+    X_train = _training_inputs(model, X)
 
     def L(theta):
         params = {k: chunk.reshape(t.shape) for k, chunk, t in zip(names, torch.split(theta, sizes), tensors)}
-        out = forward(model.arch, params, X, activation=model.hyper["activation"], eps=model.hyper["eps"],
-                      X_train=X_train)
-        return loss_fn(out, Y)
+        return loss_fn(model.functional(params, X, X_train), Y)
 
     return L, torch.cat([t.reshape(-1) for t in tensors])
 
 
-def _exact(model, X, Y, loss, p) -> float:
+def _exact(model, X, Y, loss, p) -> TraceParts:
     with torch.no_grad():
-        X_train = _training_inputs(model, X) if model.arch == "sim_bn" else None
-        out = forward(model.arch, dict(model.named_parameters()), X, activation=model.hyper["activation"],
-                      eps=model.hyper["eps"], X_train=X_train)
+        out = model.functional(dict(model.named_parameters()), X, _training_inputs(model, X))
         d1, d2 = loss_derivatives(loss, out, Y, p)
-        grad_sq, hess_tr = _terms(model, X)
-        return float((d2 * grad_sq).mean() + (d1 * hess_tr).mean())
+        terms = per_sample_terms(model, X)
+        gauss_newton = float((d2 * terms.grad_sq).mean())
+        return TraceParts(gauss_newton + float((d1 * terms.hess_trace).mean()), gauss_newton)
+
+
+def trace_parts(model: Net, X, Y, loss: str = "mse", *, p=None) -> TraceParts:
+    """The exact Tr ∇²L and its Gauss-Newton part (1/n) Σ ℓ''(f_i) ||∇θ f(x_i)||² (Lemma 4.1 / F1).
+
+    At interpolation with MSE the residual term vanishes and the two agree;
+    off it (e.g. ``sim_ln`` with a non-zero training loss) they differ.
+
+    >>> from sharpgen.numerics.params import from_params
+    >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [1.0]})
+    >>> trace_parts(net, [[1.0, 1.0]], [1.0])
+    TraceParts(total=8.0, gauss_newton=8.0)
+    """
+    return _exact(*_checked(model, X, Y), loss, p)
+
+
+def _checked(model, X, Y) -> tuple[Net, torch.Tensor, torch.Tensor]:
+    model = _check_model(model)
+    X = _as_inputs(model, X)
+    return model, X, check_labels("Y", Y, X.shape[0]).to(dtype=X.dtype, device=X.device)
 
 
 def _autograd(model, X, Y, loss_fn) -> float:
@@ -301,18 +319,14 @@ def trace_hessian(model: Net, X, Y, loss: str = "mse", method: str = "exact", *,
     >>> abs(est.value - 8.0) <= 4 * est.stderr
     True
     """
-    model = _check_model(model)
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
     loss_fn = get_loss(loss, p)
-    X = _as_inputs(model, X)
-    Y = check_labels("Y", Y, X.shape[0]).to(dtype=X.dtype, device=X.device)
+    model, X, Y = _checked(model, X, Y)
     if method == "exact":
-        return _exact(model, X, Y, loss, p)
+        return _exact(model, X, Y, loss, p).total
     if method == "autograd":
         return _autograd(model, X, Y, loss_fn)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
-        raise ValueError(f"samples: expected an integer >= 2, got {samples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed: expected an integer, got {seed!r}")
+    check_int("samples", samples, 2)
+    check_int("seed", seed, 0)
     return _hutchinson(model, X, Y, loss_fn, samples, seed)

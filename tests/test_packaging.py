@@ -57,7 +57,7 @@ def test_wheel_works_beside_other_verify_and_numerics(wheel, tmp_path):
     code = ("import verify, numerics, sharpgen.verify.cli as cli, sharpgen.numerics.engine.c_kernel as ck\n"
             "assert verify.OWNER == 'the other verify' and numerics.OWNER == 'the other numerics'\n"
             "assert ck.c_source().startswith('/*')\n"
-            "raise SystemExit(cli.main(['verify', '--only', 'C3']))\n")
+            "raise SystemExit(cli.main(['verify', '--only', 'thm-3.1', '--kind', 'exact']))\n")
     env = dict(os.environ, PYTHONPATH=str(target))
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from sharpgen.theory.data import as_points
-from sharpgen.theory.params import Params
+from sharpgen.theory.checks import as_points, check_depth, check_eps
+from sharpgen.theory.params import Params, check_is_params
 
 ARCHITECTURES = ("nobias", "bias", "sim_bn", "sim_ln")
 ACTIVATIONS = ("relu", "softplus")
@@ -48,12 +48,6 @@ def softplus(z):
     return sp.log(1 + sp.exp(z))
 
 
-def _activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation: expected one of {ACTIVATIONS}, got {name!r}")
-    return relu if name == "relu" else softplus
-
-
 def check_arch(arch) -> str:
     """Return ``arch`` if it is one of ``ARCHITECTURES``, else raise ValueError.
 
@@ -69,66 +63,52 @@ def check_arch(arch) -> str:
     return arch
 
 
-def check_positive(name: str, value, what: str = "a number > 0") -> sp.Expr:
-    """``value`` as a sympy expression known to be > 0 (positive Symbols allowed), else ValueError.
+def check_hyper(arch, *, activation="relu", depth=None, eps=None) -> tuple[str, int | None, sp.Expr | None]:
+    """The one check of an architecture's hyperparameters (docs/paper.md §2): (activation, depth, ε).
 
-    Used for ε (docs/paper.md §2), the scales of C1-C6 (docs/paper.md §4) and the δ of Thm 4.1 / Thm 5.1.
+    Only ``bias`` may use softplus or have depth D > 2 (``depth=None``: not given);
+    ``sim_ln`` needs ε > 0 and no other architecture takes one.
 
-    >>> check_positive("scale", 2)
-    2
-    >>> check_positive("scale", -1)
+    >>> check_hyper("sim_ln", eps=0.5)
+    ('relu', None, 0.500000000000000)
+    >>> check_hyper("nobias", activation="softplus")
     Traceback (most recent call last):
     ...
-    ValueError: scale: expected a number > 0, got -1
-
-    nan and oo are refused too (nan is not known positive, oo is not finite).
-    """
-    try:
-        v = sp.sympify(value)
-    except (sp.SympifyError, TypeError):
-        raise ValueError(f"{name}: expected {what}, got {value!r}") from None
-    if not isinstance(v, sp.Expr) or v.is_positive is not True or v.is_finite is False:
-        raise ValueError(f"{name}: expected {what}, got {value!r}")
-    return v
-
-
-def check_eps(eps):
-    """Return ε as a sympy number, or raise ValueError unless it is a number > 0.
-
-    Symbols are accepted when sympy knows they are positive.
-
-    >>> check_eps(0.5)
-    0.500000000000000
-    >>> check_eps(-1)
+    ValueError: activation: nobias uses relu only, got 'softplus'
+    >>> check_hyper("bias", eps=1)
     Traceback (most recent call last):
     ...
-    ValueError: eps: expected a number > 0, got -1
-    """
-    return check_positive("eps", eps)
-
-
-def check_params(arch, params, *, activation="relu", depth=None) -> None:
-    """Raise ValueError unless ``params`` has exactly the fields ``arch`` uses (docs/paper.md §2).
-
-    ``nobias``: W1, W2; ``bias``: W1, b1, W2 and optional middle layers (depth D);
-    ``sim_bn``: W1, b1, gamma, W2; ``sim_ln``: W1, b1, W2. Only ``bias`` may
-    use softplus or have depth > 2; ``depth`` (if given) must equal ``params.depth``.
-
-    >>> check_params("nobias", Params(W1=sp.eye(2), W2=sp.ones(2, 1), b1=sp.zeros(2, 1)))
-    Traceback (most recent call last):
-    ...
-    ValueError: params: nobias has no bias, but params.b1 is set
+    ValueError: eps: only sim_ln uses eps, got 1 for 'bias'
     """
     check_arch(arch)
-    _activation(activation)
-    if not isinstance(params, Params):
-        raise ValueError(f"params: expected a theory.params.Params, got {type(params).__name__}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation: expected one of {ACTIVATIONS}, got {activation!r}")
+    if arch != "bias" and activation != "relu":
+        raise ValueError(f"activation: {arch} uses relu only, got {activation!r}")
+    if depth is not None:
+        depth = check_depth(depth)
+        if arch != "bias" and depth != 2:
+            raise ValueError(f"depth: {arch} has depth 2, got {depth!r}")
+    if arch != "sim_ln":
+        if eps is not None:
+            raise ValueError(f"eps: only sim_ln uses eps, got {eps!r} for {arch!r}")
+        return activation, depth, None
+    if eps is None:
+        raise ValueError("eps: sim_ln needs eps > 0, got None")
+    return activation, depth, check_eps(eps)
+
+
+def _check_fields(arch, params, depth) -> None:
+    """``params`` has exactly the fields ``arch`` uses (docs/paper.md §2) and, if given, ``depth`` layers.
+
+    ``nobias``: W1, W2; ``bias``: W1, b1, W2 and optional middle layers (depth D);
+    ``sim_bn``: W1, b1, gamma, W2; ``sim_ln``: W1, b1, W2.
+    """
+    check_is_params(params)
     if depth is not None and depth != params.depth:
         raise ValueError(f"depth: expected params.depth = {params.depth} (number of layers in params), got {depth!r}")
     if arch != "bias" and params.depth != 2:
         raise ValueError(f"params: {arch} has depth 2, but params has {len(params.middle)} middle layers")
-    if arch != "bias" and activation != "relu":
-        raise ValueError(f"activation: {arch} uses relu only, got {activation!r}")
     if arch == "nobias" and params.b1 is not None:
         raise ValueError("params: nobias has no bias, but params.b1 is set")
     if arch != "nobias" and params.b1 is None:
@@ -137,6 +117,36 @@ def check_params(arch, params, *, activation="relu", depth=None) -> None:
         raise ValueError("params: sim_bn needs params.gamma, got None")
     if arch != "sim_bn" and params.gamma is not None:
         raise ValueError(f"params: {arch} has no gamma, but params.gamma is set")
+
+
+def check_model(arch, params, *, activation="relu", depth=None, eps=None, X_train=None) -> dict:
+    """Validate a network and its hyperparameters once; return them as ``evaluate`` takes them.
+
+    ``check_hyper``; then ``params`` must have exactly the fields ``arch`` uses
+    (docs/paper.md §2: ``nobias`` W1, W2; ``bias`` W1, b1, W2 and middle layers for
+    depth D, which must equal ``depth`` if given; ``sim_bn`` W1, b1, gamma, W2;
+    ``sim_ln`` W1, b1, W2); then ``X_train`` (``sim_bn`` only: the inputs its
+    statistics a_j are taken over; rows of length ``params.d``).
+
+    >>> check_model("nobias", Params(W1=sp.eye(2), W2=sp.ones(2, 1), b1=sp.zeros(2, 1)))
+    Traceback (most recent call last):
+    ...
+    ValueError: params: nobias has no bias, but params.b1 is set
+    >>> p = Params(W1=sp.eye(2), b1=sp.ones(2, 1), W2=sp.ones(2, 1))
+    >>> check_model("sim_ln", p, eps=sp.Rational(1, 2))
+    {'activation': 'relu', 'eps': 1/2, 'X_train': None}
+    >>> check_model("bias", p, X_train=[[1, 1]])
+    Traceback (most recent call last):
+    ...
+    ValueError: X_train: only sim_bn uses X_train (its normalisation statistics), got it for 'bias'
+    """
+    activation, depth, eps = check_hyper(arch, activation=activation, depth=depth, eps=eps)
+    _check_fields(arch, params, depth)
+    if X_train is not None:
+        if arch != "sim_bn":
+            raise ValueError(f"X_train: only sim_bn uses X_train (its normalisation statistics), got it for {arch!r}")
+        X_train = check_inputs(params, X_train, "X_train").tolist()
+    return {"activation": activation, "eps": eps, "X_train": X_train}
 
 
 def check_inputs(params: Params, X, name: str = "X") -> sp.Matrix:
@@ -276,8 +286,8 @@ def as_lists(params: Params) -> dict:
 def evaluate(arch, P, X, *, activation="relu", eps=None, X_train=None, branches_at=None) -> list:
     """Unchecked core of ``forward`` on lists: P from ``as_lists``, X and X_train lists of rows.
 
-    Entries may be sympy scalars or jets (``theory.sharpness.Jet``). Callers
-    validate with ``check_params``/``check_inputs`` first. Same formulas as
+    Entries may be sympy scalars or jets (``theory.jets.Jet``). Callers
+    validate with ``check_model``/``check_inputs`` first. Same formulas as
     ``forward`` (docs/paper.md §2).
 
     >>> P = as_lists(Params(W1=sp.Matrix([[1, 2]]), W2=sp.Matrix([3])))
@@ -318,16 +328,8 @@ def forward(arch, params, X, *, activation="relu", eps=None, X_train=None, depth
     ...
     ValueError: eps: sim_ln needs eps > 0, got None
     """
-    check_params(arch, params, activation=activation, depth=depth)
+    hyper = check_model(arch, params, activation=activation, depth=depth, eps=eps, X_train=X_train)
     X = check_inputs(params, X)
-    if arch == "sim_ln" and eps is None:
-        raise ValueError("eps: sim_ln needs eps > 0, got None")
-    if eps is not None:
-        eps = check_eps(eps)
     if branches_at is not None and (len(branches_at) != 2 or not isinstance(branches_at[0], sp.Symbol)):
         raise ValueError(f"branches_at: expected (symbol, value), got {branches_at!r}")
-    if X_train is not None:
-        X_train = check_inputs(params, X_train, "X_train").tolist()
-    outs = evaluate(arch, as_lists(params), X.tolist(), activation=activation, eps=eps,
-                    X_train=X_train, branches_at=branches_at)
-    return sp.Matrix(outs)
+    return sp.Matrix(evaluate(arch, as_lists(params), X.tolist(), branches_at=branches_at, **hyper))

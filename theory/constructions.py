@@ -21,91 +21,16 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from sharpgen.theory.architectures import check_arch, check_eps, check_positive
-from sharpgen.theory.data import as_labels, as_points, check_dimension, extreme_point_witness, is_cube_data
-from sharpgen.theory.params import Params
+from sharpgen.theory import symbols
+from sharpgen.theory.architectures import check_arch, check_hyper
+from sharpgen.theory.checks import (check_depth, check_dimension, check_eps, check_keywords, check_labels,
+                                    check_points, check_positive, check_symbolic_dimension, to_exact)
+from sharpgen.theory.data import augmented_norm, extreme_point_witness, is_cube_data
+from sharpgen.theory.params import Params, fields_repr
 
-D = sp.Symbol("d", positive=True, integer=True)
-K = sp.Symbol("k", positive=True)
 NEURONS = ((0, 0), (0, 1), (1, 0), (1, 1))
 RULES = ("infimum", "paper")
 GENERALIZING_KEYWORDS = ("scale", "eps", "depth", "activation")
-
-
-def check_depth(depth) -> int:
-    """Depth D of MLP-Bias as an int, else ValueError unless it is an integer >= 2.
-
-    >>> check_depth(3)
-    3
-    >>> check_depth(1)
-    Traceback (most recent call last):
-    ...
-    ValueError: depth: expected an integer >= 2, got 1
-    """
-    if isinstance(depth, bool) or not isinstance(depth, (int, sp.Integer)) or int(depth) < 2:
-        raise ValueError(f"depth: expected an integer >= 2, got {depth!r}")
-    return int(depth)
-
-
-def _exact(v):
-    # A float becomes its exact binary value, as in Params.from_arrays.
-    return sp.Rational(v) if isinstance(v, (float, sp.Float)) else v
-
-
-def check_points(X) -> sp.Matrix:
-    """Training inputs x_i (docs/paper.md §1) as an exact (n, d) Matrix, d >= 2; floats become their exact rationals.
-
-    Entries must be finite real numbers (nan, ±oo, zoo, non-real numbers, strings
-    and free symbols are refused); d = 1 is refused as everywhere else (``check_dimension``).
-
-    >>> check_points([[0.5, 1]])
-    Matrix([[1/2, 1]])
-    >>> check_points([[1, 2], [3]])
-    Traceback (most recent call last):
-    ...
-    ValueError: X: expected an (n, d) array of points with rows of equal length
-    >>> check_points([[1, 2], [float("nan"), 0]])
-    Traceback (most recent call last):
-    ...
-    ValueError: X: expected finite real numbers, got nan at row 1
-    >>> check_points([[1], [2]])
-    Traceback (most recent call last):
-    ...
-    ValueError: X: expected points with d >= 2 coordinates, got 1
-    """
-    try:
-        X = as_points(X, "X", symbolic=False)
-    except (TypeError, ValueError, sp.SympifyError) as err:
-        if str(err).startswith("X:"):
-            raise
-        raise ValueError("X: expected an (n, d) array of points with rows of equal length") from None
-    if X.cols < 2:
-        raise ValueError(f"X: expected points with d >= 2 coordinates, got {X.cols}")
-    return X.applyfunc(_exact)
-
-
-def check_labels(Y, n: int) -> sp.Matrix:
-    """Labels y_i (docs/paper.md §1) as an exact n x 1 column of finite real numbers, else ValueError naming ``Y``.
-
-    ``theory.data.as_labels`` (numbers only), then floats become their exact rationals.
-
-    >>> check_labels([1, -1], 2).T
-    Matrix([[1, -1]])
-    >>> check_labels([1, "a"], 2)
-    Traceback (most recent call last):
-    ...
-    ValueError: Y: expected finite real numbers as labels, got 'a' at row 1
-    """
-    return as_labels(Y, n, "Y").applyfunc(_exact)
-
-
-def augmented_norm(x) -> sp.Expr:
-    """||x'|| = sqrt(||x||^2 + 1), the norm of x with a 1 appended (docs/paper.md §1).
-
-    >>> augmented_norm([1, -1, 1])
-    2
-    """
-    return sp.sqrt(sum(sp.sympify(v) ** 2 for v in x) + 1)
 
 
 def _margin(X: sp.Matrix, W: sp.Matrix) -> sp.Expr:
@@ -139,7 +64,7 @@ def _check_delta(delta, dmax) -> sp.Expr:
     v = check_positive("delta", delta, what)
     if (dmax - v).is_nonnegative is not True:
         raise ValueError(f"delta: expected {what}, got {delta!r}")
-    return _exact(v)
+    return to_exact(v)
 
 
 def _memorizing_layer(X: sp.Matrix, W: sp.Matrix, u: list, delta) -> tuple[sp.Matrix, sp.Matrix]:
@@ -215,12 +140,6 @@ def sim_ln_scales(norm, y, eps, *, rule: str = "infimum") -> tuple[sp.Expr, sp.E
     return sp.sqrt(eps / a), sp.sqrt(eps * a)
 
 
-def _no_hyper(arch: str, **given) -> None:
-    for name, value in given.items():
-        if value is not None:
-            raise ValueError(f"{name}: not used by {arch!r} constructions, got {value!r}")
-
-
 def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", rule="infimum") -> Params:
     """Memorizing flattest interpolator, width n: neuron i fires on x_i only (Thm 4.1 / Thm 5.1).
 
@@ -251,28 +170,23 @@ def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", 
     ...
     ValueError: delta: expected a number with 0 < delta <= sqrt(2) (witness margin, see delta_max), got 5
     """
-    check_arch(arch)
-    if arch not in ("bias", "sim_ln"):
+    if check_arch(arch) not in ("bias", "sim_ln"):
         raise ValueError(f"arch: memorizing constructions exist for 'bias' (C1) and 'sim_ln' (C4), got {arch!r}")
+    activation, depth, eps = check_hyper(arch, activation=activation, depth=depth, eps=eps)
     if activation != "relu":
         raise ValueError(f"activation: the memorizing constructions use 'relu', got {activation!r}")
+    rule = _check_rule(rule)
     X = check_points(X)
     Y = check_labels(Y, X.rows)
     W = extreme_point_witness(X)
     delta = _check_delta(delta, _margin(X, W))
     norms = [augmented_norm(X.row(i)) for i in range(X.rows)]
     if arch == "bias":
-        _no_hyper(arch, eps=eps)
-        depth = check_depth(depth)
         scales = [bias_scales(norms[i], Y[i], depth, rule=rule) for i in range(X.rows)]
         W1, b1 = _memorizing_layer(X, W, [u for _, u in scales], delta)
         inv = [1 / r for r, _ in scales]
         middle = tuple(sp.diag(*inv) for _ in range(depth - 2))
         return Params(W1=W1, b1=b1, W2=sp.Matrix([sp.sign(Y[i]) * inv[i] for i in range(X.rows)]), middle=middle)
-    if depth != 2:
-        raise ValueError(f"depth: sim_ln has depth 2, got {depth!r}")
-    if eps is None:
-        raise ValueError("eps: sim_ln needs eps > 0, got None")
     scales = [sim_ln_scales(norms[i], Y[i], eps, rule=rule) for i in range(X.rows)]
     W1, b1 = _memorizing_layer(X, W, [u for _, u in scales], delta)
     return Params(W1=W1, b1=b1, W2=sp.Matrix([scales[i][0] * Y[i] for i in range(X.rows)]))
@@ -286,6 +200,17 @@ class XorNetwork:
     pads the d - 2 zero columns for a concrete d and substitutes it.
 
     >>> net = generalizing_symbolic("bias")
+    >>> net
+    XorNetwork(
+        arch='bias',
+        d=d,
+        head=Matrix([
+            [ (d + 1)**(1/4),  (d + 1)**(1/4)],
+            [ (d + 1)**(1/4), -(d + 1)**(1/4)],
+            [-(d + 1)**(1/4),  (d + 1)**(1/4)],
+            [-(d + 1)**(1/4), -(d + 1)**(1/4)]]),
+        b1=Matrix([-(d + 1)**(1/4), -(d + 1)**(1/4), -(d + 1)**(1/4), -(d + 1)**(1/4)]),
+        W2=Matrix([(d + 1)**(-1/4), -1/(d + 1)**(1/4), -1/(d + 1)**(1/4), (d + 1)**(-1/4)]))
     >>> net.head.row(0), net.b1[0], net.W2[0]
     (Matrix([[(d + 1)**(1/4), (d + 1)**(1/4)]]), -(d + 1)**(1/4), (d + 1)**(-1/4))
     >>> net.params(3).W1.shape
@@ -311,19 +236,42 @@ class XorNetwork:
         W1 = sub(self.head).row_join(sp.zeros(4, d - 2))
         return Params(W1=W1, b1=sub(self.b1), W2=sub(self.W2), gamma=sub(self.gamma))
 
+    def __repr__(self) -> str:
+        pairs = [("arch", self.arch), ("d", self.d), ("head", self.head), ("b1", self.b1), ("W2", self.W2),
+                 ("gamma", self.gamma)]
+        return fields_repr("XorNetwork", [(name, value) for name, value in pairs if value is not None])
 
-def _check_symbolic_d(d):
-    if isinstance(d, sp.Symbol):
-        return d
-    return sp.Integer(check_dimension(d))
+    @property
+    def free_symbols(self) -> set:
+        mats = [m for m in (self.head, self.W2, self.b1, self.gamma) if m is not None]
+        return set().union(sp.sympify(self.d).free_symbols, *[m.free_symbols for m in mats])
+
+    def subs(self, *args, **kwargs) -> "XorNetwork":
+        """Substitute into every entry (and ``d``), as sympy's ``subs``; names resolve to the free symbols.
+
+        ``net.subs(k=3)`` fixes C6's scale; ``net.subs(d=5)`` fixes the dimension
+        (then ``net.params(5)``). Names work as in ``theory.symbols``.
+
+        >>> generalizing_symbolic("sim_bn").subs("k", 2).head.row(0)
+        Matrix([[2, 2]])
+        >>> generalizing_symbolic("bias").subs(d=3).W2[0]
+        sqrt(2)/2
+        """
+        mapping = symbols.substitution(self.free_symbols, *args, **kwargs)
+
+        def sub(m):
+            return None if m is None else m.subs(mapping)
+        d = sp.sympify(self.d).subs(mapping)
+        return XorNetwork(arch=self.arch, head=sub(self.head), W2=sub(self.W2), b1=sub(self.b1),
+                          gamma=sub(self.gamma), d=check_symbolic_dimension(d))
 
 
 def _default_scale(arch: str, d, eps):
     return {"bias": (d + 1) ** sp.Rational(1, 4), "nobias": d ** sp.Rational(1, 4) / 2,
-            "sim_ln": None if eps is None else 2 * eps, "sim_bn": K}[arch]
+            "sim_ln": None if eps is None else 2 * eps, "sim_bn": symbols.k}[arch]
 
 
-def generalizing_symbolic(arch, *, d=D, scale=None, eps=None, depth=2, activation="relu") -> XorNetwork:
+def generalizing_symbolic(arch, *, d=symbols.d, scale=None, eps=None, depth=2, activation="relu") -> XorNetwork:
     """The width-4 generalizing construction of ``arch`` with d kept symbolic (C2, C3, C5, C6).
 
     Neuron (s, t) has W1 row σ((-1)^s, (-1)^t, 0, ..., 0) (σ = ``scale``) and:
@@ -348,18 +296,12 @@ def generalizing_symbolic(arch, *, d=D, scale=None, eps=None, depth=2, activatio
     ...
     ValueError: scale: expected a number > eps = 1 (the firing neuron must exceed eps), got 1
     """
-    check_arch(arch)
-    d = _check_symbolic_d(d)
+    activation, depth, eps = check_hyper(arch, activation=activation, depth=depth, eps=eps)
     if activation != "relu":
         raise ValueError(f"activation: the generalizing constructions use 'relu', got {activation!r}")
     if depth != 2:
         raise ValueError(f"depth: the generalizing constructions have depth 2, got {depth!r}")
-    if arch == "sim_ln":
-        if eps is None:
-            raise ValueError("eps: sim_ln needs eps > 0, got None")
-        eps = check_eps(eps)
-    else:
-        _no_hyper(arch, eps=eps)
+    d = check_symbolic_dimension(d)
     sigma = _default_scale(arch, d, eps) if scale is None else check_positive("scale", scale)
     if arch == "sim_ln" and (sigma - eps).is_positive is not True:
         raise ValueError(f"scale: expected a number > eps = {eps} (the firing neuron must exceed eps), got {scale!r}")
@@ -393,8 +335,6 @@ def generalizing(arch, d, **hyper) -> Params:
     ...
     ValueError: foo: not a keyword of generalizing; expected one of ('scale', 'eps', 'depth', 'activation')
     """
-    for key in hyper:
-        if key not in GENERALIZING_KEYWORDS:
-            raise ValueError(f"{key}: not a keyword of generalizing; expected one of {GENERALIZING_KEYWORDS}")
+    check_keywords(hyper, GENERALIZING_KEYWORDS, "a keyword of generalizing")
     d = check_dimension(d)
-    return generalizing_symbolic(arch, d=D, **hyper).params(d)
+    return generalizing_symbolic(arch, d=symbols.d, **hyper).params(d)

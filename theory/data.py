@@ -1,6 +1,7 @@
-"""Exact data: the hypercube, P_xor labels, extreme-point witnesses, Condition 1.
+"""Exact data: the hypercube, P_xor labels, x', extreme-point witnesses, Condition 1.
 
-Rows of a data matrix are points x_i in R^d (docs/paper.md §1); labels are m x 1 columns.
+Rows of a data matrix are points x_i in R^d (docs/paper.md §1); labels are n x 1 columns.
+Inputs are validated by ``theory.checks`` (``as_points``).
 """
 from __future__ import annotations
 
@@ -8,122 +9,37 @@ import itertools
 
 import numpy as np
 import sympy as sp
-from scipy.optimize import linprog
+
+from sharpgen.theory.checks import as_points, check_dimension
 
 
-def check_dimension(d, name: str = "d") -> int:
-    """Return ``d`` as an int, or raise ValueError unless it is an integer >= 2."""
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer, sp.Integer)) or int(d) < 2:
-        raise ValueError(f"{name}: expected an integer >= 2, got {d!r}")
-    return int(d)
+def augment(x, bias: bool = True) -> sp.Matrix:
+    """x' = (x, 1) as a column (docs/paper.md §1) when ``bias``, else x as a column.
 
-
-_NON_FINITE = (sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity)
-
-
-def is_real_entry(v, *, symbolic: bool = False) -> bool:
-    """True if ``v`` is a finite real sympy number (or, with ``symbolic``, an expression
-    with free symbols not known to be non-real or infinite). nan, ±oo, zoo, I: False.
-
-    >>> is_real_entry(sp.Rational(1, 2)), is_real_entry(sp.nan), is_real_entry(sp.I), is_real_entry(sp.oo)
-    (True, False, False, False)
-    >>> is_real_entry(sp.Symbol("k")), is_real_entry(sp.Symbol("k"), symbolic=True)
-    (False, True)
+    >>> augment([3, 4]).T, augment([3, 4], bias=False).T
+    (Matrix([[3, 4, 1]]), Matrix([[3, 4]]))
     """
-    if not isinstance(v, sp.Expr):
-        return False
-    if v.is_Rational:
-        return True
-    if v.has(*_NON_FINITE):
-        return False
-    if v.is_number:
-        return v.is_real is True and v.is_finite is not False
-    return symbolic and v.is_extended_real is not False and v.is_finite is not False
+    col = sp.Matrix(list(x))
+    return col.col_join(sp.Matrix([1])) if bias else col
 
 
-def _raw_rows(X):
-    rows = X.tolist() if hasattr(X, "tolist") else X
-    return rows if isinstance(rows, (list, tuple)) else None
+def augmented_norm(x, bias: bool = True) -> sp.Expr:
+    """||x'|| = sqrt(||x||^2 + 1), the norm of x with a 1 appended (docs/paper.md §1); ||x|| without ``bias``.
 
-
-def _reject_strings(rows, name: str, what: str) -> None:
-    """Strings would be parsed by sympy (``"a"`` -> Symbol a): refuse them up front."""
-    if rows is None:
-        return
-    for i, row in enumerate(rows):
-        for v in (row if isinstance(row, (list, tuple)) else [row]):
-            if isinstance(v, str):
-                raise ValueError(f"{name}: expected {what}, got {v!r} at row {i}")
-
-
-def _check_entries(mat: sp.Matrix, name: str, what: str, symbolic: bool) -> None:
-    for i in range(mat.rows):
-        for j in range(mat.cols):
-            if not is_real_entry(mat[i, j], symbolic=symbolic):
-                raise ValueError(f"{name}: expected {what}, got {mat[i, j]} at row {i}")
-
-
-def as_points(X, name: str = "X", *, symbolic: bool = True) -> sp.Matrix:
-    """X as a sympy Matrix of rows, or ValueError naming ``name``.
-
-    Every entry must be a finite real number: nan, ±oo, zoo, non-real numbers and
-    strings are refused. With ``symbolic`` (default) entries may also contain free
-    symbols not known to be non-real; ``symbolic=False`` asks for numbers only.
-
-    >>> as_points([[1, 2]])
-    Matrix([[1, 2]])
-    >>> as_points([[float("nan"), 1]])
-    Traceback (most recent call last):
-    ...
-    ValueError: X: expected finite real numbers, got nan at row 0
-    >>> as_points([[1, 1], [1, "a"]], "X_train")
-    Traceback (most recent call last):
-    ...
-    ValueError: X_train: expected finite real numbers, got 'a' at row 1
+    >>> augmented_norm([1, -1, 1]), augmented_norm([1, -1, 1], bias=False)
+    (2, sqrt(3))
     """
-    _reject_strings(_raw_rows(X), name, "finite real numbers")
-    try:
-        mat = sp.Matrix(X.tolist() if hasattr(X, "tolist") else X)
-    except (TypeError, ValueError, sp.SympifyError):
-        raise ValueError(f"{name}: expected an (n, d) array of points with rows of equal length") from None
-    if mat.rows < 1 or mat.cols < 1:
-        raise ValueError(f"{name}: expected a non-empty (n, d) array of points, got shape {mat.shape}")
-    _check_entries(mat, name, "finite real numbers", symbolic)
-    return mat
+    xp = augment(x, bias)
+    return sp.sqrt((xp.T * xp)[0])
 
 
-def as_labels(Y, n: int, name: str = "Y", *, symbolic: bool = False) -> sp.Matrix:
-    """Labels y_i (docs/paper.md §1) as an n x 1 sympy column of finite real numbers, else ValueError naming ``name``.
+def cube_array(d: int) -> np.ndarray:
+    """{−1, 1}^d as a (2^d, d) int64 array, rows in lexicographic order (-1 before 1): ``hypercube``'s order.
 
-    A row (1 x n) is transposed. nan, ±oo, zoo, non-real numbers and strings are
-    refused; ``symbolic=True`` also lets through expressions with free symbols
-    not known to be non-real (e.g. outputs of a network with a symbolic scale).
-    The one label validator of ``theory`` (``constructions.check_labels`` and
-    ``sharpness`` use it).
-
-    >>> as_labels([1, -1], 2).T
-    Matrix([[1, -1]])
-    >>> as_labels([1, float("nan")], 2)
-    Traceback (most recent call last):
-    ...
-    ValueError: Y: expected finite real numbers as labels, got nan at row 1
-    >>> as_labels([1, 2], 3)
-    Traceback (most recent call last):
-    ...
-    ValueError: Y: expected 3 labels (one per row of X), got shape (2, 1)
+    >>> cube_array(2).tolist()
+    [[-1, -1], [-1, 1], [1, -1], [1, 1]]
     """
-    what = "finite real numbers as labels"
-    _reject_strings(_raw_rows(Y), name, what)
-    try:
-        col = sp.Matrix(Y.tolist() if hasattr(Y, "tolist") else Y)
-    except (TypeError, ValueError, sp.SympifyError):
-        raise ValueError(f"{name}: expected {n} {what}, got {Y!r}") from None
-    if col.rows == 1 and col.cols != 1:
-        col = col.T
-    if col.shape != (n, 1):
-        raise ValueError(f"{name}: expected {n} labels (one per row of X), got shape {col.shape}")
-    _check_entries(col, name, what, symbolic)
-    return col
+    return np.array(list(itertools.product((-1, 1), repeat=check_dimension(d))), dtype=np.int64)
 
 
 def hypercube(d: int) -> sp.Matrix:
@@ -136,8 +52,7 @@ def hypercube(d: int) -> sp.Matrix:
     [ 1, -1],
     [ 1,  1]])
     """
-    d = check_dimension(d)
-    return sp.Matrix(list(itertools.product((-1, 1), repeat=d)))
+    return sp.Matrix(cube_array(d).tolist())
 
 
 def is_cube_data(X: sp.Matrix) -> bool:
@@ -198,6 +113,7 @@ def extreme_point_witness(X) -> sp.Matrix:
 
 def _lp_witness(X: sp.Matrix, Xf: np.ndarray, i: int) -> list:
     # Feasibility LP: w . (x_i - x_j) >= 1 for all j != i, |w_k| <= bound.
+    from scipy.optimize import linprog  # only non-cube data needs it; keeps `import sharpgen.theory` light
     others = [j for j in range(X.rows) if j != i]
     if not others:
         return [sp.Integer(0)] * (X.cols - 1) + [sp.Integer(1)] if X.cols > 1 else [sp.Integer(1)]

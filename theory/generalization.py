@@ -36,39 +36,36 @@ must then be decided by the symbols' assumptions.
 """
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import sympy as sp
 
-from sharpgen.theory.architectures import check_eps, check_inputs, check_params, forward
-from sharpgen.theory.data import check_dimension, is_real_entry
-from sharpgen.theory.params import Params
+from sharpgen.theory.architectures import as_lists, check_model, evaluate
+from sharpgen.theory.checks import check_dimension, check_integer, check_nonnegative
+from sharpgen.theory.data import cube_array, hypercube, xor_labels
+from sharpgen.theory.exact import sign, tidy
+from sharpgen.theory.params import Params, check_is_params
 
 EXACT_BUDGET = 400_000  # scalar sympy operations for the exact MSE rebuild
 _MARGIN = 1e-9
-
-
-def cube_array(d: int) -> np.ndarray:
-    """{−1, 1}^d as a (2^d, d) int64 array in ``theory.data.hypercube`` order."""
-    return np.array(list(itertools.product((-1, 1), repeat=d)), dtype=np.int64)
 
 
 def _floats(M) -> np.ndarray:
     return np.array(M.evalf(20).tolist(), dtype=float)
 
 
-def _symbolic_errors(arch, params, d, hyper):
+def _symbolic_errors(arch, params, d, kw):
     """Exact sympy enumeration for parameters with free symbols (e.g. a construction's scale)."""
     if 2 ** d * params.width * (d + 1) > EXACT_BUDGET:
-        raise ValueError(f"params: free symbols {sorted(map(str, _free(params)))} need symbolic "
+        raise ValueError(f"params: free symbols {sorted(map(str, params.free_symbols))} need symbolic "
                          f"enumeration, too large for d = {d}, width {params.width}; substitute values")
-    X = sp.Matrix(cube_array(d).tolist())
-    f = forward(arch, params, X, **hyper)
+    X = hypercube(d)
+    Y = xor_labels(X)
+    f = evaluate(arch, as_lists(params), X.tolist(), **kw)
     wrong = 0
     for i in range(X.rows):
-        margin = sp.simplify(X[i, 0] * X[i, 1] * f[i])
+        margin = sp.simplify(Y[i] * f[i])
         if margin.is_positive:
             continue
         if margin.is_nonpositive:
@@ -76,12 +73,8 @@ def _symbolic_errors(arch, params, d, hyper):
             continue
         raise ValueError(f"params: the sign of y f(x) at x = {list(X.row(i))} depends on the free "
                          f"symbols ({margin}); substitute values")
-    mse = sp.simplify(sp.Add(*[(f[i] - X[i, 0] * X[i, 1]) ** 2 for i in range(X.rows)]) / X.rows)
+    mse = sp.simplify(sp.Add(*[(f[i] - Y[i]) ** 2 for i in range(X.rows)]) / X.rows)
     return mse, sp.Rational(wrong, X.rows)
-
-
-def _free(params: Params) -> set:
-    return set().union(*[M.free_symbols for _, M in params.items()])
 
 
 def _relu_float(Z):
@@ -110,15 +103,6 @@ def _float_forward(arch, params, X, eps, kappa, activation):
         denom = np.maximum(np.sqrt((H ** 2).sum(axis=1)), float(eps))[:, None]
         return (H * w / denom).sum(axis=1), (Hscale * np.abs(w) / denom).sum(axis=1), Z, Zscale
     return (H * w).sum(axis=1), (Hscale * np.abs(w)).sum(axis=1), Z, Zscale
-
-
-def _sign_exact(value) -> int:
-    value = sp.sympify(value)
-    if value.is_Rational:
-        return int(sp.sign(value))
-    if sp.simplify(value) == 0:
-        return 0
-    return 1 if sp.N(value, 50) > 0 else -1
 
 
 def _lcm_scale(M):
@@ -172,7 +156,7 @@ def _sim_bn_kappa(params: Params, X_train: sp.Matrix):
         a = [sp.sqrt(sp.Rational(s, n)) / (L * Lx) for s in sums]
     else:
         Z = params.W1 * X_train.T + params.b1 * sp.ones(1, n)
-        sums = [sp.Add(*[Z[j, i] ** 2 for i in range(n) if _sign_exact(Z[j, i]) > 0]) for j in range(params.width)]
+        sums = [sp.Add(*[Z[j, i] ** 2 for i in range(n) if sign(Z[j, i]) > 0]) for j in range(params.width)]
         a = [sp.sqrt(s / n) for s in sums]
     return [sp.Integer(0) if s == 0 else params.W2[j] * params.gamma[j] / a[j] for j, s in enumerate(sums)]
 
@@ -210,7 +194,7 @@ class _Rebuild:
         out = []
         for j in np.nonzero(self.maybe_on[i])[0]:
             key, z = self._z(int(j), x)
-            if self.sure_on[i, j] or _sign_exact(z) > 0:
+            if self.sure_on[i, j] or sign(z) > 0:
                 out.append((key, z))
         return out
 
@@ -221,9 +205,61 @@ class _Rebuild:
             num = sp.Add(*[self.out_w[k[0]] * z for k, z in active])
             if self.arch == "sim_ln" and active:
                 norm = sp.sqrt(sp.Add(*[z ** 2 for _, z in active]))
-                num = num / (norm if _sign_exact(norm - self.eps) >= 0 else self.eps)
+                num = num / (norm if sign(norm - self.eps) >= 0 else self.eps)
             self.f_memo[fkey] = num
         return fkey, self.f_memo[fkey]
+
+
+def _exact_two_layer(arch, params, X, Y, first, kappa, doubtful):
+    """(errors among the doubtful points, exact MSE or None) of a 2-layer relu-type net, by ``_Rebuild``."""
+    rebuild = _Rebuild(arch, params, X, *first, kappa)
+    everything = np.arange(len(X))
+    exact_all = rebuild.cost(everything) <= EXACT_BUDGET
+    counts = {}
+    for i in (everything if exact_all else doubtful):
+        fkey, _ = rebuild.output(i)
+        counts[(fkey, int(Y[i]))] = counts.get((fkey, int(Y[i])), 0) + 1
+    signs, wrong = {}, 0
+    for i in doubtful:
+        fkey, value = rebuild.output(i)
+        if fkey not in signs:
+            signs[fkey] = sign(value)
+        wrong += int(Y[i] * signs[fkey] <= 0)
+    if not exact_all:
+        return wrong, None
+    return wrong, tidy(sp.Add(*[c * (rebuild.f_memo[fk] - y) ** 2 for (fk, y), c in counts.items()]) / len(X))
+
+
+def _exact_deep(arch, params, X, Y, first, kw, doubtful):
+    """(errors among the doubtful points, exact MSE or None) of a deeper or softplus net.
+
+    No active first-layer neuron means f = 0 exactly at any depth (no later biases).
+    Memorizing networks are 0 on most of the cube, so sympy is needed only elsewhere.
+    """
+    gate = _Rebuild(arch, params, X, *first, None) if kw["activation"] == "relu" else None
+    live = None
+    if gate is not None and gate.cost(np.arange(len(X))) <= EXACT_BUDGET:
+        live = [i for i in range(len(X)) if gate.active(i)]
+        if len(live) * params.width ** 2 * params.depth > EXACT_BUDGET:
+            live = None
+    P = as_lists(params)
+    exact = {i: evaluate(arch, P, [X[i].tolist()], **kw)[0]
+             for i in (doubtful if live is None else live) if gate is None or gate.active(i)}
+    wrong = sum(int(Y[i] * sign(exact.get(i, 0)) <= 0) for i in doubtful)
+    if live is None:
+        return wrong, None
+    dead = len(X) - len(exact)  # f = 0 there, (0 - y)² = 1
+    return wrong, tidy(sp.Add(dead, *[(v - int(Y[i])) ** 2 for i, v in exact.items()]) / len(X))
+
+
+def _check_population(arch, params, d, hyper) -> tuple[int, dict]:
+    d = check_dimension(d)
+    kw = check_model(arch, params, **hyper)
+    if params.d != d:
+        raise ValueError(f"d: expected params.d = {params.d} (columns of W1), got {d}")
+    if arch == "sim_bn" and kw["X_train"] is None:
+        raise ValueError("X_train: sim_bn population errors need the training inputs, got None")
+    return d, kw
 
 
 def population_errors(arch, params, d, *, activation="relu", eps=None, X_train=None, depth=None):
@@ -242,74 +278,25 @@ def population_errors(arch, params, d, *, activation="relu", eps=None, X_train=N
     ...
     ValueError: d: expected params.d = 3 (columns of W1), got 4
     """
-    hyper = {"activation": activation}
-    d = check_dimension(d)
-    check_params(arch, params, activation=activation, depth=depth)
-    if params.d != d:
-        raise ValueError(f"d: expected params.d = {params.d} (columns of W1), got {d}")
-    if arch == "sim_ln":
-        if eps is None:
-            raise ValueError("eps: sim_ln needs eps > 0, got None")
-        eps = check_eps(eps)
-        hyper["eps"] = eps
-    Xt = None
-    if arch == "sim_bn":
-        if X_train is None:
-            raise ValueError("X_train: sim_bn population errors need the training inputs, got None")
-        Xt = check_inputs(params, X_train, "X_train")
-        hyper["X_train"] = Xt
-    if _free(params):
-        return _symbolic_errors(arch, params, d, hyper)
+    d, kw = _check_population(arch, params, d, dict(activation=activation, eps=eps, X_train=X_train, depth=depth))
+    if params.free_symbols:
+        return _symbolic_errors(arch, params, d, kw)
     X = cube_array(d)
     Y = X[:, 0] * X[:, 1]
-    N = len(X)
-    rational = all(v.is_Rational for _, M in params.items() for v in M)
-    if arch in ("nobias", "bias") and activation == "relu" and rational:
+    if arch in ("nobias", "bias") and activation == "relu" and all(v.is_Rational for _, M in params.items() for v in M):
         return _rational_mlp(params, X, Y)
-    kappa = _sim_bn_kappa(params, Xt) if arch == "sim_bn" else None
-    f, scale, Z, Zscale = _float_forward(arch, params, X.astype(float), eps, kappa, activation)
+    kappa = _sim_bn_kappa(params, sp.Matrix(kw["X_train"])) if arch == "sim_bn" else None
+    f, scale, Z, Zscale = _float_forward(arch, params, X.astype(float), kw["eps"], kappa, activation)
     doubtful = np.nonzero(np.abs(f) <= _MARGIN * (1 + scale))[0]
     wrong = int(np.sum(Y * f <= 0)) - int(np.sum(Y[doubtful] * f[doubtful] <= 0))
-    mse = None
+    first = (Z, Zscale, kw["eps"])
     if params.depth == 2 and activation == "relu":
-        rebuild = _Rebuild(arch, params, X, Z, Zscale, eps, kappa)
-        everything = np.arange(N)
-        exact_all = rebuild.cost(everything) <= EXACT_BUDGET
-        counts = {}
-        for i in (everything if exact_all else doubtful):
-            fkey, value = rebuild.output(i)
-            counts[(fkey, int(Y[i]))] = counts.get((fkey, int(Y[i])), 0) + 1
-        signs = {}
-        for i in doubtful:
-            fkey, value = rebuild.output(i)
-            if fkey not in signs:
-                signs[fkey] = _sign_exact(value)
-            wrong += int(Y[i] * signs[fkey] <= 0)
-        if exact_all:
-            total = sp.expand(sp.Add(*[c * (rebuild.f_memo[fk] - y) ** 2 for (fk, y), c in counts.items()]))
-            mse = total / N if total.is_Rational else sp.radsimp(total / N)
+        wrong_doubtful, mse = _exact_two_layer(arch, params, X, Y, first, kappa, doubtful)
     else:
-        # No active first-layer neuron means f = 0 exactly at any depth (no later biases).
-        # Memorizing networks are 0 on most of the cube, so sympy is needed only elsewhere.
-        first = _Rebuild(arch, params, X, Z, Zscale, eps, None) if activation == "relu" else None
-        everything = np.arange(N)
-        exact_all = first is not None and first.cost(everything) <= EXACT_BUDGET
-        if exact_all:
-            live = [i for i in everything if first.active(i)]
-            exact_all = len(live) * params.width ** 2 * params.depth <= EXACT_BUDGET
-        exact = {}
-        for i in (live if exact_all else doubtful):
-            if first is None or first.active(i):
-                exact[i] = forward(arch, params, [X[i].tolist()], **hyper)[0]
-        for i in doubtful:
-            wrong += int(Y[i] * _sign_exact(exact.get(i, 0)) <= 0)
-        if exact_all:
-            dead = N - len(exact)  # f = 0 there, (0 - y)² = 1
-            total = sp.expand(sp.Add(dead, *[(v - int(Y[i])) ** 2 for i, v in exact.items()]))
-            mse = total / N if total.is_Rational else sp.radsimp(total / N)
+        wrong_doubtful, mse = _exact_deep(arch, params, X, Y, first, kw, doubtful)
     if mse is None:
-        mse = sp.Float(math.fsum(((f - Y) ** 2).tolist()) / N, 15)
-    return mse, sp.Rational(wrong, N)
+        mse = sp.Float(math.fsum(((f - Y) ** 2).tolist()) / len(X), 15)
+    return mse, sp.Rational(wrong + wrong_doubtful, len(X))
 
 
 def path_norm(params) -> sp.Expr:
@@ -321,24 +308,11 @@ def path_norm(params) -> sp.Expr:
     >>> path_norm(Params(W1=sp.Matrix([[3, 4], [1, 0]]), W2=sp.Matrix([2, -1])))
     11
     """
-    if not isinstance(params, Params):
-        raise ValueError(f"params: expected a theory.params.Params, got {type(params).__name__}")
+    check_is_params(params)
     if params.depth != 2:
         raise ValueError(f"params: path norm is defined for 2-layer nets, got depth {params.depth}")
     W = params.first_layer
     return sp.Add(*[sp.sqrt(sum(v ** 2 for v in W.row(j))) * sp.Abs(params.W2[j]) for j in range(params.width)])
-
-
-def _nonnegative(name: str, value) -> sp.Expr:
-    """``value`` as a finite real >= 0 (symbols not known negative pass), else ValueError naming ``name``."""
-    try:
-        v = sp.sympify(value, strict=not isinstance(value, sp.Basic))
-    except (sp.SympifyError, TypeError):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}") from None
-    if (not is_real_entry(v, symbolic=True) or v.is_nonnegative is False
-            or (v.is_number and v.is_nonnegative is not True)):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
-    return v
 
 
 def rademacher_bound(path_norm, d, n, *, radius=None) -> sp.Expr:
@@ -360,9 +334,8 @@ def rademacher_bound(path_norm, d, n, *, radius=None) -> sp.Expr:
     ...
     ValueError: path_norm: expected a finite number >= 0, got nan
     """
-    C = _nonnegative("path_norm", path_norm)
+    C = check_nonnegative("path_norm", path_norm)
     d = check_dimension(d)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer, sp.Integer)) or int(n) < 1:
-        raise ValueError(f"n: expected an integer >= 1, got {n!r}")
-    B = sp.sqrt(d) if radius is None else _nonnegative("radius", radius)
-    return 2 * C * B / sp.sqrt(int(n))
+    n = check_integer("n", n, 1)
+    B = sp.sqrt(d) if radius is None else check_nonnegative("radius", radius)
+    return 2 * C * B / sp.sqrt(n)

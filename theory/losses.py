@@ -7,7 +7,7 @@ F7 (Appendix A.5). The paper prints
 
 and states (Thm A.2) that the minimizer of ℓ_p(·, b) is γ_p (2b − 1), and
 (Lemma A.13) that at such a minimizer Tr ∇²L_log = (1/(p(1−p))) (1/n) Σ ||∇f||².
-Exact computation (functions below, checked in tests/test_theory_losses.py):
+Exact computation (functions below, checked in tests/theory/test_theory_losses.py):
 
 * The printed ℓ_p puts weight p on the TRUE label b (and 1 − p on the other),
   so its minimizer is a* = −γ_p (2b − 1) = γ_p (1 − 2b): the opposite sign.
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-A = sp.Symbol("a", real=True)
+from sharpgen.theory.checks import as_expr
 
 
 def mse(outputs, Y):
@@ -56,11 +56,8 @@ def check_p(p):
     ...
     ValueError: p: expected a number in (0, 1), got nan
     """
-    try:
-        value = sp.sympify(p)
-    except (sp.SympifyError, TypeError):
-        raise ValueError(f"p: expected a number in (0, 1), got {p!r}") from None
-    if not isinstance(value, sp.Expr) or value.is_positive is False or (1 - value).is_positive is False:
+    value = as_expr("p", p, "a number in (0, 1)")
+    if value.is_positive is False or (1 - value).is_positive is False:
         raise ValueError(f"p: expected a number in (0, 1), got {p!r}")
     if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or (
             value.is_number and not (value.is_positive is True and (1 - value).is_positive is True)):
@@ -84,17 +81,6 @@ def gamma_p(p):
     """
     p = check_p(p)
     return sp.expand_log(sp.log((1 - p) / p), force=True)
-
-
-def label_to_b(y):
-    """Map a ±1 label y to b = (1 + y)/2 ∈ {0, 1} (Appendix A.5).
-
-    >>> label_to_b(-1), label_to_b(1)
-    (0, 1)
-    """
-    if y not in (-1, 1) or isinstance(y, bool):
-        raise ValueError(f"y: expected -1 or 1, got {y!r}")
-    return (1 + sp.Integer(y)) / 2
 
 
 def logistic_ls(a, b, p):
@@ -160,30 +146,19 @@ def paper_logistic_minimizer(b, p):
     return gamma_p(p) * (2 * check_b(b) - 1)
 
 
-def logistic_curvature_at_minimizer(p):
-    """ℓ_p''(a*) = σ(a*)(1 − σ(a*)) = p(1 − p), for b = 0, 1 and both sign conventions.
+def logistic_trace_factor(p):
+    """c with Tr ∇²L_log = c · (1/n) Σ_i ||∇_θ f(x_i)||² at a minimizer (Lemma A.13, exact): p(1 − p).
 
-    This is the factor in Tr ∇²L_log = ℓ_p''(a*) (1/n) Σ ||∇f(x_i)||² at a
-    minimizer (Lemma A.13; ℓ_p'(a*) = 0 removes the residual term), with
-    L_log = (1/n) Σ ℓ_p(f(x_i), b_i). The paper states 1/(p(1−p))
-    (``paper_logistic_trace_factor``).
+    c = ℓ_p''(a*) = σ(a*)(1 − σ(a*)) = p(1 − p), for b = 0, 1 and both sign
+    conventions (printed and intended loss): at a minimizer ℓ_p'(a*) = 0 removes
+    the residual term, with L_log = (1/n) Σ ℓ_p(f(x_i), b_i). The paper states
+    1/(p(1−p)) (``paper_logistic_trace_factor``).
 
-    >>> logistic_curvature_at_minimizer(sp.Rational(1, 5))
-    4/25
+    >>> logistic_trace_factor(sp.Rational(1, 5)), logistic_trace_factor(sp.Rational(1, 2))
+    (4/25, 1/4)
     """
     p = check_p(p)
     return p * (1 - p)
-
-
-def logistic_trace_factor(p):
-    """c with Tr ∇²L_log = c · (1/n) Σ_i ||∇_θ f(x_i)||² at a minimizer (Lemma A.13, exact).
-
-    Equals ``logistic_curvature_at_minimizer(p)`` = p(1 − p).
-
-    >>> logistic_trace_factor(sp.Rational(1, 2))
-    1/4
-    """
-    return logistic_curvature_at_minimizer(p)
 
 
 def paper_logistic_trace_factor(p):

@@ -1,78 +1,99 @@
-"""``sharpgen verify``: run the ledger of the paper's claims and report.
+"""``sharpgen verify``: check every result of the paper with exact, property-based and trained evidence.
 
-Prints one line per claim as it is checked (PASS/FAIL, the numbers), then
-the errata (paper's value beside the exact one). Exit status 1 if any claim
-fails. ``--out DIR`` also writes ``DIR/verify.json`` (atomically).
+Parses and validates the arguments (every bad argument, and an ``--out`` that cannot be written,
+is refused with exit status 2 before any computation), then calls ``verify.ledger.command``.
+Exit status 1 only when a claim that should hold fails. Importing this module loads neither
+sympy nor torch (``sharpgen --help`` stays fast).
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
-import tempfile
-import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
-from sharpgen.verify.ledger import LEDGER, PROFILES
+from sharpgen.verify.ledger.entries import ENTRIES, KINDS, known_keys, select
+from sharpgen.verify.ledger.profiles import PROFILES
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "verify", help="check the paper's claims by exact computation (the main job)",
-        description="Check each claim of the ledger (constructions C1-C6, Lemma 4.1, the logistic-loss "
-                    "statements) by exact sympy computation on seeded random training sets from the hypercube, "
-                    "and list where the paper's literal statement differs from the exact value (errata).")
+        "verify", help="check every result of the paper: exact, property-based and trained evidence (the main job)",
+        description="Check each ledger entry (a lemma, theorem, proposition or Table 1 row of Wen, Li & Ma 2023) "
+                    "with the evidence that applies: exact sympy computation, hypothesis properties run here with "
+                    "a seed, and 1-SAM / GD training runs judged against the theory. Prints a table as it goes and "
+                    "the errata (the paper's printed value beside the exact one). Exit status 1 if a claim that "
+                    "should hold fails, 2 for bad arguments.")
     p.add_argument("--profile", choices=sorted(PROFILES), default="quick",
-                   help="quick: d in {3,4}, about 10 s on a 2-core CPU; paper: d in {3..6}, more training sets "
-                        "and population errors on {-1,1}^12, about 30 s (default: quick)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random training sets (default: 0)")
-    p.add_argument("--only", metavar="KEY", action="append",
-                   help=f"check only this claim (repeatable); keys: {', '.join(c.key for c in LEDGER)}")
-    p.add_argument("--out", metavar="DIR", help="also write DIR/verify.json")
+                   help="quick: small exact cases, 200 examples per property, 3 seeds of the presets' quick "
+                        "schedules (d=30, n=100, width 500; minutes on a 2-core CPU); paper: more cases, 1000 "
+                        "examples, 5 seeds of the paper's protocol (days on a CPU; resumable with --out)")
+    p.add_argument("--only", metavar="ID", nargs="+", action="extend",
+                   help=f"run only these entries (ids, or the docs/paper.md refs F1-F7, C1-C6 selecting every entry "
+                        f"resting on them): {', '.join(known_keys())}")
+    p.add_argument("--kind", metavar="KIND", nargs="+", action="extend", choices=KINDS,
+                   help=f"evidence kinds to run: {', '.join(KINDS)} (default: all)")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="write DIR/report.md, DIR/report.json, DIR/figures/*.png|pdf; training runs are kept in "
+                        "DIR/runs and reused (finished) or resumed (interrupted) by the next invocation")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the exact checks' training sets, of the hypothesis search, and the first "
+                        "training seed (default 0)")
+    p.add_argument("--examples", type=int, metavar="N",
+                   help="hypothesis examples per property (default: the profile's, 200 quick / 1000 paper)")
+    p.add_argument("--device", default="cpu", help="device of the training runs: cpu, cuda or auto (default cpu)")
+    p.add_argument("--list", action="store_true", help="print the ledger (id, paper reference, evidence, "
+                                                      "statement) and exit")
     p.set_defaults(func=run)
 
 
-def _write_json(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+def _error(msg: str) -> int:
+    print(f"sharpgen verify: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def print_ledger() -> None:
+    for e in ENTRIES:
+        print(f"{e.id:<14} {e.ref:<30} [{', '.join(e.kinds)}]\n    {e.statement}")
+
+
+def _check_out(out: Path) -> str | None:
+    """Create ``out`` if needed and prove it writable (a probe file); an error message or None."""
+    if out.exists() and not out.is_dir():
+        return f"--out: {out} exists and is not a directory"
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".sharpgen-probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        return f"--out: cannot write to {out} ({err.strerror or err})"
+    return None
+
+
+def _check_device(device: str) -> str | None:
+    from sharpgen.numerics.validate import DEVICES
+    return None if device in DEVICES else f"--device: expected one of {DEVICES}, got {device!r}"
 
 
 def run(args) -> int:
-    keys = {c.key for c in LEDGER}
-    unknown = sorted(set(args.only or ()) - keys)
-    if unknown:
-        print(f"sharpgen verify: --only: unknown claim {unknown[0]!r}; choose from {', '.join(sorted(keys))}",
-              file=sys.stderr)
-        return 2
+    if args.list:
+        print_ledger()
+        return 0
+    try:
+        entries = select(args.only)
+    except ValueError as err:
+        return _error(str(err))
+    if args.seed < 0:
+        return _error(f"--seed: expected an integer >= 0, got {args.seed}")
+    if args.examples is not None and args.examples < 1:
+        return _error(f"--examples: expected an integer >= 1, got {args.examples}")
+    kinds = tuple(k for k in KINDS if k in (args.kind or KINDS))
+    message = _check_device(args.device) if "trained" in kinds else None
+    if message is None and args.out is not None:
+        message = _check_out(args.out)
+    if message is not None:
+        return _error(message)
     profile = replace(PROFILES[args.profile], seed=args.seed)
-    claims = [c for c in LEDGER if not args.only or c.key in args.only]
-    print(f"sharpgen verify: {len(claims)} claims, profile {profile.name}, seed {profile.seed}")
-    results = []
-    for claim in claims:
-        start = time.perf_counter()
-        outcome = claim.check(profile)
-        took = time.perf_counter() - start
-        print(f"{'PASS' if outcome.passed else 'FAIL'}  {claim.key:<6} {claim.source:<22} {claim.statement}  "
-              f"[{took:.1f}s]\n      {outcome.detail}", flush=True)
-        results.append((claim, outcome))
-    errata = [e for _, o in results for e in o.errata]
-    if errata:
-        print(f"\nErrata ({len(errata)}): the paper's literal statement vs exact computation")
-        for e in errata:
-            print(f"- {e.claim}\n    paper: {e.paper}\n    exact: {e.exact}")
-    failed = [c.key for c, o in results if not o.passed]
-    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed")
-    if args.out:
-        _write_json(Path(args.out) / "verify.json", {
-            "profile": asdict(profile),
-            "claims": [{"key": c.key, "source": c.source, "statement": c.statement, "passed": bool(o.passed),
-                        "detail": o.detail, "errata": [asdict(e) for e in o.errata]} for c, o in results]})
-    return 1 if failed else 0
+    from sharpgen.verify.ledger.command import Options, run_verify
+    return run_verify(Options(entries, kinds, profile, args.examples or profile.examples, args.out, args.device))

@@ -1,35 +1,41 @@
-"""The compiled batch-1 loop (``sam_steps.c``, package data): build, cache and ctypes binding.
+"""The compiled batch-1 loops (``sam_steps.c``, ``deep_steps.c``, ``sim_bn_steps.c`` with
+``steps_common.h``, package data): build, cache and ctypes binding.
 
-Compiled once per machine and dtype with the C compiler named by ``CC`` (else
-cc, gcc or clang) into ``$XDG_CACHE_HOME/sharpgen`` (default
-``~/.cache/sharpgen``), keyed by the source, flags, compiler and CPU, and
-loaded once per process.
+Compiled once per machine and dtype with the C compiler named by ``CC`` (else cc, gcc or
+clang; else, without a system compiler, the one the ``ziglang`` package ships: ``pip install
+'sharpgen[cc]'``, the same source at the same speed, announced when it builds) into
+``$XDG_CACHE_HOME/sharpgen`` (default ``~/.cache/sharpgen``), keyed by the sources, flags,
+compiler and CPU, and loaded once per process.
 """
 from __future__ import annotations
 
 import ctypes
 import functools
 import hashlib
+import importlib.util
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from importlib import resources
 from pathlib import Path
 
 import torch
 
-SOURCE = "sam_steps.c"
-_ARCH_CODE = {"nobias": 0, "bias": 1, "sim_ln": 2}
-_ACT_CODE = {"relu": 0, "softplus": 1}
-_LOSS_CODE = {"mse": 0, "logistic": 1}
+SOURCE = "sam_steps.c"  # the entry file; compiled with the others below
+SOURCES = ("sam_steps.c", "deep_steps.c", "sim_bn_steps.c")
+HEADERS = ("steps_common.h",)
+ARCH_CODE = {"nobias": 0, "bias": 1, "sim_ln": 2, "sim_bn": 3}
+ACT_CODE = {"relu": 0, "softplus": 1}
+LOSS_CODE = {"mse": 0, "logistic": 1}
 _C_VARIANTS = {
-    torch.float64: ("sam_steps_f64", "-DREAL=double -DEXP=exp -DLOG1P=log1p -DSQRT=sqrt"),
-    torch.float32: ("sam_steps_f32", "-DREAL=float -DEXP=expf -DLOG1P=log1pf -DSQRT=sqrtf"),
+    torch.float64: ("_f64", "-DREAL=double -DEXP=exp -DLOG1P=log1p -DSQRT=sqrt"),
+    torch.float32: ("_f32", "-DREAL=float -DEXP=expf -DLOG1P=log1pf -DSQRT=sqrtf"),
 }
-_C_FLAGS = ["-O3", "-march=native", "-fPIC", "-shared", "-std=c99"]
+_C_FLAGS = ["-O3", "-march=native", "-fPIC", "-shared", "-std=c99", "-ffp-contract=fast"]
 
 
 def _cpu_tag() -> str:
@@ -42,38 +48,103 @@ def _cpu_tag() -> str:
     return platform.machine() + model + line
 
 
-class CKernel:
-    """The compiled batch-1 loop for one dtype, loaded through ctypes.
+def _structs(real):
+    """The ctypes mirrors of ``spec`` and ``state`` in steps_common.h for one dtype."""
+    I, L, P = ctypes.c_int, ctypes.c_long, ctypes.c_void_p
 
-    Build it with :func:`load_c_kernel` (cached per process caller, compiled
-    once per machine into ``$XDG_CACHE_HOME/sharpgen`` or ``~/.cache/sharpgen``).
+    class Spec(ctypes.Structure):
+        _fields_ = [("arch", I), ("act", I), ("loss", I), ("depth", I), ("ln_sq", I), ("m", L), ("d", L),
+                    ("n", L), ("eps", real), ("eps2", real), ("lr", real), ("rho", real), ("wd", real),
+                    ("radius", real)]
+
+    class State(ctypes.Structure):
+        _fields_ = [("W1", P), ("b1", P), ("W2", P), ("gamma", P), ("mid", P), ("X", P), ("order", P),
+                    ("tgt", P), ("S", L), ("work", P)]
+
+    return Spec, State
+
+
+def kernel_family(arch: str, depth: int) -> str:
+    """Which compiled loop steps this network: "steps2" (depth-2 nobias/bias/sim_ln),
+    "steps_deep" (depth >= 3) or "steps_bn" (sim_bn).
+
+    >>> kernel_family("sim_bn", 2), kernel_family("bias", 3), kernel_family("sim_ln", 2)
+    ('steps_bn', 'steps_deep', 'steps2')
+    """
+    if arch == "sim_bn":
+        return "steps_bn"
+    return "steps_deep" if depth > 2 else "steps2"
+
+
+class CKernel:
+    """The compiled batch-1 loops for one dtype, loaded through ctypes (the call releases the GIL,
+    so threads can step different replicas at once).
+
+    Build it with :func:`load_c_kernel` (cached per process, compiled once per machine into
+    ``$XDG_CACHE_HOME/sharpgen`` or ``~/.cache/sharpgen``).
     """
 
     def __init__(self, lib_path: Path, dtype: torch.dtype):
-        name, _ = _C_VARIANTS[dtype]
+        suffix, _ = _C_VARIANTS[dtype]
         self.dtype = dtype
         self.lib = ctypes.CDLL(str(lib_path))
-        self.fn = getattr(self.lib, name)
         real = ctypes.c_double if dtype == torch.float64 else ctypes.c_float
-        P, L, I = ctypes.c_void_p, ctypes.c_long, ctypes.c_int
-        self.fn.argtypes = [I, I, I, L, L, P, P, P, P, P, P, L, real, real, real, real, real, P]
-        self.fn.restype = L
+        self.Spec, self.State = _structs(real)
+        self.steps, self.work = {}, {}
+        for family, work in (("steps2", "work2"), ("steps_deep", "work_deep"), ("steps_bn", "work_bn")):
+            fn, wfn = getattr(self.lib, family + suffix), getattr(self.lib, work + suffix)
+            fn.argtypes = [ctypes.POINTER(self.Spec), ctypes.POINTER(self.State)]
+            wfn.argtypes = [ctypes.POINTER(self.Spec)]
+            fn.restype = wfn.restype = ctypes.c_long
+            self.steps[family], self.work[family] = fn, wfn
+
+    def spec(self, *, arch, m, d, n, depth=2, activation="relu", loss="mse", eps=None, lr, rho=0.0, wd=0.0,
+             radius=None):
+        """The C ``spec`` of one replica's call (the sim_ln normaliser as numerics.functional has it)."""
+        from sharpgen.numerics.functional import _eps_sq_is_normal
+        eps = float(eps) if eps is not None else 0.0
+        ln_sq = int(arch == "sim_ln" and _eps_sq_is_normal(eps, self.dtype))
+        eps2 = float(torch.tensor(eps * eps, dtype=self.dtype))
+        return self.Spec(ARCH_CODE[arch], ACT_CODE[activation], LOSS_CODE[loss], depth, ln_sq, m, d, n,
+                         eps, eps2, lr, rho, wd, radius if radius is not None else 0.0)
 
     def steps_(self, W1, b1, W2, X, order, targets, *, arch, activation="relu", loss="mse", eps=None,
-               lr, rho=0.0, wd=0.0, radius=None) -> int:
-        """Run len(order) batch-1 steps in place; returns 0 or k+1 when step k went non-finite."""
-        for name, t in (("W1", W1), ("W2", W2), ("X", X)) + ((("b1", b1),) if b1 is not None else ()):
-            if t.device.type != "cpu" or t.dtype != self.dtype or not t.is_contiguous():
+               lr, rho=0.0, wd=0.0, radius=None, gamma=None, mid=None) -> int:
+        """Run len(order) batch-1 steps in place; returns 0 or k+1 when step k went non-finite.
+
+        ``mid``: the depth-2 middle layers stacked into one contiguous (depth-2, m, m) tensor.
+        """
+        tensors = {"W1": W1, "b1": b1, "W2": W2, "X": X, "gamma": gamma, "mid": mid}
+        for name, t in tensors.items():
+            if t is not None and (t.device.type != "cpu" or t.dtype != self.dtype or not t.is_contiguous()):
                 raise ValueError(f"{name}: the C kernel needs a contiguous CPU {self.dtype} tensor")
         m, d = W1.shape
+        n = X.shape[0]
+        if X.ndim != 2 or X.shape[1] != d:
+            raise ValueError(f"X: expected shape (n, {d}), got {tuple(X.shape)}")
+        if len(targets) != len(order):
+            raise ValueError(f"targets: expected one per entry of order ({len(order)}), got {len(targets)}")
+        if len(order) and not (0 <= int(order.min()) and int(order.max()) < n):
+            raise ValueError(f"order: expected row indices in [0, {n}), got {int(order.min())}..{int(order.max())}")
+        depth = 2 + (0 if mid is None else mid.shape[0])
+        sp = self.spec(arch=arch, m=m, d=d, n=n, depth=depth, activation=activation, loss=loss,
+                       eps=eps, lr=lr, rho=rho, wd=wd, radius=radius)
+        family = kernel_family(arch, depth)
         order = order.to(torch.long).contiguous()
         targets = targets.to(self.dtype).contiguous()
-        work = torch.empty(6 * m, dtype=self.dtype)  # per call, so one loaded kernel serves many threads
-        ptr = lambda t: ctypes.c_void_p(t.data_ptr())
-        return int(self.fn(_ARCH_CODE[arch], _ACT_CODE[activation], _LOSS_CODE[loss], m, d,
-                           ptr(W1), ptr(b1) if b1 is not None else None, ptr(W2), ptr(X), ptr(order),
-                           ptr(targets), len(order), lr, rho, wd, eps if eps is not None else 0.0,
-                           radius if radius is not None else 0.0, ptr(work)))
+        work = torch.empty(int(self.work[family](ctypes.byref(sp))), dtype=self.dtype)  # per call: thread-safe
+        ptr = lambda t: None if t is None else t.data_ptr()
+        st = self.State(ptr(W1), ptr(b1), ptr(W2), ptr(gamma), ptr(mid), ptr(X), ptr(order), ptr(targets),
+                        len(order), ptr(work))
+        return int(self.steps[family](ctypes.byref(sp), ctypes.byref(st)))
+
+    def run_tensors(self, t, X, order, targets, **kw) -> int:
+        """:meth:`steps_` on a :class:`~.tensors.NetTensors` (middle layers stacked for the call and copied back)."""
+        mid = torch.stack(t.middle).contiguous() if t.middle else None
+        rc = self.steps_(t.W1, t.b1, t.W2, X, order, targets, gamma=t.gamma, mid=mid, **kw)
+        for k, w in enumerate(t.middle):
+            w.copy_(mid[k])
+        return rc
 
 
 def _cache_dir() -> Path:
@@ -81,23 +152,32 @@ def _cache_dir() -> Path:
     return Path(base) / "sharpgen"
 
 
-def c_source() -> str:
-    """The text of ``sam_steps.c``, shipped as package data."""
-    return resources.files(__package__).joinpath(SOURCE).read_text()
+def c_source(name: str = SOURCE) -> str:
+    """The text of one C file of the kernel (default ``sam_steps.c``), shipped as package data."""
+    return resources.files(__package__).joinpath(name).read_text()
 
 
-def find_compiler() -> str:
-    """The C compiler: ``$CC`` if set (it must exist), else cc, gcc or clang; RuntimeError saying how to fix."""
+def find_compiler() -> list[str]:
+    """The C compiler command: ``$CC`` if set (it must exist), else cc, gcc or clang, else
+    ``python -m ziglang cc`` when the ziglang package is installed; RuntimeError saying how to fix."""
     if os.environ.get("CC"):
         cc = shutil.which(os.environ["CC"])
         if cc is None:
             raise RuntimeError(f"CC={os.environ['CC']!r} is not an executable on PATH; set CC to a C compiler")
-        return cc
+        return [cc]
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        raise RuntimeError("no C compiler found (cc, gcc, clang); install one (e.g. apt install gcc) "
-                           "or set CC, for the fast CPU backend")
-    return cc
+    if cc is not None:
+        return [cc]
+    if importlib.util.find_spec("ziglang") is not None:
+        return [sys.executable, "-m", "ziglang", "cc"]
+    raise RuntimeError("no C compiler found (cc, gcc, clang, or the ziglang package); install one (e.g. apt "
+                       "install gcc, or pip install 'sharpgen[cc]') or set CC, for the fast CPU backend")
+
+
+def _defines(dtype: torch.dtype) -> list[str]:
+    from sharpgen.numerics.functional import SOFTPLUS_THRESHOLD
+    suffix, defs = _C_VARIANTS[dtype]
+    return [*defs.split(), f"-DSUFFIX={suffix}", f"-DSOFTPLUS_THRESHOLD={float(SOFTPLUS_THRESHOLD)!r}"]
 
 
 def compile_c_kernel(dtype: torch.dtype = torch.float64) -> Path:
@@ -105,18 +185,22 @@ def compile_c_kernel(dtype: torch.dtype = torch.float64) -> Path:
     if dtype not in _C_VARIANTS:
         raise ValueError(f"dtype: expected torch.float64 or torch.float32, got {dtype}")
     cc = find_compiler()
-    source = c_source()
-    name, defs = _C_VARIANTS[dtype]
-    key = hashlib.sha256("\n".join([source, defs, " ".join(_C_FLAGS), cc, _cpu_tag(), sys.platform]).encode())
-    out = _cache_dir() / f"{name}_{key.hexdigest()[:16]}.so"
+    files = {name: c_source(name) for name in SOURCES + HEADERS}
+    defs = _defines(dtype)
+    key = hashlib.sha256("\n".join([*files.values(), *defs, " ".join(_C_FLAGS), " ".join(cc), _cpu_tag(),
+                                     sys.platform]).encode())
+    out = _cache_dir() / f"sam_steps{_C_VARIANTS[dtype][0]}_{key.hexdigest()[:16]}.so"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        src = Path(tmp) / "kernel.c"
-        src.write_text(source)
+        for name, text in files.items():
+            (Path(tmp) / name).write_text(text)
         lib = Path(tmp) / "kernel.so"
-        cmd = [cc, *_C_FLAGS, *defs.split(), f"-DFNAME={name}", str(src), "-o", str(lib), "-lm"]
+        if "ziglang" in cc:
+            warnings.warn("no system C compiler: building the C loops with the ziglang package's compiler "
+                          "(once per machine, about a minute)", RuntimeWarning, stacklevel=2)
+        cmd = [*cc, *_C_FLAGS, *defs, *(str(Path(tmp) / name) for name in SOURCES), "-o", str(lib), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"C kernel compilation failed: {proc.stderr.strip()[:500]}")

@@ -1,39 +1,21 @@
 /* Fused batch-1 SAM / SGD steps for depth-2 nobias, bias (relu or softplus) and sim_ln nets,
    MSE or logistic loss (docs/paper.md §2, §6). The formulas are those of
    sharpgen/numerics/engine/torch_steps.py, where they are derived; tests hold both equal to the
-   autograd SAM step to 1e-12 in float64. Compiled once per dtype with -DREAL, -DEXP, -DLOG1P,
-   -DSQRT and -DFNAME by c_kernel.py. */
-#include <math.h>
-#include <stddef.h>
-typedef REAL real;
+   autograd SAM step to 1e-12 in float64. W1 is worked on transposed (d x m), so every inner loop
+   runs along the m neurons; the pass that updates W1 also computes the next sample's
+   pre-activations. Compiled by c_kernel.py together with deep_steps.c and sim_bn_steps.c. */
+#include "steps_common.h"
 
-static inline real sigm(real f) {
-    if (f >= 0) return 1 / (1 + EXP(-f));
-    real e = EXP(f);
-    return e / (1 + e);
-}
-
-/* gradient pieces at pre-activation z and output layer w2: fills gz, gw2; returns f */
-static real grads(int arch, int act, int loss, real eps, long m, const real *z, const real *w2,
-                  real t, real *h, real *gz, real *gw2) {
-    real f = 0, s = 1, n2 = 0, r;
-    long j;
-    /* first pass: h = act(z), act'(z) parked in gz (one exp per neuron for softplus) */
-    if (act == 0) {
-        for (j = 0; j < m; j++) { h[j] = z[j] > 0 ? z[j] : 0; gz[j] = z[j] > 0 ? 1 : 0; }
-    } else {
-        for (j = 0; j < m; j++) {
-            if (z[j] > 20) { h[j] = z[j]; gz[j] = 1; }
-            else { real e = EXP(z[j]); h[j] = LOG1P(e); gz[j] = e / (e + 1); }
-        }
-    }
-    for (j = 0; j < m; j++) { f += w2[j] * h[j]; n2 += h[j] * h[j]; }
-    if (arch == 2) {
-        real nrm = SQRT(n2);  /* max(||h||, eps) without eps*eps, which can underflow to 0 */
-        real on = nrm >= eps ? 1 : 0;
-        s = nrm >= eps ? nrm : eps;
+/* dl/dz (gz) and dl/dW2 (gw2) at pre-activations z and output layer w2; returns f */
+static real grads2(const spec *sp, const real *restrict z, const real *restrict w2, real t,
+                   real *restrict h, real *restrict gz, real *restrict gw2) {
+    long m = sp->m, j;
+    act_fwd(sp->act, m, z, h, gz); /* gz holds act'(z) until the last loop */
+    real f = vdot(w2, h, m), r;
+    if (sp->arch == SIM_LN) {
+        real on, s = ln_norm(sp, vdot(h, h, m), &on);
         f /= s;
-        r = loss == 0 ? 2 * (f - t) : sigm(f) - t;
+        r = dloss(sp->loss, f, t);
         for (j = 0; j < m; j++) {
             real u = h[j] / s;
             gw2[j] = r * u;
@@ -41,72 +23,41 @@ static real grads(int arch, int act, int loss, real eps, long m, const real *z, 
         }
         return f;
     }
-    r = loss == 0 ? 2 * (f - t) : sigm(f) - t;
+    r = dloss(sp->loss, f, t);
     for (j = 0; j < m; j++) { gw2[j] = r * h[j]; gz[j] = r * w2[j] * gz[j]; }
     return f;
 }
 
-/* dot product with four accumulators (a fixed, deterministic summation order) */
-static inline real dot(const real *restrict w, const real *restrict x, long d) {
-    real a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    long k;
-    for (k = 0; k + 3 < d; k += 4) {
-        a0 += w[k] * x[k]; a1 += w[k + 1] * x[k + 1]; a2 += w[k + 2] * x[k + 2]; a3 += w[k + 3] * x[k + 3];
-    }
-    for (; k < d; k++) a0 += w[k] * x[k];
-    return (a0 + a1) + (a2 + a3);
-}
+long NAME(work2)(const spec *sp) { return 6 * sp->m + sp->m * sp->d; }
 
-/* S batch-1 steps; work holds 6*m reals. Returns 0, or k+1 if step k produced a non-finite output.
-   The pass that updates row j of W1 also computes row j's pre-activation for the next sample. */
-long FNAME(int arch, int act, int loss, long m, long d, real *restrict W1, real *restrict b1,
-           real *restrict W2, const real *restrict X, const long *restrict order, const real *restrict tgt,
-           long S, real lr, real rho, real wd, real eps, real radius, real *restrict work) {
-    real *z = work, *h = work + m, *gz = work + 2 * m, *gw2 = work + 3 * m, *zp = work + 4 * m, *w2p = work + 5 * m;
-    long s, j, k;
-    if (S <= 0) return 0;
-    for (j = 0; j < m; j++) {
-        real acc = dot(W1 + j * d, X + order[0] * d, d);
-        z[j] = arch != 0 ? acc + b1[j] : acc;
-    }
-    for (s = 0; s < S; s++) {
-        const real *restrict x = X + order[s] * d;
-        const real *restrict xn = s + 1 < S ? X + order[s + 1] * d : x;
-        real t = tgt[s], xx = 0, f;
-        for (k = 0; k < d; k++) xx += x[k] * x[k];
-        if (arch != 0) xx += 1;
-        f = grads(arch, act, loss, eps, m, z, W2, t, h, gz, gw2);
-        if (!isfinite(f)) return s + 1;
-        if (rho > 0) {
-            real a = 0, gz2 = 0, w22 = 0, g2;
-            for (j = 0; j < m; j++) { gz2 += gz[j] * gz[j]; w22 += gw2[j] * gw2[j]; }
-            g2 = xx * gz2 + w22;
-            if (g2 > 0) a = rho / SQRT(g2);
+/* S batch-1 steps. Returns 0, or k+1 if step k produced a non-finite output. */
+long NAME(steps2)(const spec *sp, state *st) {
+    long m = sp->m, d = sp->d, s, j;
+    real *z = st->work, *h = z + m, *gz = h + m, *gw2 = gz + m, *zp = gw2 + m, *w2p = zp + m;
+    real *W1T = w2p + m, *W2 = st->W2, *b1 = sp->arch != NOBIAS ? st->b1 : NULL;
+    long rc = 0;
+    if (st->S <= 0) return 0;
+    transpose(m, d, st->W1, W1T);
+    first_layer_t(m, d, W1T, b1, st->X + st->order[0] * d, z);
+    for (s = 0; s < st->S; s++) {
+        const real *x = st->X + st->order[s] * d;
+        const real *xn = s + 1 < st->S ? st->X + st->order[s + 1] * d : x;
+        real t = st->tgt[s], xx = sqnorm_input(sp, x);
+        real f = grads2(sp, z, W2, t, h, gz, gw2);
+        if (!isfinite(f)) { rc = s + 1; break; }
+        if (sp->rho > 0) {
+            real g2 = xx * vdot(gz, gz, m) + vdot(gw2, gw2, m), a = g2 > 0 ? sp->rho / SQRT(g2) : 0;
             for (j = 0; j < m; j++) { zp[j] = z[j] + a * xx * gz[j]; w2p[j] = W2[j] + a * gw2[j]; }
-            f = grads(arch, act, loss, eps, m, zp, w2p, t, h, gz, gw2);
-            if (!isfinite(f)) return s + 1;
+            f = grads2(sp, zp, w2p, t, h, gz, gw2);
+            if (!isfinite(f)) { rc = s + 1; break; }
         }
-        for (j = 0; j < m; j++) {
-            real *restrict w = W1 + j * d, c = gz[j], acc;
-            if (wd != 0) for (k = 0; k < d; k++) w[k] -= lr * (c * x[k] + wd * w[k]);
-            else for (k = 0; k < d; k++) w[k] -= lr * (c * x[k]);
-            acc = dot(w, xn, d);
-            if (arch != 0) { b1[j] -= lr * (c + wd * b1[j]); acc += b1[j]; }
-            W2[j] -= lr * (gw2[j] + wd * W2[j]);
-            z[j] = acc;
-        }
-        if (radius > 0) {
-            real q = 0;
-            for (k = 0; k < m * d; k++) q += W1[k] * W1[k];
-            if (arch != 0) for (j = 0; j < m; j++) q += b1[j] * b1[j];
-            q = SQRT(q);
-            if (q > radius) {
-                real c = radius / q;
-                for (k = 0; k < m * d; k++) W1[k] *= c;
-                if (arch != 0) for (j = 0; j < m; j++) b1[j] *= c;
-                for (j = 0; j < m; j++) z[j] *= c;
-            }
+        first_layer_step_t(sp, W1T, b1, x, xn, gz, z);
+        for (j = 0; j < m; j++) W2[j] -= sp->lr * (gw2[j] + sp->wd * W2[j]);
+        if (sp->radius > 0) {
+            real c = project_first(sp, W1T, m * d, b1);
+            if (c != 1) for (j = 0; j < m; j++) z[j] *= c;
         }
     }
-    return 0;
+    transpose(d, m, W1T, st->W1);
+    return rc;
 }

@@ -33,28 +33,37 @@ def kernel_targets(loss: str, Y: torch.Tensor, p: float | None = None) -> torch.
     """
     if loss == "mse":
         return Y
+    from sharpgen.numerics.losses import LOSSES, get_loss
     if loss != "logistic":
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
-    from sharpgen.numerics.losses import get_loss
     fn = get_loss("logistic", p=p)
     zero = torch.zeros_like(Y, requires_grad=True)
     (grad,) = torch.autograd.grad(fn(zero, Y, reduction="none").sum(), zero)
     return (0.5 - grad).detach()
 
 
-def _act(z: torch.Tensor, activation: str):
-    """act(z) and act'(z) (relu'(0) = 0; torch's softplus threshold)."""
+def act_and_derivative(z: torch.Tensor, activation: str):
+    """act(z) and act'(z) (relu'(0) = 0; torch's softplus threshold).
+
+    >>> [t.tolist() for t in act_and_derivative(torch.tensor([-1.0, 0.0, 2.0]), "relu")]
+    [[0.0, 0.0, 2.0], [0.0, 0.0, 1.0]]
+    """
     act, d1, _ = activation_derivatives(activation)
     return act(z), d1(z)
 
 
-def _dloss(loss: str, f: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+def dloss(loss: str, f: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """∂ℓ/∂f for kernel targets t: 2 (f − t) for MSE, σ(f) − t for the logistic loss.
+
+    >>> dloss("mse", torch.tensor([1.0]), torch.tensor([0.5])).tolist()
+    [1.0]
+    """
     return 2.0 * (f - t) if loss == "mse" else torch.sigmoid(f) - t
 
 
-def _grads(arch, activation, loss, eps, Z, W2, t):
+def grads(arch, activation, loss, eps, Z, W2, t):
     """Per-batch gradient pieces (G_z, g_W2) at pre-activations Z and output layer W2."""
-    H, dact = _act(Z, activation)
+    H, dact = act_and_derivative(Z, activation)
     B = Z.shape[0]
     if arch == "sim_ln":
         sq = (H * H).sum(dim=1)
@@ -62,11 +71,11 @@ def _grads(arch, activation, loss, eps, Z, W2, t):
         active = ln_norm_branch(sq, eps).to(Z.dtype)
         U = H / s[:, None]
         f = U @ W2
-        r = _dloss(loss, f, t) / B
+        r = dloss(loss, f, t) / B
         GH = (r / s)[:, None] * (W2[None, :] - (f * active)[:, None] * U)
         return GH * dact, U.T @ r
     f = H @ W2
-    r = _dloss(loss, f, t) / B
+    r = dloss(loss, f, t) / B
     return r[:, None] * W2[None, :] * dact, H.T @ r
 
 
@@ -77,7 +86,7 @@ def torch_step_(W1, b1, W2, Xb, tb, *, arch, activation="relu", loss="mse", eps=
     Z = Xb @ W1.T
     if b1 is not None:
         Z = Z + b1
-    GZ, gW2 = _grads(arch, activation, loss, eps, Z, W2, tb)
+    GZ, gW2 = grads(arch, activation, loss, eps, Z, W2, tb)
     if rho > 0:
         K = Xb @ Xb.T
         if b1 is not None:
@@ -85,7 +94,7 @@ def torch_step_(W1, b1, W2, Xb, tb, *, arch, activation="relu", loss="mse", eps=
         norm2 = (K * (GZ @ GZ.T)).sum() + (gW2 * gW2).sum()
         norm = torch.sqrt(norm2)
         a = torch.where(norm > 0, rho / torch.where(norm > 0, norm, torch.ones_like(norm)), torch.zeros_like(norm))
-        GZ, gW2 = _grads(arch, activation, loss, eps, Z + a * (K @ GZ), W2 + a * gW2, tb)
+        GZ, gW2 = grads(arch, activation, loss, eps, Z + a * (K @ GZ), W2 + a * gW2, tb)
     W1.sub_(lr * (GZ.T @ Xb + wd * W1))
     if b1 is not None:
         b1.sub_(lr * (GZ.sum(dim=0) + wd * b1))

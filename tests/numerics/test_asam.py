@@ -157,8 +157,8 @@ def test_trainer_runs_asam_like_the_optimizer_by_hand(tmp_path):
     # The trainer's epoch loop with optimizer "asam" equals ASAM steps taken by hand in the same sample order.
     cfg = TrainConfig(arch="bias", d=4, n=6, n_test=8, width=5, optimizer="asam", eval_every=2,
                       phases=(Phase(0.05, 0.3, 1, 0.01, 2),), seed=3)
-    result = train(cfg, tmp_path / "run", progress=False)
-    assert result.backend == "generic"
+    result = train(cfg, tmp_path / "run", progress="off")
+    assert result.backends == ("generic",)
     from sharpgen.numerics.schedule import epoch_plan
     from sharpgen.numerics.train import make_dataset
     data = make_dataset(cfg)

@@ -120,3 +120,21 @@ def test_diagnostics_reject_bad_input():
         path_norm("net")
     with pytest.raises(ValueError, match=r"^X: expected shape \(n >= 1, 3\)"):
         activation_counts(net, [[1.0, 1.0]])
+
+
+def test_an_evaluation_computes_the_trace_once(monkeypatch, tmp_path):
+    # issue 8: evaluate used to compute Tr ∇²L and then diagnose computed it again
+    from sharpgen.numerics import diagnostics
+    from sharpgen.numerics import sharpness
+    from sharpgen.numerics.config import Phase, TrainConfig
+    from sharpgen.numerics.train import evaluate, make_dataset
+    calls = []
+    real = sharpness._terms
+    monkeypatch.setattr(sharpness, "_terms", lambda *a: (calls.append(1), real(*a))[1])
+    cfg = TrainConfig(arch="bias", d=5, n=10, n_test=8, width=6, phases=(Phase(0.01, epochs=1),))
+    data = make_dataset(cfg)
+    net = build("bias", 5, 6, seed=0)
+    row = evaluate(net, data, cfg, theory_min=2.0)
+    assert len(calls) == 1
+    assert row["trace"] == diagnostics.diagnose(net, data)["sharpness"]
+    assert row["trace_gn"] == row["trace"] and "diag_sharpness" not in row and "diag_sharpness_gn" not in row

@@ -28,10 +28,8 @@ NAMES = {
 
 
 def test_numerics_never_imports_sympy():
-    code = ("import sys, numerics.params, numerics.models, numerics.data, numerics.losses, "
-            "numerics.sharpness, numerics.diagnostics, numerics.device\n"
-            "import pkgutil, importlib, numerics\n"
-            "for m in pkgutil.iter_modules(numerics.__path__): importlib.import_module('numerics.' + m.name)\n"
+    code = ("import sys, pkgutil, importlib, sharpgen.numerics as numerics\n"
+            "for m in pkgutil.walk_packages(numerics.__path__, 'sharpgen.numerics.'): importlib.import_module(m.name)\n"
             "assert 'sympy' not in sys.modules, 'sympy imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -74,14 +72,15 @@ def test_init_scale_first_layer_scales_w1_and_b1_only():
     ({"d": 1}, r"^d: expected an integer >= 2, got 1"),
     ({"depth": 1}, r"^depth: expected an integer >= 2, got 1"),
     ({"arch": "sim_ln"}, r"^eps: expected a finite number > 0 for 'sim_ln'"),
-    ({"arch": "sim_ln", "eps": 0.0}, r"^eps: expected a finite number > 0, got 0.0"),
+    ({"arch": "sim_ln", "eps": 0.0}, r"^eps: expected a finite number > 0 for 'sim_ln', got 0.0"),
+    ({"eps": 0.1}, r"^eps: only sim_ln uses eps, got 0.1 for arch 'bias'"),
     ({"arch": "sim_ln", "eps": -1.0}, r"^eps: expected a finite number > 0"),
     ({"arch": "nobias", "depth": 3}, r"^depth: expected 2 for 'nobias'"),
     ({"arch": "sim_bn", "activation": "softplus"}, r"^activation: expected 'relu' for 'sim_bn'"),
     ({"activation": "tanh"}, r"^activation: expected one of"),
     ({"arch": "resnet"}, r"^arch: expected one of"),
     ({"init_scale_first_layer": float("nan")}, r"^init_scale_first_layer: expected a finite number"),
-    ({"seed": 1.5}, r"^seed: expected an integer or None"),
+    ({"seed": 1.5}, r"^seed: expected an integer >= 0 or None"),
 ])
 def test_build_rejects_bad_arguments(kwargs, message):
     args = {"arch": "bias", "d": 3, "width": 2, **kwargs}
@@ -111,8 +110,7 @@ def test_sim_bn_uses_training_statistics_for_single_samples():
         ones = torch.stack([net(data.X[i:i + 1])[0] for i in range(7)])
     assert torch.allclose(full, ones, rtol=1e-14)
     params = {k: v.detach() for k, v in net.named_parameters()}
-    with pytest.raises(ValueError, match="^X_train: 'sim_bn' needs the training inputs"):
-        forward("sim_bn", params, data.X)
+    assert torch.equal(forward("sim_bn", params, data.X[:2], X_train=data.X), full[:2].detach())
 
 
 def test_sim_bn_statistics_are_differentiable():
@@ -248,23 +246,44 @@ def test_sim_ln_dead_layer_with_tiny_eps_is_finite(dtype, eps):
 
 
 def test_sim_ln_eps_that_rounds_to_zero_is_refused():
-    with pytest.raises(ValueError, match="^eps: expected a number > .* rounds to 0 in torch.float32"):
+    with pytest.raises(ValueError, match="^eps: expected a number > .* rounds to 0 in float32"):
         from_params("sim_ln", _dead_sim_ln(torch.float64), eps=1e-50, dtype=torch.float32)
-    with pytest.raises(ValueError, match="^eps"):
-        forward("sim_ln", _dead_sim_ln(torch.float32), torch.ones(1, 2), eps=1e-50)
+    with pytest.raises(ValueError, match="^eps: expected a number > .* rounds to 0 in float32"):
+        Net("sim_ln", _dead_sim_ln(torch.float32), eps=1e-50)
 
 
-@pytest.mark.parametrize("eps", [float("nan"), float("inf"), -1.0, 0.0, True])
-def test_forward_rejects_bad_eps(eps):
-    with pytest.raises(ValueError, match="^eps: expected a finite number > 0"):
-        forward("sim_ln", _dead_sim_ln(torch.float64), torch.ones(1, 2, dtype=torch.float64), eps=eps)
+@pytest.mark.parametrize("eps", [float("nan"), float("inf"), -1.0, 0.0, True, None])
+def test_net_rejects_bad_eps(eps):
+    with pytest.raises(ValueError, match="^eps: expected a finite number > 0 for 'sim_ln'"):
+        Net("sim_ln", _dead_sim_ln(torch.float64), eps=eps)
 
 
-def test_forward_nobias_rejects_a_bias():
+def test_nobias_net_rejects_a_bias_and_forward_is_unchecked():
     params = {"W1": torch.eye(2), "b1": torch.ones(2), "W2": torch.ones(2)}
-    with pytest.raises(ValueError, match="^b1: expected None"):
-        forward("nobias", params, torch.ones(1, 2))
+    with pytest.raises(ValueError, match="^params: 'nobias' of depth 2 needs exactly"):
+        Net("nobias", params)
     assert forward("nobias", dict(params, b1=None), torch.ones(1, 2)).tolist() == [2.0]
+
+
+def test_eps_is_checked_once_not_on_every_forward_pass(monkeypatch):
+    # validation happens when the Net is made; the forward pass (the training hot path) calls no check
+    from sharpgen.numerics import validate
+    net = Net("sim_ln", _dead_sim_ln(torch.float64), eps=1e-3)
+    calls = []
+    for name in ("check_hyper", "eps_floor", "check_number"):
+        monkeypatch.setattr(validate, name, lambda *a, name=name, **k: calls.append(name))
+    net(torch.ones(3, 2, dtype=torch.float64))
+    assert calls == []
+
+
+def test_print_net_shows_what_it_is():
+    assert repr(build("nobias", d=30, width=500, seed=0)) == "Net(arch='nobias', d=30, width=500, dtype=float64)"
+    assert str(build("bias", d=4, width=3, activation="softplus", seed=0)) == \
+        "Net(arch='bias', d=4, width=3, depth=2, activation='softplus', dtype=float64)"
+    assert "eps=0.001" in repr(build("sim_ln", d=4, width=3, eps=1e-3, seed=0))
+    net = build("sim_bn", d=4, width=3, seed=0)
+    assert "X_train=None" in repr(net)
+    assert "X_train=(5, 4)" in repr(net.set_training_inputs(torch.ones(5, 4)))
 
 
 @pytest.mark.parametrize("name", ["W1", "b1", "W2"])

@@ -9,12 +9,20 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sharpgen.numerics.data import xor_dataset
-from sharpgen.numerics.losses import get_loss, logistic_ls, loss_derivatives, mse, smoothing_margin
+from sharpgen.numerics.losses import get_loss, logistic_ls, loss_derivatives, mse
 from sharpgen.numerics.functional import forward
 from sharpgen.numerics.initialization import build
 from sharpgen.numerics.params import from_params
-from sharpgen.numerics.sharpness import (AUTOGRAD_MAX_PARAMS, HutchinsonEstimate, gradient_norms,
-                                output_hessian_traces, trace_hessian)
+from sharpgen.numerics.sharpness import (AUTOGRAD_MAX_PARAMS, HutchinsonEstimate, per_sample_terms, trace_hessian,
+                                trace_parts)
+
+
+def gradient_norms(net, X):
+    return per_sample_terms(net, X).grad_sq
+
+
+def output_hessian_traces(net, X):
+    return per_sample_terms(net, X).hess_trace
 from sharpgen.verify.strategies import xor_problems
 
 REL = 1e-9
@@ -191,8 +199,8 @@ def test_autograd_refuses_large_networks():
 @pytest.mark.parametrize("kwargs, message", [
     ({"method": "lanczos"}, "^method: expected one of"),
     ({"loss": "hinge"}, "^loss: expected one of"),
-    ({"loss": "logistic"}, r"^p: expected a number in \(0, 0.5\)"),
-    ({"loss": "logistic", "p": 0.7}, r"^p: expected a number in \(0, 0.5\)"),
+    ({"loss": "logistic"}, r"^p: expected a finite number in \(0, 0.5\)"),
+    ({"loss": "logistic", "p": 0.7}, r"^p: expected a finite number in \(0, 0.5\)"),
     ({"method": "hutchinson", "samples": 1}, "^samples: expected an integer >= 2"),
 ])
 def test_trace_hessian_rejects_bad_arguments(kwargs, message):
@@ -229,7 +237,7 @@ def test_mse_has_no_half_factor():
 def test_logistic_minimiser_is_gamma_p_times_label(p):
     # Intended label smoothing (Thm A.2 with the sign erratum): per-sample minimiser f = γ_p y.
     Y = torch.tensor([1.0, -1.0], dtype=torch.float64)
-    f = (smoothing_margin(p) * Y).requires_grad_(True)
+    f = (math.log((1 - p) / p) * Y).requires_grad_(True)  # γ_p y
     (g,) = torch.autograd.grad(logistic_ls(f, Y, p), f)
     assert torch.allclose(g, torch.zeros(2, dtype=torch.float64), atol=1e-15)
     d1, d2 = loss_derivatives("logistic", f.detach(), Y, p)
@@ -318,3 +326,20 @@ def test_sim_ln_closed_forms_finite_on_a_dead_layer_with_tiny_eps(eps):
     assert torch.allclose(gn, expected, rtol=REL, atol=1e-12)
     Y = torch.tensor([0.5, 1.0], dtype=torch.float64)
     assert math.isfinite(float(trace_hessian(net, X, Y, loss="mse", method="exact")))
+
+
+@pytest.mark.parametrize("arch,hyper", [("sim_ln", {"eps": 1e-3}), ("bias", {"activation": "softplus"}),
+                                        ("sim_bn", {}), ("nobias", {})])
+def test_trace_parts_split_f1_into_its_two_terms(arch, hyper):
+    # total = (1/n) Σ ℓ'' ||∇f||² + (1/n) Σ ℓ' Tr ∇²f, Gauss-Newton part = the first; checked against the
+    # per-sample terms and the autograd Hessian (off interpolation, so the residual term is not 0 in general)
+    data = xor_dataset(4, 6, seed=1)
+    net = build(arch, 4, 5, seed=2, **hyper)
+    parts = trace_parts(net, data.X, data.Y)
+    terms = per_sample_terms(net, data.X)
+    with torch.no_grad():
+        f = net(data.X) if arch != "sim_bn" else net.set_training_inputs(data.X)(data.X)
+    assert close(parts.gauss_newton, float((2 * terms.grad_sq).mean()), rel=1e-13)
+    assert close(parts.total - parts.gauss_newton, float((2 * (f - data.Y) * terms.hess_trace).mean()), rel=1e-10)
+    assert close(parts.total, trace_hessian(net, data.X, data.Y, method="autograd"))
+    assert parts.total == trace_hessian(net, data.X, data.Y)

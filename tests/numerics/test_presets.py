@@ -35,6 +35,15 @@ def test_every_spec_row_has_a_preset():
     assert set(preset_names()) == set(PAPER_TABLE)
 
 
+def test_presets_are_in_natural_order():
+    names = preset_names()
+    assert names == tuple(PRESETS)
+    assert names.index("fig2a") < names.index("fig10a") < names.index("fig11b")
+    assert names[:4] == ("fig1a", "fig1b", "fig2a", "fig4a") and names[-1] == "fig11b"
+    numbers = [int("".join(c for c in name if c.isdigit())) for name in names]
+    assert numbers == sorted(numbers)
+
+
 @pytest.mark.parametrize("name", sorted(PAPER_TABLE))
 def test_paper_preset_matches_spec(name):
     arch, extra, rows = PAPER_TABLE[name]
@@ -64,7 +73,13 @@ def test_quick_preset_is_the_same_experiment_shorter(name):
     # Only fig2a changes step sizes (documented in numerics.presets: the paper's diverge from our init).
     scale = 0.2 if name == "fig2a" else 1.0
     assert [q.lr for q in quick.phases] == pytest.approx([scale * p.lr for p in paper.phases], rel=1e-12)
-    assert describe(name).startswith(name + ": ")
+    lines = describe(name)
+    assert lines[0].startswith(name + ": ")
+    # every phase of both schedules, every number labelled, in order
+    labelled = [ln.split(": ", 1)[-1].strip() for ln in lines[1:]]
+    assert labelled == [ph.describe() for ph in paper.phases + quick.phases]
+    assert all(ln.startswith(("    paper: ", "    quick: ", "           ")) for ln in lines[1:])
+    assert quick.eval_log_points > 0 and paper.eval_log_points > 0
 
 
 def test_unknown_preset():
@@ -76,9 +91,9 @@ def test_unknown_preset():
 
 def _quick(name, tmp_path):
     from sharpgen.numerics.train import train
-    from sharpgen.verify.cmd_train import theory_min_for
+    from sharpgen.verify.theory_min import theory_min_for
     cfg = get_preset(name, quick=True)
-    return train(cfg, tmp_path / name, theory_min=theory_min_for(cfg)).rows[-1]
+    return train(cfg, tmp_path / name, theory_min=theory_min_for(cfg).value).rows[-1]
 
 
 @pytest.mark.paper

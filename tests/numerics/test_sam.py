@@ -13,7 +13,7 @@ from sharpgen.numerics.engine import c_kernel, torch_steps
 from sharpgen.numerics.losses import get_loss
 from sharpgen.numerics.initialization import build
 from sharpgen.numerics.params import from_params
-from sharpgen.numerics.sam import SAM, label_noise_targets, make_optimizer, project_first_layer_
+from sharpgen.numerics.sam import SAM, make_optimizer, project_first_layer_
 
 TOL = 1e-12
 
@@ -120,18 +120,6 @@ def test_projection_keeps_norm_within_radius():
         else:
             assert after == pytest.approx(10.0, rel=1e-12)
             assert torch.allclose(W1 * before / 10.0, W0, rtol=1e-12, atol=0)
-    with pytest.raises(ValueError, match="^radius"):
-        project_first_layer_(W1, b1, 0.0)
-
-
-def test_label_noise_targets():
-    Y = torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64)
-    out = label_noise_targets(Y, 0.5, torch.Generator().manual_seed(7))
-    noise = torch.randn(3, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
-    assert torch.allclose(out, Y + 0.5 * noise, atol=0, rtol=0)
-    assert label_noise_targets(Y, 0.0, torch.Generator()) is Y
-    with pytest.raises(ValueError, match="^sigma"):
-        label_noise_targets(Y, -1.0, torch.Generator())
 
 
 # ------------------------------------------------------------------ fused == generic

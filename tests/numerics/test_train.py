@@ -2,20 +2,24 @@
 divergence handling, backends agreeing, atomic files."""
 import json
 import math
+import os
+import stat
 
 import pytest
 import torch
 
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics import train as T
-from sharpgen.numerics.engine import c_kernel
+from sharpgen.numerics.engine import c_kernel, torch_steps
 from sharpgen.numerics.config import Phase, TrainConfig, format_phases, parse_phases
 from sharpgen.numerics.engine import TrainingDiverged
 from sharpgen.numerics.engine.fused import FusedEngine
 from sharpgen.numerics.engine.generic import GenericEngine
+from sharpgen.numerics.metrics_csv import append_csv_row as T_append, read_csv, write_csv as T_write
+from sharpgen.numerics.schedule import evaluation_epochs
 from sharpgen.numerics.train import train
 
-SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=16, eval_every=5, seed=3)
+SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=16, eval_every=5, eval_log_points=0, seed=3)
 
 
 def small(**kw) -> TrainConfig:
@@ -53,7 +57,7 @@ INVALID = [
     ("optimizer", dict(phases=(Phase(0.1, label_noise=0.1),))),
     ("project_radius", dict(project_radius=0.0)), ("eval_every", dict(eval_every=0)),
     ("checkpoint_every", dict(checkpoint_every=0)), ("seed", dict(seed="x")), ("seed", dict(seed=-1)), ("data_seed", dict(data_seed=-2)), ("dtype", dict(dtype="float16")),
-    ("device", dict(device="")), ("backend", dict(backend="jax")), ("backend", dict(arch="sim_bn", backend="c")),
+    ("device", dict(device="")), ("backend", dict(backend="jax")), ("backend", dict(backend="")),
 ]
 
 
@@ -72,11 +76,33 @@ def test_parse_phases_rejects():
 
 
 def _read(run_dir):
-    return (run_dir / "metrics.csv").read_text(), ckpt.load_checkpoint(run_dir)["params"]
+    """metrics.csv without its wall-clock column (the only one a resumed run may differ in), and the parameters."""
+    lines = (run_dir / "metrics.csv").read_text().splitlines()
+    at = lines[0].split(",").index("wall_s")
+    text = "\n".join(",".join(c for j, c in enumerate(line.split(",")) if j != at) for line in lines)
+    return text, ckpt.load_checkpoint(run_dir)["params"]
 
 
 class _Kill(Exception):
     pass
+
+
+def _killed(monkeypatch, cfg, run_dir, at_call: int, engine_cls=None, **kw):
+    """Run ``cfg`` in ``run_dir`` and "kill" it in engine call ``at_call`` (after 7 of its steps)."""
+    engine_cls = engine_cls or FusedEngine
+    original, calls = engine_cls.run, {"n": 0}
+
+    def dying(self, order, targets, ph):
+        calls["n"] += 1
+        if calls["n"] == at_call:
+            original(self, order[:7], targets[:7], ph)  # some steps happen, then the kill
+            raise _Kill()
+        return original(self, order, targets, ph)
+
+    monkeypatch.setattr(engine_cls, "run", dying)
+    with pytest.raises(_Kill):
+        train(cfg, run_dir, **kw)
+    monkeypatch.setattr(engine_cls, "run", original)
 
 
 BACKENDS = ["generic", "torch"] + (["c"] if c_kernel.c_available() else [])
@@ -84,32 +110,26 @@ BACKENDS = ["generic", "torch"] + (["c"] if c_kernel.c_available() else [])
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_resume_after_kill_equals_uninterrupted_run(tmp_path, monkeypatch, backend):
-    cfg = small(backend=backend, checkpoint_every=5)
+    # evaluations at 0, 1, 2, 4, 5, 6, 8, 10, 13, 15, 20 (every 5 and 8 log-spaced), checkpoints every 5;
+    # each engine call runs the epochs from one evaluation to the next
+    cfg = small(backend=backend, checkpoint_every=5, eval_log_points=8)
+    grid = evaluation_epochs(cfg)
+    assert grid == (0, 1, 2, 4, 5, 6, 8, 10, 13, 15, 20)
     full = train(cfg, tmp_path / "full", theory_min=4.0)
-    engine_cls = GenericEngine if backend == "generic" else FusedEngine
-    original, calls = engine_cls.run, {"n": 0}
-
-    def dying(self, order, targets, ph):
-        calls["n"] += 1
-        if calls["n"] == 3:  # dies mid-way (after epoch 10's checkpoint, inside epochs 10-15)
-            original(self, order[:7], targets[:7], ph)  # some steps happen, then the "kill"
-            raise _Kill()
-        return original(self, order, targets, ph)
-
-    monkeypatch.setattr(engine_cls, "run", dying)
-    with pytest.raises(_Kill):
-        train(cfg, tmp_path / "cut", theory_min=4.0)
-    monkeypatch.setattr(engine_cls, "run", original)
+    # killed in the chunk [13, 15): row 13 is appended, the last checkpoint is 10
+    _killed(monkeypatch, cfg, tmp_path / "cut", grid.index(13) + 1,
+            GenericEngine if backend == "generic" else FusedEngine, theory_min=4.0)
     assert ckpt.load_checkpoint(tmp_path / "cut")["epoch"] == 10
+    assert [r["epoch"] for r in read_csv(tmp_path / "cut" / "metrics.csv")][-2:] == [10, 13]  # ahead of it
     with pytest.raises(ValueError, match="^run_dir"):
         train(cfg, tmp_path / "cut", theory_min=4.0)
     resumed = train(cfg, tmp_path / "cut", theory_min=4.0, resume=True)
     text_full, params_full = _read(tmp_path / "full")
     text_cut, params_cut = _read(tmp_path / "cut")
-    assert text_full == text_cut
+    assert text_full == text_cut  # row 13 once, every number as in the uninterrupted run
     for k in params_full:
         assert torch.equal(params_full[k], params_cut[k])
-    assert [r["epoch"] for r in resumed.rows] == [0, 5, 10, 15, 20]
+    assert tuple(r["epoch"] for r in resumed.rows) == grid
     assert resumed.rows[-1]["step"] == 20 * 16
     assert full.rows[-1]["train_loss"] < full.rows[0]["train_loss"]
 
@@ -119,18 +139,7 @@ def test_resume_label_noise_and_full_batch(tmp_path, monkeypatch):
                 phases=(Phase(0.05, 0.0, 16, 0.0, 5), Phase(0.05, 0.0, 4, 0.0, 5, label_noise=0.3),
                         Phase(0.05, 0.0, 1, 0.0, 10, label_noise=0.1)))
     train(cfg, tmp_path / "full")
-    original, calls = FusedEngine.run, {"n": 0}
-
-    def dying(self, *a):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise _Kill()
-        return original(self, *a)
-
-    monkeypatch.setattr(FusedEngine, "run", dying)
-    with pytest.raises(_Kill):
-        train(cfg, tmp_path / "cut")
-    monkeypatch.setattr(FusedEngine, "run", original)
+    _killed(monkeypatch, cfg, tmp_path / "cut", 4)
     train(cfg, tmp_path / "cut", resume=True)
     assert _read(tmp_path / "full")[0] == _read(tmp_path / "cut")[0]
 
@@ -139,7 +148,7 @@ def test_same_config_same_numbers_and_seed_matters(tmp_path):
     a = train(small(), tmp_path / "a")
     b = train(small(), tmp_path / "b")
     c = train(small(seed=4), tmp_path / "c")
-    assert (tmp_path / "a" / "metrics.csv").read_text() == (tmp_path / "b" / "metrics.csv").read_text()
+    assert _read(tmp_path / "a")[0] == _read(tmp_path / "b")[0]
     assert a.rows[-1]["train_loss"] != c.rows[-1]["train_loss"]
     saved = json.loads((tmp_path / "a" / "config.json").read_text())
     assert TrainConfig.from_dict(saved["config"]) == small()
@@ -177,11 +186,16 @@ def test_fused_and_generic_training_agree(tmp_path, arch, extra):
             assert r1["test_error"] == r0["test_error"]
 
 
-def test_generic_only_cases_run(tmp_path):
+def test_sim_bn_and_depth3_run_fused_and_agree_with_generic(tmp_path):
     for name, cfg in (("bn", small(arch="sim_bn")), ("deep", small(depth=3))):
         result = train(cfg, tmp_path / name)
-        assert result.backend == "generic"
+        fused = "c" if c_kernel.c_available() else "torch"
+        assert result.backends == (fused, fused)
         assert result.rows[-1]["train_loss"] < result.rows[0]["train_loss"]
+        ref = train(cfg.replace(backend="generic"), tmp_path / (name + "-generic"))
+        for got, want in zip(result.rows, ref.rows):
+            assert got["train_loss"] == pytest.approx(want["train_loss"], rel=1e-9, abs=1e-12)
+            assert got["trace"] == pytest.approx(want["trace"], rel=1e-9)
 
 
 def test_float32_runs_and_is_evaluated_in_float64(tmp_path):
@@ -193,11 +207,10 @@ def test_float32_runs_and_is_evaluated_in_float64(tmp_path):
 
 def test_metrics_columns(tmp_path):
     rows = train(small(), tmp_path / "m", theory_min=2.0).rows
-    on_disk = ckpt.read_csv(tmp_path / "m" / "metrics.csv")
+    on_disk = read_csv(tmp_path / "m" / "metrics.csv")
     assert len(on_disk) == len(rows) == 5
     last = on_disk[-1]
-    for col in T.BASE_COLUMNS:
-        assert col in last
+    assert list(last)[:len(T.METRIC_COLUMNS)] == T.METRIC_COLUMNS
     assert last["theory_min"] == 2.0
     assert last["gap"] == pytest.approx(last["trace"] - 2.0, rel=1e-15)
     assert last["rel_gap"] == pytest.approx((last["trace"] - 2.0) / 2.0, rel=1e-15)
@@ -294,3 +307,102 @@ def test_condition1_and_sim_ln_tiny_eps_train(tmp_path):
                     phases=(Phase(0.01, 0.05, 1, 0.0, 2),), eval_every=1)
         res = train(cfg, tmp_path / f"ln-{dtype}")
         assert all(math.isfinite(r["train_loss"]) for r in res.rows)
+
+
+# ------------------------------------------------------------------ issue 8: logging, backends, files
+
+def test_metrics_are_appended_not_rewritten(tmp_path, monkeypatch):
+    writes, appends = [], []
+    monkeypatch.setattr(T, "write_csv", lambda *a: (writes.append(a), T_write(*a)))
+    monkeypatch.setattr(T, "append_csv_row", lambda *a: (appends.append(a), T_append(*a)))
+    rows = train(small(eval_log_points=6), tmp_path / "a").rows
+    assert len(writes) == 1 and len(writes[0][2]) == 1  # the header and row 0, once
+    assert len(appends) == len(rows) - 1 == len(evaluation_epochs(small(eval_log_points=6))) - 1
+    assert [r["epoch"] for r in read_csv(tmp_path / "a" / "metrics.csv")] == [r["epoch"] for r in rows]
+
+
+def test_wall_clock_column_is_cumulative_across_resumes(tmp_path, monkeypatch):
+    cfg = small(checkpoint_every=5)
+    _killed(monkeypatch, cfg, tmp_path / "r", 3)
+    saved = ckpt.load_checkpoint(tmp_path / "r")
+    assert saved["epoch"] == 10 and saved["wall_s"] > 0
+    train(cfg, tmp_path / "r", resume=True)
+    walls = [r["wall_s"] for r in read_csv(tmp_path / "r" / "metrics.csv")]
+    assert walls == sorted(walls) and walls[-1] >= saved["wall_s"]
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["wall_s"] >= saved["wall_s"] + summary["wall_s_this_session"] * 0.99
+    assert [s["start_epoch"] for s in summary["sessions"]] == [0, 10]
+
+
+def test_a_partly_written_last_row_is_dropped_on_resume(tmp_path, monkeypatch):
+    cfg = small(checkpoint_every=10)
+    train(cfg, tmp_path / "full")
+    _killed(monkeypatch, cfg, tmp_path / "cut", 4)  # after the rows at 5, 10 and 15, checkpoint at 10
+    with open(tmp_path / "cut" / "metrics.csv", "a") as fh:
+        fh.write("17,272,0.1,1,0.05")  # a kill in the middle of an append
+    train(cfg, tmp_path / "cut", resume=True)
+    assert _read(tmp_path / "cut")[0] == _read(tmp_path / "full")[0]
+
+
+@pytest.mark.skipif("c" not in BACKENDS, reason="no C compiler here")
+def test_backend_of_each_phase_is_recorded_truthfully(tmp_path, monkeypatch):
+    # backend c runs batch-1 phases in the C loop; the full-batch phase runs the torch formulas
+    cfg = small(backend="c", phases=(Phase(0.05, 0.0, 16, 0.0, 5), Phase(0.05, 0.05, 1, 0.0, 5)))
+    used = []
+    kernel_cls = c_kernel.CKernel
+    c_steps, torch_steps_ = kernel_cls.steps_, torch_steps.torch_steps_
+    monkeypatch.setattr(kernel_cls, "steps_", lambda self, *a, **k: (used.append("c"), c_steps(self, *a, **k))[1])
+    monkeypatch.setattr(torch_steps, "torch_steps_", lambda *a, **k: (used.append("torch"), torch_steps_(*a, **k))[1])
+    result = train(cfg, tmp_path / "b")
+    assert result.backends == ("torch", "c") == T.phase_backends("c", cfg)
+    assert used[0] == "torch" and used[-1] == "c" and sorted(set(used)) == ["c", "torch"]
+    resolved = json.loads((tmp_path / "b" / "config.json").read_text())["resolved"]
+    assert (resolved["backends"], resolved["device"]) == (["torch", "c"], "cpu")
+    assert json.loads((tmp_path / "b" / "summary.json").read_text())["backends"] == ["torch", "c"]
+
+
+def test_progress_lines_one_per_evaluation_when_not_a_terminal(tmp_path, capsys):
+    rows = train(small(), tmp_path / "p", progress="lines").rows
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == len(rows) - 1  # epoch 0 is logged before the run starts moving
+    assert lines[-1].startswith("p epoch 20/20 (100.0%)  phase 2/2 (")
+    for key in ("train_loss", "test_error", "Tr", "elapsed", "eta"):
+        assert key in lines[-1]
+    train(small(), tmp_path / "q", progress="off")
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ValueError, match="^progress: expected one of \\('bar', 'lines', 'off'\\)"):
+        train(small(), tmp_path / "bad", progress="on")
+    assert not (tmp_path / "bad").exists()
+
+
+def test_run_files_get_the_umask_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        train(small(), tmp_path / "u")
+    finally:
+        os.umask(old)
+    for name in ("config.json", "metrics.csv", "checkpoint.pt", "summary.json"):
+        assert stat.S_IMODE(os.stat(tmp_path / "u" / name).st_mode) == 0o644, name
+
+
+def test_columns_are_the_same_without_a_theory_minimum(tmp_path):
+    train(small(), tmp_path / "t", theory_min=2.0)
+    train(small(), tmp_path / "n")
+    header = lambda name: (tmp_path / name / "metrics.csv").read_text().splitlines()[0]
+    assert header("t") == header("n") and header("n").startswith(",".join(T.METRIC_COLUMNS) + ",diag_")
+    last = read_csv(tmp_path / "n" / "metrics.csv")[-1]
+    assert (last["theory_min"], last["gap"], last["rel_gap"], last["rel_gap_gn"]) == (None, None, None, None)
+
+
+def test_data_passed_in_must_be_the_runs(tmp_path):
+    cfg = small()
+    with pytest.raises(ValueError, match="^data: expected the run's dataset"):
+        train(cfg, tmp_path / "x", data=T.make_dataset(small(n=8)))
+    assert not (tmp_path / "x").exists()
+    built = T.make_dataset(cfg)
+    assert _rows_equal(train(cfg, tmp_path / "given", data=built).rows, train(cfg, tmp_path / "own").rows)
+
+
+def _rows_equal(a, b):
+    drop = lambda rows: [{k: v for k, v in r.items() if k != "wall_s"} for r in rows]
+    return drop(a) == drop(b)

@@ -131,6 +131,11 @@ P_BN = Params(W1=sp.eye(2), b1=sp.ones(2, 1), W2=sp.ones(2, 1), gamma=sp.ones(2,
                                       middle=(sp.eye(2),)), [[1, 1]]), "params"),  # depth 3
     (lambda: forward("sim_bn", P_BN, [[1, 1]], X_train=[[1, 1, 1]]), "X_train"),
     (lambda: forward("bias", P_BIAS, [[1, 1]], branches_at=(1, 2)), "branches_at"),
+    # one decision of which hyperparameters each architecture takes (check_hyper / check_model)
+    (lambda: forward("bias", P_BIAS, [[1, 1]], eps=1), "eps"),
+    (lambda: forward("bias", P_BIAS, [[1, 1]], X_train=[[1, 1]]), "X_train"),
+    (lambda: forward("sim_ln", P_BIAS, [[1, 1]], eps=1, depth=3), "depth"),
+    (lambda: forward("bias", P_BIAS, [[1, 1]], depth=1), "depth"),
     # non-finite / non-real inputs and parameters
     (lambda: forward("bias", P_BIAS, [[1, float("nan")]]), "X"),
     (lambda: forward("bias", P_BIAS, [[1, sp.zoo]]), "X"),
@@ -159,3 +164,28 @@ def test_params_allow_symbols_but_name_the_non_finite_field():
     assert p.W1[0, 0] == k
     with pytest.raises(ValueError, match=r"^W2: expected finite real numbers or symbols, got nan at entry \(1, 0\)$"):
         Params(W1=sp.ones(2, 2), W2=sp.Matrix([1, sp.nan]))
+
+
+def test_hyperparameters_are_decided_in_one_place():
+    """forward, trace_hessian, min_sharpness, the constructions and population_errors give the same answer
+    to the same hyperparameter question (``check_hyper``)."""
+    from sharpgen.theory.architectures import check_hyper
+    from sharpgen.theory.constructions import generalizing
+    from sharpgen.theory.generalization import population_errors
+    from sharpgen.theory.minimum import min_sharpness
+    from sharpgen.theory.sharpness import trace_hessian
+    X, Y = [[1, 1]], [1]
+    calls = {
+        "forward": lambda **h: forward("bias", P_BIAS, X, **h),
+        "trace_hessian": lambda **h: trace_hessian("bias", P_BIAS, X, Y, **h),
+        "min_sharpness": lambda **h: min_sharpness("bias", X, Y, **h),
+        "generalizing": lambda **h: generalizing("bias", 2, **h),
+        "population_errors": lambda **h: population_errors("bias", P_BIAS, 2, **h),
+    }
+    for hyper in ({"eps": 1}, {"activation": "tanh"}, {"depth": 0}):
+        with pytest.raises(ValueError) as expected:
+            check_hyper("bias", **hyper)
+        for name, call in calls.items():
+            with pytest.raises(ValueError) as got:
+                call(**hyper)
+            assert str(got.value) == str(expected.value), name

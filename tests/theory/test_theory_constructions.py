@@ -8,13 +8,15 @@ from hypothesis import strategies as st
 
 from sharpgen.verify.strategies import cube_subsets, labels
 from sharpgen.theory.architectures import forward
-from sharpgen.theory.constructions import (K, bias_scales, delta_max, generalizing, generalizing_symbolic, memorizing,
+from sharpgen.theory.constructions import (bias_scales, delta_max, generalizing, generalizing_symbolic, memorizing,
                                   sim_ln_scales)
 from sharpgen.theory.data import condition1_set, hypercube, xor_labels
 from sharpgen.theory.generalization import population_errors
-from sharpgen.theory.minimum import bias_bound, min_sharpness, sim_ln_bound
+from sharpgen.theory.bounds import bias_bound, per_sample_bound, sim_ln_bound
+from sharpgen.theory.minimum import min_sharpness
 from sharpgen.theory.params import Params
-from sharpgen.theory.sharpness import per_sample_bound, trace_hessian
+from sharpgen.theory.sharpness import trace_hessian
+from sharpgen.theory.symbols import k as K
 
 R = sp.Rational
 FEW = settings(deadline=None, max_examples=12)
@@ -299,12 +301,12 @@ def test_bigger_instance_all_constructions():
 
 def test_memorizing_rejects_bad_x_before_the_lp(monkeypatch):
     """NaN / non-real / d = 1 inputs fail naming X before scipy's linprog sees them."""
-    from sharpgen.theory import data as theory_data
+    import scipy.optimize
 
     def no_lp(*args, **kwargs):
         raise AssertionError("linprog must not be reached")
 
-    monkeypatch.setattr(theory_data, "linprog", no_lp)
+    monkeypatch.setattr(scipy.optimize, "linprog", no_lp)  # theory.data imports it when an LP is needed
     for X, message in (([[R(1, 2), 1], [float("nan"), 0]], r"^X: expected finite real numbers, got nan at row 1$"),
                        ([[R(1, 2), 1], [sp.I, 0]], r"^X: expected finite real numbers, got I at row 1$"),
                        ([[R(1, 2), 1], [float("inf"), 0]], r"^X: expected finite real numbers, got oo at row 1$"),

@@ -8,13 +8,15 @@ from hypothesis import strategies as st
 
 from sharpgen.verify.strategies import cube_subsets, labels
 from sharpgen.theory.architectures import forward, relu
-from sharpgen.theory.constructions import K, generalizing, memorizing
+from sharpgen.theory.bounds import bias_bound, nobias_bound, sim_bn_bound, sim_ln_bound
+from sharpgen.theory.constructions import generalizing, memorizing
 from sharpgen.theory.data import condition1_set, hypercube, xor_labels
 from sharpgen.theory.losses import mse
-from sharpgen.theory.minimum import (MinSharpness, bias_bound, min_sharpness, min_sharpness_xor, nobias_bound,
-                            sim_bn_bound, sim_ln_bound, xor_label_scale, xor_quadruple_tails)
+from sharpgen.theory.minimum import MinSharpness, min_sharpness, min_sharpness_xor, xor_label_scale, xor_quadruple_tails
 from sharpgen.theory.params import Params
 from sharpgen.theory.sharpness import parameter_slots, replace_entry, trace_hessian
+from sharpgen.theory.symbols import d
+from sharpgen.theory.symbols import k as K
 
 R = sp.Rational
 FEW = settings(deadline=None, max_examples=15)
@@ -57,6 +59,38 @@ def test_min_sharpness_result_is_readable_and_sympy_friendly():
     assert sp.sympify(m) + 1 == 4 * sp.sqrt(2) + 1
     with pytest.raises(AttributeError):
         m.value = 0
+
+
+def test_min_sharpness_converts_and_compares_like_its_number():
+    X = hypercube(3)[[0, 3, 5, 6], :]
+    m = min_sharpness("bias", X, xor_labels(X))   # 8
+    assert float(m) == 8.0 and int(float(m)) == 8 and f"{m:.2f}" == "8.00" and f"{m}" == repr(m)
+    assert m == 8 and m == 8.0 and m == R(8) and m == sp.sqrt(64) and not m == 8.000001 and m != 9
+    assert m < 9 and m <= 8 and m >= 8.0 and m > R(79, 10) and not m < 8 and 9 > m and 7 < m
+    assert m < min_sharpness("bias", hypercube(4)[:3, :], xor_labels(hypercube(4)[:3, :]))  # 4 sqrt(5) > 8
+    assert hash(m) == hash(8) and {m: 1}[m] == 1
+    irrational = min_sharpness("nobias", X, xor_labels(X))   # 4 sqrt(3) = 6.928...
+    assert irrational < 6.93 and irrational > 6.928 and not irrational == 6.928203230275509
+    assert sorted([9, irrational, 2]) == [2, irrational, 9]
+    assert abs(float(min_sharpness_xor("bias", 30)) - 4 * 31 ** 0.5) < 1e-12
+    assert (m == "8") is False and m != [8]
+
+
+@pytest.mark.parametrize("operation", [
+    float, lambda m: m < 30, lambda m: m <= 30, lambda m: m > 1, lambda m: m >= 1, lambda m: m == 30,
+    lambda m: f"{m:.3f}",
+])
+def test_symbolic_min_sharpness_refuses_numbers_naming_its_symbols(operation):
+    m = min_sharpness_xor("bias")
+    with pytest.raises(TypeError, match=r"^MinSharpness: cannot .*: the value 4\*sqrt\(d \+ 1\) has free symbols d; "
+                                        r"substitute them first, e\.g\. m\.subs\(d=30\)$"):
+        operation(m)
+    assert operation(m.subs(d=30)) is not None
+
+
+def test_symbolic_min_sharpness_compares_where_the_assumptions_decide():
+    m = min_sharpness_xor("bias")
+    assert m > 0 and m == 4 * sp.sqrt(d + 1) and m != 4 * sp.sqrt(d)
 
 
 # ---------------------------------------------------------------- the bounds hold for every interpolating net

@@ -6,12 +6,15 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sharpgen.verify.strategies import EXACT_CASES, cube_points, interpolating, params_for, problems
+from sharpgen.verify.strategies import EXACT_CASES, cube_subsets, interpolating, labels, problems
+from sharpgen.theory import sharpness
 from sharpgen.theory.architectures import forward
+from sharpgen.theory.constructions import generalizing, memorizing
+from sharpgen.theory.data import hypercube, xor_labels
 from sharpgen.theory.params import Params
-from sharpgen.theory.sharpness import (Jet, grad_norm_sq, gradient_term, per_sample_bound, relu_grad_norm_sq,
-                              relu_trace, residual_term, trace_from_gradients, trace_hessian,
-                              trace_hessian_by_diff)
+from sharpgen.theory.jets import Jet
+from sharpgen.theory.sharpness import (grad_norm_sq, gradient_term, relu_grad_norm_sq, relu_trace, residual_term,
+                                       trace_from_gradients, trace_hessian, trace_hessian_by_diff)
 
 R = sp.Rational
 FAST = settings(deadline=None, max_examples=8)
@@ -42,8 +45,9 @@ def test_trace_equals_f1_with_residual(case, data):
 @given(data=st.data())
 def test_jets_agree_with_sympy_diff(case, data):
     arch, params, X, Y, hyper = data.draw(problems(case, max_width=2, max_d=2, max_n=3))
-    assert exact_equal(trace_hessian(arch, params, X, Y, **hyper),
-                       trace_hessian_by_diff(arch, params, X, Y, **hyper))
+    reference = trace_hessian_by_diff(arch, params, X, Y, **hyper)
+    assert exact_equal(trace_hessian(arch, params, X, Y, method="jets", **hyper), reference)
+    assert exact_equal(trace_hessian(arch, params, X, Y, **hyper), reference)
 
 
 @pytest.mark.parametrize("case", EXACT_CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1].values()))}")
@@ -60,40 +64,115 @@ def test_interpolation_residual_vanishes(case, data):
 @given(data=st.data())
 def test_relu_closed_form_off_interpolation(arch, data):
     _, params, X, Y, _ = data.draw(problems((arch, {}), max_width=5, max_d=4, max_n=6))
-    assert trace_hessian(arch, params, X, Y) == relu_trace(params, X)
+    assert trace_hessian(arch, params, X, Y, method="jets") == relu_trace(params, X)
     assert residual_term(arch, params, X, Y) == 0
     for i in range(X.rows):
         assert grad_norm_sq(arch, params, X.row(i)) == relu_grad_norm_sq(params, X.row(i))
 
 
-@pytest.mark.parametrize("depth", [2, 3])
-@settings(deadline=None, max_examples=10)
+# ---------- trace_hessian picks F2's closed form by itself, with the identical exact value ----------
+
+RADICALS = (1, sp.sqrt(2), sp.sqrt(3), sp.Integer(2) ** R(1, 3), 5 ** R(1, 4))
+
+
+@st.composite
+def radical_problems(draw):
+    """2-layer relu nobias/bias nets whose entries are rationals times radicals, on cube points."""
+    arch = draw(st.sampled_from(["nobias", "bias"]))
+    _, params, X, Y, _ = draw(problems((arch, {}), max_width=4, max_d=3, max_n=4))
+    radical = lambda mat: mat.applyfunc(lambda v: v * draw(st.sampled_from(RADICALS)))  # noqa: E731
+    params = Params(W1=radical(params.W1), W2=radical(params.W2), b1=None if arch == "nobias" else radical(params.b1))
+    return arch, params, X, radical(Y)
+
+
+@pytest.mark.parametrize("arch", ["nobias", "bias"])
+@settings(deadline=None, max_examples=25)
 @given(data=st.data())
-def test_per_sample_bound_f3_f4(depth, data):
-    """F3/F4: at f(x) = y, ||∇f(x)||² >= D |y|^{2(D-1)/D} ||x'||^{2/D}."""
-    d = data.draw(st.integers(2, 3))
-    params = data.draw(params_for("bias", data.draw(st.integers(1, 3)), d, depth))
-    x = data.draw(cube_points(d, max_n=1)).row(0)
-    y = forward("bias", params, x)[0]
-    lhs, rhs = grad_norm_sq("bias", params, x), per_sample_bound(list(x), y, depth=depth)
-    assert sp.N(lhs - rhs, 30) >= -sp.Float("1e-25")
+def test_auto_is_the_identical_value_of_jets_on_rational_nets(arch, data):
+    _, params, X, Y, _ = data.draw(problems((arch, {}), max_width=5, max_d=4, max_n=6))
+    auto = trace_hessian(arch, params, X, Y)
+    assert auto == trace_hessian(arch, params, X, Y, method="jets")  # same canonical form, not just equal
+    assert type(auto) is type(trace_hessian(arch, params, X, Y, method="jets"))
 
 
-def test_per_sample_bound_equality_case():
-    """F3 equality: W2 ⊙ 1[W1'x' > 0] = sign(y) relu(W1'x')/||x'|| (x = (3, 4), ||x'||² = 26)."""
-    x, y = [3, 4], 2
-    xp = sp.Matrix([3, 4, 1])
-    c = sp.sqrt(y * sp.sqrt(26)) / 26  # row = c x', so relu = 26 c and W2 = 26 c / sqrt(26)
-    p = Params(W1=c * sp.Matrix([[3, 4]]), b1=sp.Matrix([c]), W2=sp.Matrix([26 * c / sp.sqrt(26)]))
-    assert exact_equal(forward("bias", p, [x])[0], y)
-    assert exact_equal(grad_norm_sq("bias", p, x), per_sample_bound(x, y))
-    assert exact_equal(per_sample_bound(x, y), 2 * 2 * sp.sqrt(26))
-    assert xp.norm() == sp.sqrt(26)
+@settings(deadline=None, max_examples=25)
+@given(radical_problems())
+def test_auto_is_the_identical_value_of_jets_on_irrational_nets(case):
+    arch, params, X, Y = case
+    assert trace_hessian(arch, params, X, Y) == trace_hessian(arch, params, X, Y, method="jets")
 
 
-def test_per_sample_bound_depth_formula():
-    assert per_sample_bound([0, 0, 0], 8, depth=3) == 3 * 8 ** R(4, 3)
-    assert per_sample_bound([1, 1, 1], 0, depth=3) == 0
+@settings(deadline=None, max_examples=5)
+@given(radical_problems())
+def test_auto_agrees_with_sympy_diff_on_irrational_nets(case):
+    arch, params, X, Y = case
+    assert exact_equal(trace_hessian(arch, params, X, Y), trace_hessian_by_diff(arch, params, X, Y))
+
+
+@settings(deadline=None, max_examples=10)
+@given(cube_subsets(dims=(2, 3, 4), max_n=5).flatmap(lambda dx: st.tuples(st.just(dx), labels(dx[1].rows))))
+def test_auto_is_the_identical_value_of_jets_on_constructions(case):
+    (d, X), Y = case
+    for arch, params in (("bias", memorizing("bias", X, Y)), ("bias", generalizing("bias", d)),
+                         ("nobias", generalizing("nobias", d))):
+        assert trace_hessian(arch, params, X, Y) == trace_hessian(arch, params, X, Y, method="jets")
+
+
+def _forbid(monkeypatch, name):
+    def forbidden(*args, **kwargs):
+        raise AssertionError(f"{name} must not be used here")
+    monkeypatch.setattr(sharpness, name, forbidden)
+
+
+def test_auto_takes_the_closed_form_for_exact_relu_nets(monkeypatch):
+    X = hypercube(3)[[0, 3, 5, 6], :]
+    Y = xor_labels(X)
+    mem = memorizing("bias", X, Y)
+    _forbid(monkeypatch, "evaluate")  # the jet path evaluates the forward pass per parameter
+    assert trace_hessian("bias", mem, X, Y) == 8
+    assert trace_hessian("bias", mem, X, Y, method="closed_form") == 8
+    with pytest.raises(AssertionError, match="evaluate must not be used"):
+        trace_hessian("bias", mem, X, Y, method="jets")
+
+
+@pytest.mark.parametrize("arch, params, X, Y, hyper", [
+    ("bias", Params(W1=sp.Matrix([[0.5, 1]]), b1=sp.Matrix([0]), W2=sp.Matrix([2])), [[1, 1]], [1], {}),  # float
+    ("bias", Params(W1=sp.Matrix([[1, 1]]), b1=sp.Matrix([0]), W2=sp.Matrix([2])), [[1, 1]], [0.5], {}),  # float label
+    ("nobias", Params(W1=sp.Matrix([[sp.Symbol("s", positive=True), 1]]), W2=sp.Matrix([2])), [[1, 1]], [1], {}),
+    ("bias", Params(W1=sp.Matrix([[1, 1]]), b1=sp.Matrix([0]), W2=sp.Matrix([2])), [[1, 1]], [1],
+     {"activation": "softplus"}),
+    ("bias", Params(W1=sp.Matrix([[1, 1]]), b1=sp.Matrix([0]), W2=sp.Matrix([2]), middle=(sp.Matrix([[1]]),)),
+     [[1, 1]], [1], {}),
+    ("sim_ln", Params(W1=sp.Matrix([[1, 1]]), b1=sp.Matrix([0]), W2=sp.Matrix([2])), [[1, 1]], [1], {"eps": 1}),
+])
+def test_auto_keeps_jets_where_the_closed_form_is_not_identical_or_does_not_apply(monkeypatch, arch, params, X, Y,
+                                                                                 hyper):
+    _forbid(monkeypatch, "_relu_trace")
+    assert exact_equal(trace_hessian(arch, params, X, Y, **hyper), trace_from_gradients(arch, params, X, Y, **hyper))
+
+
+def test_closed_form_on_request_with_floats_and_symbols():
+    s = sp.Symbol("s", positive=True)
+    p = Params(W1=sp.Matrix([[s, 1]]), W2=sp.Matrix([2]))
+    assert exact_equal(trace_hessian("nobias", p, [[1, 1]], [1], method="closed_form"),
+                       trace_hessian("nobias", p, [[1, 1]], [1], method="jets"))
+    q = Params(W1=sp.Matrix([[0.5, 1]]), b1=sp.Matrix([0.25]), W2=sp.Matrix([2.0]))
+    assert abs(trace_hessian("bias", q, [[1, 1]], [1], method="closed_form")
+               - trace_hessian("bias", q, [[1, 1]], [1], method="jets")) < 1e-12
+
+
+P_F2 = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([0]), W2=sp.Matrix([2]))
+
+
+@pytest.mark.parametrize("arch, params, hyper, message", [
+    ("bias", P_F2, {"method": "hutchinson"},
+     r"^method: expected one of \('auto', 'jets', 'closed_form'\), got 'hutchinson'$"),
+    ("sim_ln", P_F2, {"method": "closed_form", "eps": 1}, r"^method: 'closed_form' \(F2\) is for 2-layer relu"),
+    ("bias", P_F2, {"method": "closed_form", "activation": "softplus"}, r"^method: 'closed_form' \(F2\)"),
+])
+def test_bad_method_names_the_argument(arch, params, hyper, message):
+    with pytest.raises(ValueError, match=message):
+        trace_hessian(arch, params, [[1, 1]], [1], **hyper)
 
 
 # ---------- hand-checkable cases, one per architecture ----------
@@ -217,9 +296,7 @@ P_BN_S = Params(W1=sp.eye(2), b1=sp.ones(2, 1), W2=sp.ones(2, 1), gamma=sp.ones(
     (lambda: relu_grad_norm_sq(Params(W1=sp.eye(1), b1=sp.ones(1, 1), W2=sp.ones(1, 1),
                                       gamma=sp.ones(1, 1)), [1]), "params"),
     (lambda: relu_trace("bias", [[1]]), "params"),
-    (lambda: per_sample_bound([1, 1], 1, depth=R(5, 2)), "depth"),
-    (lambda: per_sample_bound([], 1), "x"),
-    # non-finite / non-real labels and inputs (one shared validator, theory.data.as_labels)
+    # non-finite / non-real labels and inputs (one shared validator, theory.checks.as_labels)
     (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [float("nan")]), "Y"),
     (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [sp.oo]), "Y"),
     (lambda: trace_hessian("bias", P_BIAS, [[1, 1]], [sp.zoo]), "Y"),
@@ -231,8 +308,6 @@ P_BN_S = Params(W1=sp.eye(2), b1=sp.ones(2, 1), W2=sp.ones(2, 1), gamma=sp.ones(
     (lambda: trace_hessian("bias", P_BIAS, [[1, "b"]], [1]), "X"),
     (lambda: trace_hessian("sim_bn", P_BN_S, [[1, 1]], [1], X_train=[[1, sp.oo]]), "X_train"),
     (lambda: grad_norm_sq("bias", P_BIAS, [1, float("nan")]), "x"),
-    (lambda: per_sample_bound([1, 1], float("nan")), "y"),
-    (lambda: per_sample_bound([1, sp.zoo], 1), "x"),
 ])
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}:"):

@@ -1,11 +1,14 @@
 """`sharpgen train` and `sharpgen bench` command lines (verify.cmd_train, verify.cmd_bench)."""
 import argparse
 import json
+import subprocess
+import sys
 
 import pytest
 
 from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.presets import PRESETS
+from sharpgen.numerics.metrics_csv import read_csv
+from sharpgen.numerics.presets import PRESETS, preset_names
 from sharpgen.verify import cmd_bench, cmd_train
 
 TINY = ["--arch", "bias", "--d", "6", "--n", "16", "--n-test", "20", "--width", "12",
@@ -32,6 +35,11 @@ def test_help_lists_every_preset(capsys):
     for name in PRESETS:
         assert f"  {name}: " in out
     assert "--quick" in out and "--resume" in out and "--phases" in out
+    # natural order (fig2a before fig10a), schedules labelled
+    listed = [ln.split(":")[0].strip() for ln in out.splitlines() if ln.startswith("  fig")]
+    assert listed == list(preset_names()) and listed.index("fig2a") < listed.index("fig10a")
+    assert "    paper: lr=0.01, ρ=0.05, batch=1, wd=0, epochs=200000" in out
+    assert "           lr=0.01, ρ=0.1, batch=1, wd=0, epochs=400000" in out
 
 
 def test_flags_override_the_preset(capsys):
@@ -54,7 +62,12 @@ def test_invalid_flag_value_names_the_field(capsys):
 def test_train_then_resume_through_the_cli(tmp_path, capsys):
     out = tmp_path / "run"
     assert run(["train", *TINY, "--out", str(out), "--no-theory"]) == 0
-    assert "test_error" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "test_error" in captured.out and ("backends c,c" in captured.out or "backends torch,torch" in captured.out)
+    # the header names its numbers
+    assert "\n  arch=bias d=6 width=12 | data=xor n=16 n_test=20 | loss=mse | optimizer=sam\n" in captured.err
+    assert "\n  phase 1: lr=0.05, ρ=0.05, batch=1, wd=0, epochs=6\n  phase 2: lr=0.05, ρ=0.1," in captured.err
+    assert "\n  theory_min=n/a\n" in captured.err
     first = (out / "metrics.csv").read_text()
     assert json.loads((out / "config.json").read_text())["config"]["width"] == 12
     assert run(["train", *TINY, "--out", str(out), "--no-theory"]) == 2  # exists, no --resume
@@ -69,7 +82,7 @@ def test_train_then_resume_through_the_cli(tmp_path, capsys):
 def test_theory_minimum_is_logged(tmp_path, capsys):
     out = tmp_path / "t"
     assert run(["train", *TINY, "--out", str(out)]) == 0
-    rows = ckpt.read_csv(out / "metrics.csv")
+    rows = read_csv(out / "metrics.csv")
     # bias on distinct cube points with xor labels: 4 sqrt(d + 1) (F3), d = 6.
     assert rows[-1]["theory_min"] == pytest.approx(4 * 7 ** 0.5, rel=1e-12)
 
@@ -78,15 +91,6 @@ def test_divergence_exit_code(tmp_path, capsys):
     argv = [a if a != "0.05,0.05,1,0,6; 0.05,0.1,1,0,4" else "1e6,0,1,0,3" for a in TINY]
     assert run(["train", *argv, "--out", str(tmp_path / "d"), "--no-theory"]) == 3
     assert "diverged" in capsys.readouterr().err
-
-
-def test_bench_prints_every_path_side_by_side(capsys):
-    assert run(["bench", "--steps", "3", "--d", "5", "--n", "8", "--width", "6",
-                "--cases", "nobias:relu:mse,sim_ln:relu:logistic"]) == 0
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(("nobias", "sim_ln"))]
-    assert len(lines) == 2
-    for line in lines:
-        assert "generic" in line and "fused-torch" in line and "(x" in line
 
 
 def test_registered_in_the_sharpgen_cli(capsys):
@@ -162,7 +166,7 @@ def test_resume_without_a_checkpoint_is_refused(tmp_path, capsys):
     assert run(["train", "--preset", "fig4b", "--quick", "--resume", "--out", str(out), "--no-theory",
                 "--progress", "off"]) == 2
     err = capsys.readouterr().err
-    assert "sharpgen train: error: out: --resume needs a run with a checkpoint in --out" in err
+    assert f"sharpgen train: error: resume: no run to resume in {out} (no config.json)" in err
     assert not out.exists()
     out.mkdir()
     assert run(["train", *TINY, "--resume", "--out", str(out), "--no-theory"]) == 2
@@ -171,3 +175,84 @@ def test_resume_without_a_checkpoint_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parser().parse_args(["train", "--help"])
     assert "refused when --out has none" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ issue 8
+
+def _phases(capsys):
+    return [(p["lr"], p["rho"], p["epochs"]) for p in json.loads(capsys.readouterr().out)["phases"]]
+
+
+def test_lr_rho_epochs_override_every_phase_or_each(capsys):
+    base = ["train", "--preset", "fig4b", "--quick", "--print-config"]
+    assert run([*base, "--lr", "0.02"]) == 0
+    assert _phases(capsys) == [(0.02, 0.05, 10000), (0.02, 0.1, 10000)]
+    assert run([*base, "--rho", "0.2,0.3", "--epochs", "1e3,2000"]) == 0
+    assert _phases(capsys) == [(0.01, 0.2, 1000), (0.01, 0.3, 2000)]
+    # after --phases, and on top of a preset's other fields
+    assert run([*base, "--phases", "0.1,0.5,1,0,5", "--epochs", "7"]) == 0
+    assert _phases(capsys) == [(0.1, 0.5, 7)]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--lr", "0.1,0.2,0.3"], "sharpgen train: error: lr: expected 1 value (for every phase) or 2 (one per phase), "
+                              "got 3: [0.1, 0.2, 0.3]"),
+    (["--epochs", "5,6,7"], "sharpgen train: error: epochs: expected 1 value (for every phase) or 2"),
+    (["--rho", "-1"], "sharpgen train: error: phases[0].rho: expected a finite number >= 0, got -1.0"),
+    (["--lr", "0"], "sharpgen train: error: phases[0].lr: expected a finite number > 0, got 0.0"),
+])
+def test_phase_overrides_name_what_is_wrong(capsys, argv, message):
+    assert run(["train", "--preset", "fig4b", "--quick", "--print-config", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--lr", "fast", "argument --lr: expected a number, got 'fast'"),
+    ("--epochs", "1.5", "argument --epochs: expected a finite integer, got '1.5'"),
+    ("--rho", "0.1,x", "argument --rho: expected a number, got 'x'"),
+])
+def test_phase_override_values_are_parsed_as_numbers(capsys, flag, value, message):
+    with pytest.raises(SystemExit) as stop:
+        parser().parse_args(["train", flag, value])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_progress_lines_in_a_log(tmp_path, capsys):
+    assert run(["train", *TINY[:-2], "--progress", "lines", "--out", str(tmp_path / "l"), "--no-theory"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    logged = [ln for ln in err if ln.startswith("l epoch ")]
+    assert len(logged) == len(read_csv(tmp_path / "l" / "metrics.csv")) - 1
+    assert logged[-1].startswith("l epoch 10/10 (100.0%)  phase 2/2 (")
+
+
+HELP_IMPORTS = """
+import sys
+from sharpgen.verify.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("torch", "sympy") if m in sys.modules)
+print("HEAVY", heavy, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], []])
+def test_help_does_not_import_torch(argv):
+    result = subprocess.run([sys.executable, "-c", HELP_IMPORTS, *argv], capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in result.stderr, result.stderr
+    expected = ("--preset", "fig11b") if argv[:1] == ["train"] else ("train", "bench", "verify")
+    assert all(word in result.stdout for word in expected)
+
+
+def test_only_the_requested_subcommand_is_built(capsys):
+    from sharpgen.verify.cli import build_parser, requested_command
+    assert requested_command(["train", "--preset", "fig1a"]) == "train"
+    assert requested_command(["--help"]) is None and requested_command(["nonsense"]) is None
+    with pytest.raises(SystemExit):
+        build_parser("train").parse_args(["train", "--help"])
+    assert "--preset" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        build_parser(None).parse_args(["--help"])
+    out = capsys.readouterr().out
+    assert "train with 1-SAM / GD baselines" in out and "check the paper's claims" in out

@@ -5,7 +5,7 @@ from sharpgen.numerics.config import TrainConfig, parse_phases
 from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, run_steps
 
 FUSED = TrainConfig(arch="nobias", n=10, phases=parse_phases("0.1,0.05,1,0,3; 0.1,0,5,0,2"))  # 30 + 4 steps
-GENERIC = TrainConfig(arch="sim_bn", n=10, phases=parse_phases("0.1,0.05,1,0,2"))  # 20 steps
+GENERIC = TrainConfig(arch="bias", n=10, optimizer="asam", phases=parse_phases("0.1,0.05,1,0,2"))  # 20 steps
 
 
 def test_run_steps_counts_every_phase():

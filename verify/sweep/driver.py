@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics.atomic import atomic_write_json, atomic_write_text
 from sharpgen.numerics.validate import is_int
 from sharpgen.verify.sweep.grid import GridPoint, expand
 from sharpgen.verify.sweep.progress import EtaModel, SweepProgress
@@ -69,8 +70,8 @@ def check_out(points: list[GridPoint], out: Path) -> None:
 
 def _write_grid(spec: SweepSpec, points: list[GridPoint], out: Path) -> None:
     if spec.text is not None:
-        ckpt.atomic_write_text(out / "sweep.toml", spec.text)
-    ckpt.atomic_write_json(out / "grid.json", {
+        atomic_write_text(out / "sweep.toml", spec.text)
+    atomic_write_json(out / "grid.json", {
         "name": spec.name, "source": spec.source, "axes": [a.name for a in spec.axes],
         "runs": {p.run_id: {"labels": p.labels, "config": p.config.to_dict()} for p in points}})
 

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import shutil
 import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
 from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics.atomic import atomic_write_json
 
 FAILED = ("diverged", "error", "lost")
 RETRIED = ("lost",)
@@ -55,7 +57,7 @@ def read_json(path: Path) -> dict | None:
 def run_state(out, run_id: str) -> str:
     """One of done, diverged, error, lost, interrupted, pending (see the module docstring)."""
     directory = run_dir(out, run_id)
-    summary = read_json(directory / "summary.json")
+    summary = read_json(directory / ckpt.SUMMARY)
     if summary is not None and summary.get("status") == "done":
         return "done"
     failure = read_json(error_path(out, run_id))
@@ -75,7 +77,7 @@ def wants_run(state: str, retry_failed: bool) -> bool:
 
 def record_failure(out, run_id: str, status: str, message: str, trace: str = "") -> None:
     """Write OUT/errors/<run_id>.json (atomic)."""
-    ckpt.atomic_write_json(error_path(out, run_id), {"status": status, "error": message, "traceback": trace,
+    atomic_write_json(error_path(out, run_id), {"status": status, "error": message, "traceback": trace,
                                                      "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
 
@@ -99,13 +101,22 @@ def make_task(out, point, *, theory: bool, retry_failed: bool) -> dict:
 
 
 def _train(task: dict) -> int:
-    """Train (or resume) the run; the number of optimizer steps taken in this session."""
+    """Train the run, or resume it from its checkpoint; the number of optimizer steps taken in this session.
+
+    A run directory without a checkpoint never got past its start (the trainer writes the first
+    checkpoint with config.json), so it is cleared and the run starts afresh.
+    """
     from sharpgen.numerics.config import TrainConfig
-    from sharpgen.numerics.train import train
-    from sharpgen.verify.cmd_train import theory_min_for  # the sweep's only import of the theory minimum
+    from sharpgen.numerics.train import make_dataset, train
+    from sharpgen.verify.theory_min import theory_min_for  # the sweep's only use of the theory minimum
     config = TrainConfig.from_dict(task["config"])
-    theory_min = theory_min_for(config) if task["theory"] else None
-    result = train(config, run_dir(task["out"], task["run_id"]), theory_min=theory_min, resume=True, progress=False)
+    directory = run_dir(task["out"], task["run_id"])
+    resume = (directory / ckpt.CHECKPOINT).exists()
+    if not resume and directory.exists():
+        shutil.rmtree(directory)
+    data = make_dataset(config)
+    theory_min = theory_min_for(config, data).value if task["theory"] else None
+    result = train(config, directory, data=data, theory_min=theory_min, resume=resume, progress="off")
     return result.steps_run
 
 

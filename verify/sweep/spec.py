@@ -206,12 +206,12 @@ def _rules(kind: str, data, axes: dict) -> tuple:
 
 
 def _record(value) -> tuple:
-    from sharpgen.numerics.train import BASE_COLUMNS
+    from sharpgen.numerics.train import METRIC_COLUMNS
     if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         raise ValueError(f"sweep.record: expected a non-empty list of metric names or glob patterns, got {value!r}")
     for pattern in value:
-        if not (fnmatch.filter(BASE_COLUMNS, pattern) or pattern.startswith(METRIC_PREFIXES)):
-            raise ValueError(f"sweep.record: {pattern!r} matches no metric; metrics are {BASE_COLUMNS} "
+        if not (fnmatch.filter(METRIC_COLUMNS, pattern) or pattern.startswith(METRIC_PREFIXES)):
+            raise ValueError(f"sweep.record: {pattern!r} matches no metric; metrics are {METRIC_COLUMNS} "
                              f"and the diagnostics diag_*")
     return tuple(value)
 

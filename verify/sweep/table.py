@@ -4,10 +4,10 @@ Columns, in order: ``run_id``, ``status`` (done, diverged, error, lost,
 interrupted, pending), one column per axis (its value, or the variant's
 name), every TrainConfig field that is not an axis (``phases`` in the
 docs/paper.md §6 notation), the final row of the run's ``metrics.csv``
-restricted to the sweep's ``record`` patterns (epoch, test error, Tr ∇²L,
-theory minimum, gap, diagnostics ``diag_*``, ...; empty unless the run is
-done), ``wall_s`` (training wall time of the run's last session) and
-``error``. The table is a function of the files alone, so it is the same
+restricted to the sweep's ``record`` patterns (epoch, ``wall_s`` = the run's
+training wall time over all its sessions, test error, Tr ∇²L, theory
+minimum, gap, diagnostics ``diag_*``, ...; empty unless the run is done)
+and ``error``. The table is a function of the files alone, so it is the same
 whether the sweep ran in one go or was killed and resumed.
 """
 from __future__ import annotations
@@ -20,15 +20,16 @@ import pandas as pd
 
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics.config import format_phases
-from sharpgen.numerics.train import BASE_COLUMNS
+from sharpgen.numerics.metrics_csv import read_csv
+from sharpgen.numerics.train import METRIC_COLUMNS
 from sharpgen.verify.sweep.runs import error_path, read_json, run_dir, run_state
 
 
 def _final_metrics(directory: Path, record) -> dict:
-    path = directory / "metrics.csv"
+    path = directory / ckpt.METRICS
     if not path.exists():
         return {}
-    rows = ckpt.read_csv(path)
+    rows = read_csv(path)
     if not rows:
         return {}
     return {k: v for k, v in rows[-1].items() if any(fnmatch.fnmatchcase(k, p) for p in record)}
@@ -45,7 +46,6 @@ def table_row(point, out, record=("*",)) -> dict:
     directory = run_dir(out, point.run_id)
     if state == "done":
         row.update(_final_metrics(directory, record))
-        row["wall_s"] = (read_json(directory / "summary.json") or {}).get("wall_s_this_session")
     failure = read_json(error_path(out, point.run_id))
     row["error"] = failure.get("error") if failure and state != "done" else None
     return row
@@ -55,10 +55,10 @@ def _column_order(rows: list[dict]) -> list[str]:
     seen = []
     for r in rows:
         seen += [k for k in r if k not in seen]
-    metrics = [c for c in seen if c in BASE_COLUMNS or c.startswith("diag_")]
-    head = [c for c in seen if c not in metrics and c not in ("wall_s", "error")]
-    ordered = [c for c in BASE_COLUMNS if c in metrics] + sorted(c for c in metrics if c not in BASE_COLUMNS)
-    return head + ordered + ["wall_s", "error"]
+    metrics = [c for c in seen if c in METRIC_COLUMNS or c.startswith("diag_")]
+    head = [c for c in seen if c not in metrics and c != "error"]
+    ordered = [c for c in METRIC_COLUMNS if c in metrics] + sorted(c for c in metrics if c not in METRIC_COLUMNS)
+    return head + ordered + ["error"]
 
 
 def collect(points, out, *, record=("*",)) -> pd.DataFrame:

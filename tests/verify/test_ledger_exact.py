@@ -1,0 +1,66 @@
+"""Exact evidence: every entry passes on the quick profile, the errata carry both values, and each check can fail."""
+from dataclasses import replace
+
+import pytest
+import sympy as sp
+
+from sharpgen.theory import constructions
+from sharpgen.theory.params import Params
+from sharpgen.verify.ledger import exact, exact_norm, exact_tools
+from sharpgen.verify.ledger.exact import EXACT
+from sharpgen.verify.ledger.profiles import PROFILES
+
+QUICK = PROFILES["quick"]
+
+
+@pytest.mark.parametrize("entry_id", sorted(EXACT))
+def test_exact_check_passes_with_a_number(entry_id):
+    out = EXACT[entry_id](QUICK)
+    assert out.passed, out.detail
+    assert out.worst == 0.0 and out.worst_what
+
+
+def _errata():
+    return {e.claim: e for check in EXACT.values() for e in check(QUICK).errata}
+
+
+def test_errata_keep_both_values():
+    errata = _errata()
+    # Prop 4.2's printed r is not flattest at d = 3: 14 sqrt(10)/5 > 8 = 4 sqrt(d + 1).
+    assert "14*sqrt(10)/5" in errata["C2 (Prop 4.2)"].paper and "8" in errata["C2 (Prop 4.2)"].exact
+    assert "25/4" in errata["Lemma A.13 (p=1/5)"].paper and "4/25" in errata["Lemma A.13 (p=1/5)"].exact
+    assert "inf Tr = 8" in errata["Lemma A.3 (sim_bn)"].exact and "= 4" in errata["Lemma A.3 (sim_bn)"].paper
+    assert "r^2 = |y_j| (R^2 + 1)" in errata["Prop A.1 (eq. 16)"].paper
+    assert {"C1 (Thm 4.1, Sec 4)", "C1 depth D (Thm 4.1, y_i = 0)", "C4 (Thm 5.1)", "Thm A.2 (b=0, p=1/5)"} <= set(errata)
+
+
+def test_other_seeds_pass_too():
+    profile = replace(QUICK, seed=7, population_d=6)
+    for entry_id in ("thm-4.1", "thm-5.1", "prop-4.1", "prop-A.1"):
+        assert EXACT[entry_id](profile).passed, entry_id
+
+
+def test_a_planted_wrong_constant_fails(monkeypatch):
+    real = exact_tools.min_sharpness
+    monkeypatch.setattr(exact_tools, "min_sharpness", lambda *a, **k: replace(real(*a, **k), value=2 * real(*a, **k).value))
+    out = exact.check_thm_4_1(QUICK)
+    assert not out.passed and out.worst > 0
+
+
+def test_a_broken_construction_fails(monkeypatch):
+    real = constructions.memorizing
+
+    def broken(arch, X, Y, **kw):  # output layer 10% too large: no longer interpolates
+        p = real(arch, X, Y, **kw)
+        return Params(W1=p.W1, b1=p.b1, W2=p.W2 * sp.Rational(11, 10), middle=p.middle)
+
+    monkeypatch.setattr(constructions, "memorizing", broken)
+    assert not exact.check_thm_4_1(QUICK).passed
+    assert not exact_norm.check_thm_5_1(QUICK).passed
+
+
+def test_a_wrong_trace_fails(monkeypatch):
+    real = exact.sharpness.trace_from_gradients
+    monkeypatch.setattr(exact.sharpness, "trace_from_gradients", lambda *a, **k: real(*a, **k) + sp.Rational(1, 10 ** 6))
+    out = exact.check_lemma_4_1(QUICK)
+    assert not out.passed and out.worst == pytest.approx(1e-6)

@@ -1,0 +1,163 @@
+"""Trained evidence: the judgments accept runs that show the claim and fail mislabeled or wrong ones;
+the training runs are reused from --out and resumed after an interruption."""
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics import train as train_module
+from sharpgen.numerics.presets import get_preset
+from sharpgen.theory import constructions
+from sharpgen.verify.ledger import runs, trained
+from sharpgen.verify.ledger.profiles import PROFILES
+from sharpgen.verify.ledger.runs import RunRecord, RunSpec
+
+SQ = 4 * math.sqrt(30)      # 4 sqrt(d), nobias, d = 30
+SQB = 4 * math.sqrt(31)     # 4 sqrt(d + 1), bias
+
+
+def record(tmp_path, group, seed, *, test_error, trace, theory_min, trace_gn=None, preset="fig1b", expected=True,
+           status="done", **extra):
+    config = get_preset(preset, quick=True).replace(seed=seed)
+    spec = RunSpec(group, preset, config, expected, "" if expected else "declared in advance")
+    run_dir = tmp_path / spec.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    row = {"epoch": 10, "test_error": test_error, "trace": trace, "trace_gn": trace if trace_gn is None else trace_gn,
+           "theory_min": theory_min, "train_loss": 1e-4, **extra}
+    return RunRecord(spec, run_dir, status, [dict(row, epoch=0, test_error=0.5), row])
+
+
+def test_nobias_accepts_a_generalizing_flat_run_and_rejects_a_mislabeled_memorizing_one(tmp_path):
+    good = [record(tmp_path, "nobias-sam", s, test_error=0.0, trace=1.2 * SQ, theory_min=SQ) for s in range(3)]
+    assert trained.judge_nobias({"nobias-sam": good}).status == "pass"
+    # a bias 1-SAM run (flattest, memorizing) filed as nobias: the entry fails
+    wrong = good[:2] + [record(tmp_path, "nobias-sam", 2, test_error=0.28, trace=1.02 * SQ, theory_min=SQ)]
+    out = trained.judge_nobias({"nobias-sam": wrong})
+    assert out.status == "fail" and out.numbers["seeds"][2]["test_error"] == 0.28
+
+
+def test_bias_needs_flat_memorizing_sam_and_sharper_generalizing_gd(tmp_path):
+    sam = [record(tmp_path, "bias-sam", s, test_error=0.3, trace=1.02 * SQB, theory_min=SQB, preset="fig4b")
+           for s in range(3)]
+    gd = [record(tmp_path, "bias-gd", s, test_error=0.001, trace=3.4 * SQB, theory_min=SQB, preset="fig4a")
+          for s in range(3)]
+    assert trained.judge_bias({"bias-sam": sam, "bias-gd": gd}).status == "pass"
+    swapped = {"bias-sam": gd, "bias-gd": sam}  # the two groups' runs mislabeled
+    assert trained.judge_bias(swapped).status == "fail"
+    not_flat = [record(tmp_path, "bias-sam", 0, test_error=0.3, trace=1.08 * SQB, theory_min=SQB, preset="fig4b")]
+    assert trained.judge_bias({"bias-sam": not_flat, "bias-gd": gd[:1]}).status == "fail"
+
+
+def test_sim_ln_uses_the_interpolation_part_and_the_stated_error_threshold(tmp_path):
+    ok = [record(tmp_path, "sim_ln-sam", 0, test_error=0.05, trace=1.1, trace_gn=2.04, theory_min=2.0, preset="fig6a")]
+    assert trained.judge_sim_ln({"sim_ln-sam": ok}).status == "pass"
+    bad = [record(tmp_path, "sim_ln-sam", 0, test_error=0.12, trace=1.1, trace_gn=2.04, theory_min=2.0, preset="fig6a")]
+    assert trained.judge_sim_ln({"sim_ln-sam": bad}).status == "fail"
+
+
+def _sim_bn_record(tmp_path, seed, W1, b1, gamma, W2, *, expected=True):
+    rec = record(tmp_path, "sim_bn-sam", seed, test_error=0.0, trace=9.0, theory_min=8.0, preset="fig2a",
+                 expected=expected)
+    rec.spec = replace(rec.spec, config=rec.spec.config.replace(**runs.SIM_BN_QUICK_SIZE))
+    as_tensor = lambda m: torch.tensor([[float(v) for v in row] for row in m.tolist()], dtype=torch.float64)
+    params = {"W1": as_tensor(W1), **{k: as_tensor(m).flatten() for k, m in (("b1", b1), ("gamma", gamma), ("W2", W2))}}
+    ckpt.save_checkpoint(rec.run_dir, {"epoch": 10, "metrics": [], "params": params})
+    return rec
+
+
+def test_sim_bn_alignment_reads_the_checkpoint(tmp_path):
+    p = constructions.generalizing("sim_bn", runs.SIM_BN_QUICK_SIZE["d"], scale=5)  # C6: exactly ±x1 ± x2
+    aligned = _sim_bn_record(tmp_path, 0, p.W1, p.b1, p.gamma, p.W2)
+    out = trained.judge_sim_bn({"sim_bn-sam": [aligned]})
+    assert out.status == "pass", out.detail
+    approached = out.numbers["seeds"][0]["approached"]
+    assert approached["top4_sign_patterns"] == 4 and min(approached["top4_cosine"]) == pytest.approx(1.0)
+    W1 = p.W1.copy()
+    W1[0, 5] = 10  # one top neuron reads x6 strongly: not concentrated on x1, x2
+    spread = _sim_bn_record(tmp_path / "b", 0, W1, p.b1, p.gamma, p.W2, expected=False)
+    out = trained.judge_sim_bn({"sim_bn-sam": [spread]})
+    assert not out.passed and out.status == "not reproduced" and out.reason
+
+
+def test_thm_3_1_and_lemma_3_1(tmp_path):
+    big = [record(tmp_path, "nobias-sam", s, test_error=0.0, trace=1.2 * SQ, theory_min=SQ, diag_path_norm=3.0)
+           for s in range(2)]
+    small = [record(tmp_path / "s", "nobias-sam-n30", s, test_error=0.1, trace=1.3 * SQ, theory_min=SQ,
+                    diag_path_norm=3.5) for s in range(2)]
+    groups = {"nobias-sam": big, "nobias-sam-n30": small}
+    assert trained.judge_thm_3_1(groups).status == "pass"
+    assert trained.judge_thm_3_1({"nobias-sam": small, "nobias-sam-n30": big}).status == "fail"
+    assert trained.judge_lemma_3_1(groups).status == "pass"
+    big[0].rows[-1]["diag_path_norm"] = 6.0  # > 2 x 2 sqrt(2)
+    assert trained.judge_lemma_3_1(groups).status == "fail"
+
+
+def test_a_diverged_run_fails_the_claim(tmp_path):
+    rec = record(tmp_path, "nobias-sam", 0, test_error=0.0, trace=1.2 * SQ, theory_min=SQ, status="diverged")
+    assert trained.judge_nobias({"nobias-sam": [rec]}).status == "fail"
+
+
+TINY = replace(PROFILES["quick"], seeds=1, epoch_cap=4)
+
+
+def test_runs_resume_after_an_interruption_and_match_an_uninterrupted_run(tmp_path, monkeypatch):
+    spec = runs.specs_for("nobias-sam", TINY)[0]
+    runs.execute(spec.config.to_dict(), str(tmp_path / "whole"))
+    real, calls = train_module.append_csv_row, []
+
+    def interrupt(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("killed")
+        return real(*a, **k)
+
+    monkeypatch.setattr(train_module, "append_csv_row", interrupt)
+    with pytest.raises(RuntimeError, match="killed"):
+        runs.execute(spec.config.to_dict(), str(tmp_path / "cut"))
+    monkeypatch.setattr(train_module, "append_csv_row", real)
+    assert ckpt.load_checkpoint(tmp_path / "cut")["epoch"] < spec.config.total_epochs
+    facts = runs.execute(spec.config.to_dict(), str(tmp_path / "cut"))
+    assert facts["reused"] is False
+    whole = json.loads((tmp_path / "whole" / "summary.json").read_text())["final"]
+    cut = json.loads((tmp_path / "cut" / "summary.json").read_text())["final"]
+    assert whole.pop("wall_s") > 0 and cut.pop("wall_s") > 0  # the wall clock is the one column that differs
+    assert whole == cut
+    assert runs.execute(spec.config.to_dict(), str(tmp_path / "cut"))["reused"] is True
+
+
+def test_run_names_change_with_the_config():
+    a, b = runs.specs_for("bias-sam", TINY)[0], runs.specs_for("bias-gd", TINY)[0]
+    assert a.name != b.name and a.name.startswith("bias-sam-seed0-")
+    assert replace(a, config=a.config.replace(width=7)).name != a.name
+
+
+def test_paper_profile_uses_the_paper_protocol_with_five_seeds():
+    specs = runs.specs_for("bias-sam", PROFILES["paper"])
+    assert len(specs) == 5 and [s.config.seed for s in specs] == [0, 1, 2, 3, 4]
+    c = specs[0].config
+    assert (c.d, c.n, c.width, c.total_epochs) == (30, 100, 500, get_preset("fig4b").total_epochs)
+    assert runs.specs_for("bias-sam", PROFILES["quick"])[0].config.total_epochs == get_preset("fig4b", quick=True).total_epochs
+
+
+def test_trained_kind_end_to_end_writes_figures_and_reuses_runs(tmp_path, capsys):
+    from sharpgen.verify.ledger.command import Options, run_verify
+    from sharpgen.verify.ledger.entries import select
+    profile = replace(PROFILES["paper"], seeds=1, epoch_cap=3)  # the paper profile, shortened
+    opts = Options(select(["table1-sim_ln"]), ("trained",), profile, 1, tmp_path)
+    run_verify(opts)
+    first = json.loads((tmp_path / "report.json").read_text())
+    assert [r["reused"] for r in first["runs"]] == [False]
+    assert first["runs"][0]["config"]["width"] == 500 and first["runs"][0]["status"] == "done"
+    assert (tmp_path / "figures" / "table1-sim_ln.png").stat().st_size > 0
+    assert (tmp_path / "figures" / "table1-sim_ln.pdf").stat().st_size > 0
+    row = next(e for e in first["entries"] if e["id"] == "table1-sim_ln")["evidence"][0]
+    assert isinstance(row["numbers"]["seeds"][0]["trace_gn"], float)
+    run_verify(opts)
+    second = json.loads((tmp_path / "report.json").read_text())
+    assert [r["reused"] for r in second["runs"]] == [True]
+    assert second["runs"][0]["final"] == first["runs"][0]["final"]
+    assert "table1-sim_ln" in capsys.readouterr().out

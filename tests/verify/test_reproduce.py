@@ -1,0 +1,166 @@
+"""`sharpgen reproduce` / `table1` / `plot` (verify.reproduce and the CLI handlers) on tiny runs.
+
+Every preset is shrunk through ``reproduce(configure=...)`` (d = 6, n = 16, width 12,
+a few epochs), so real runs are trained, reused and resumed in seconds.
+"""
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics.config import parse_phases
+from sharpgen.numerics.presets import PRESETS
+from sharpgen.numerics.train import train
+from sharpgen.verify import cli
+from sharpgen.verify import reproduce as R
+from sharpgen.verify.plots import curves
+from sharpgen.numerics.metrics_csv import read_csv
+
+EPOCHS = 6
+
+
+def tiny(name, cfg, epochs=EPOCHS):
+    """Any planned config at toy size, same architecture, loss, data kind and optimizer."""
+    if cfg.data == "circle":
+        return cfg.replace(n=6, width=10, phases=parse_phases("0.05,0.1,1,0,60"), eval_every=20)
+    phases = tuple(dataclasses.replace(ph, epochs=epochs, batch=1 if ph.batch == 1 else 16) for ph in cfg.phases)
+    size = {} if cfg.data == "condition1" else dict(d=6, n=16)
+    return cfg.replace(n_test=40, width=12, phases=phases, eval_every=3, **size)
+
+
+def quiet(message):
+    pass
+
+
+def figure_data(result) -> dict:
+    """Every plotted line with a gid, by (figure, gid): (x, y) as float lists."""
+    out = {}
+    for stem, fig in result.figures.items():
+        for gid, line in curves.series_by_gid(fig).items():
+            out[(stem, gid)] = (np.asarray(line.get_xdata(), float).tolist(), np.asarray(line.get_ydata(), float).tolist())
+    return out
+
+
+def test_every_preset_belongs_to_a_figure():
+    planned = {name for spec in R.FIGURES.values() for name in spec.presets}
+    assert set(PRESETS) <= planned
+    assert {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "summary"} == set(R.FIGURES)
+
+
+@pytest.mark.parametrize("fig", ["1", "2", "3", "6", "7", "10", "11", "summary"])
+def test_each_figure_is_drawn_from_its_runs(fig, tmp_path):
+    result = R.reproduce(fig, tmp_path, seeds=[0], configure=tiny, progress="off", log=quiet)
+    for path in result.files:
+        assert path.stat().st_size > (1000 if path.suffix in (".png", ".pdf") else 100), path
+    assert {p.suffix for p in result.files} >= {".png", ".pdf"}
+    for stem, figure in result.figures.items():
+        lines = curves.series_by_gid(figure)
+        if stem.startswith("fig") and not stem.startswith(("fig2b", "fig3")):
+            groups = curves.make_groups([r for name in R.FIGURES[fig].presets for r in result.runs[name]])
+            for gi, group in enumerate(groups):
+                trace = [row["trace"] for row in group.runs[0].rows]
+                assert np.asarray(lines[f"trace:{gi}"].get_ydata(), float).tolist() == trace
+                assert lines[f"theory_min:{gi}"].get_ydata()[0] == group.runs[0].rows[0]["theory_min"]
+
+
+def without_wall(run_dir):
+    return [{k: v for k, v in row.items() if k != "wall_s"} for row in read_csv(run_dir / "metrics.csv")]
+
+
+def test_interrupted_reproduce_resumes_to_the_same_figure(tmp_path, monkeypatch):
+    def configure(name, cfg):
+        return tiny(name, cfg, epochs=12)
+
+    whole = R.reproduce("4", tmp_path / "whole", seeds=[0, 1], configure=configure, progress="off", log=quiet)
+    assert set(whole.actions.values()) == {"trained"}
+
+    calls = {"n": 0}
+    real_save = ckpt.save_checkpoint
+
+    def killed_on_third_save(run_dir, state):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("simulated kill")
+        return real_save(run_dir, state)
+
+    monkeypatch.setattr(ckpt, "save_checkpoint", killed_on_third_save)
+    with pytest.raises(KeyboardInterrupt):
+        R.reproduce("4", tmp_path / "cut", seeds=[0, 1], configure=configure, progress="off", log=quiet)
+    monkeypatch.setattr(ckpt, "save_checkpoint", real_save)
+    specs = R.plan(("fig4a", "fig4b"), tmp_path / "cut", seeds=[0, 1], configure=configure)
+    assert [R.run_state(s) for s in specs] == ["partial", "missing", "missing", "missing"]
+    assert 0 < ckpt.load_checkpoint(specs[0].run_dir)["epoch"] < specs[0].config.total_epochs
+
+    resumed = R.reproduce("4", tmp_path / "cut", seeds=[0, 1], configure=configure, progress="off", log=quiet)
+    assert list(resumed.actions.values()) == ["resumed", "trained", "trained", "trained"]
+    assert figure_data(resumed) == figure_data(whole)
+    for spec in specs:  # every column but the wall clock
+        assert without_wall(spec.run_dir) == without_wall(tmp_path / "whole" / spec.run_dir.name)
+
+    again = R.reproduce("4", tmp_path / "cut", seeds=[0, 1], configure=configure, progress="off", log=quiet)
+    assert set(again.actions.values()) == {"reused"}
+    assert figure_data(again) == figure_data(whole)
+
+
+def test_a_directory_holding_another_run_stops_the_plan_before_any_training(tmp_path):
+    other = tiny("fig4a", R.config_for("fig4a", "quick")).replace(width=7, seed=0)
+    train(other, tmp_path / R.run_dir_name("fig4a", "quick", 0), progress="off")
+    with pytest.raises(ValueError, match=r"^out: .*fig4a-quick-seed0 holds a run with another config "
+                                         r"\(differs in \['width'\]\)"):
+        R.reproduce("4", tmp_path, seeds=[0], configure=tiny, log=quiet)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig4a-quick-seed0"]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(fig="12"), "^fig: expected one of"), (dict(profile="slow"), "^profile: expected one of"),
+    (dict(seeds=[]), "^seeds: expected"), (dict(seeds=[1, 1]), "^seeds: expected"),
+    (dict(seeds=[-1]), "^seeds: expected"), (dict(device="tpu"), "^device: expected one of"),
+])
+def test_bad_arguments_name_the_argument(kwargs, match, tmp_path):
+    kwargs = {"fig": "1", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        R.reproduce(kwargs.pop("fig"), tmp_path / "out", configure=tiny, log=quiet, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_table1_writes_markdown_and_figures(tmp_path):
+    result = R.table1(tmp_path, seeds=[0, 1], configure=tiny, progress="off", log=quiet)
+    assert [p.name for p in result.files] == ["table1.md", "table1.png", "table1.pdf"]
+    text = result.files[0].read_text()
+    bias = [line for line in text.splitlines() if line.startswith("| II |")][0]
+    errors = ", ".join(f"{r.rows[-1]['test_error']:.3f}" for r in result.runs["fig4b"])
+    assert errors in bias and "C1: 0-1 231/256 ≈ 0.902" in bias
+    assert "seeds 0, 1" in text
+
+
+def test_cli_errors_exit_2_and_write_nothing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as err:
+        cli.main(["reproduce", "4", "--seeds", "0"])
+    assert err.value.code == 2
+    assert cli.main(["reproduce", "4", "--device", "tpu", "--out", str(tmp_path / "r")]) == 2
+    assert "sharpgen reproduce: error: device: expected one of" in capsys.readouterr().err
+    assert cli.main(["table1", "--device", "tpu", "--out", str(tmp_path / "r")]) == 2
+    assert cli.main(["plot", str(tmp_path / "missing"), "--out", str(tmp_path / "p")]) == 2
+    assert "sharpgen plot: error: run_dir:" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_plot_draws_a_run_of_sharpgen_train(tmp_path, capsys):
+    cfg = tiny("fig4b", R.config_for("fig4b", "quick"))
+    train(cfg, tmp_path / "run", theory_min=R.theory_min(cfg), progress="off")
+    assert cli.main(["plot", str(tmp_path / "run"), "--out", str(tmp_path / "fig"), "--logx",
+                     "--title", "my run"]) == 0
+    assert capsys.readouterr().out.split() == [str(tmp_path / "fig.png"), str(tmp_path / "fig.pdf")]
+    assert cli.main(["plot", str(tmp_path / "run"), "--kind", "neurons", "--out", str(tmp_path / "nb")]) == 0
+
+
+def test_the_commands_import_neither_torch_nor_matplotlib_for_help():
+    code = ("import sys; from sharpgen.verify import cmd_reproduce, cmd_table1, cmd_plot; import argparse; "
+            "p = argparse.ArgumentParser(); s = p.add_subparsers(); "
+            "[m.add_parser(s) for m in (cmd_reproduce, cmd_table1, cmd_plot)]; "
+            "print(sorted(m for m in ('torch', 'matplotlib', 'sympy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

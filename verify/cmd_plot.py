@@ -1,0 +1,46 @@
+"""``sharpgen plot RUN_DIR ...``: the four training panels (or Figure 2b / 3) for any runs of ``sharpgen train``.
+
+Parses the command line and calls ``sharpgen.verify.plots.runplot.plot_runs``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sharpgen.verify.plots.runplot import KINDS
+
+
+HELP = "plot runs made by `sharpgen train`: loss, test error, Tr ∇²L vs epochs, overlaid"
+DESCRIPTION = ("Draw run directories made by `sharpgen train` (config.json + metrics.csv + checkpoint.pt). curves: "
+               "training loss, test loss, test error and Tr ∇²L against epochs with the theory minimum; runs that "
+               "differ only in the seed are averaged (band: min-max), other settings overlaid. neurons: Figure 2b "
+               "(top first-layer neurons, column norms). circle: Figure 3 (one bias run on circle data beside "
+               "construction C1).")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("plot", help=HELP, description=DESCRIPTION)
+    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories")
+    parser.add_argument("--out", type=Path, default=Path("plot"),
+                        help="output path without extension; writes OUT.png and OUT.pdf (default ./plot)")
+    parser.add_argument("--kind", choices=KINDS, default="curves", help="figure family (default curves)")
+    parser.add_argument("--logx", action="store_true", help="epochs on a symlog axis")
+    parser.add_argument("--label", action="append", dest="labels", metavar="TEXT",
+                        help="legend label of each setting, in order of first appearance (repeat per setting)")
+    parser.add_argument("--title", help="text opening the caption line")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from sharpgen.verify.plots.runplot import plot_runs
+
+    try:
+        paths = plot_runs(args.run_dirs, args.out, kind=args.kind, logx=args.logx, labels=args.labels,
+                          title=args.title)
+    except ValueError as err:
+        print(f"sharpgen plot: error: {err}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    return 0

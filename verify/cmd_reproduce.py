@@ -1,0 +1,76 @@
+"""``sharpgen reproduce FIG``: the paper's figures from runs made (or found, or resumed) in --out.
+
+Parses the command line and calls ``sharpgen.verify.reproduce``; torch and
+matplotlib are imported only when the command runs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sharpgen.verify.reproduce import DEFAULT_SEEDS, FIGURES, PROFILES
+from sharpgen.verify.cli_args import add_progress_argument, progress_mode
+
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def add_run_arguments(parser, default_out: str) -> None:
+    """Flags shared by ``reproduce`` and ``table1``: profile, seeds, output folder, device, progress."""
+    parser.add_argument("--profile", choices=PROFILES, default="quick",
+                        help="quick: the presets' few-minute CPU schedules; paper: the paper's protocol (default quick)")
+    parser.add_argument("--seeds", type=_positive_int, default=DEFAULT_SEEDS, metavar="K",
+                        help=f"seeds 0..K-1 of every run (default {DEFAULT_SEEDS}); the seed also draws the training set")
+    parser.add_argument("--out", type=Path, default=Path(default_out),
+                        help=f"folder of the runs; figures go to OUT/figures (default {default_out})")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    add_progress_argument(parser)
+
+
+def add_parser(subparsers) -> None:
+    epilog = "figures:\n" + "\n".join(f"  {k:8s} {s.title} [{', '.join(s.presets)}]" for k, s in FIGURES.items())
+    parser = subparsers.add_parser(
+        "reproduce", help="draw a figure of the paper from runs (trains what is missing, resumes what was killed)",
+        description="Reproduce a figure of Wen, Li & Ma (2023): run every (preset, seed) it needs in OUT, reusing "
+                    "finished runs and resuming interrupted ones, then draw it from the run directories "
+                    "as OUT/figures/*.png and *.pdf.",
+        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("figure", metavar="FIG", choices=tuple(FIGURES),
+                        help="which figure: " + ", ".join(FIGURES))
+    add_run_arguments(parser, "runs/reproduce")
+    parser.add_argument("--logx", action="store_true", help="epochs on a symlog axis (shows the early drop)")
+    parser.set_defaults(func=run)
+
+
+def run_guarded(command: str, action) -> tuple[object, int]:
+    """``(action(), 0)``; a bad argument gives exit code 2 and a divergence 3, each with one line on stderr."""
+    from sharpgen.numerics.train import TrainingDiverged
+
+    try:
+        return action(), 0
+    except ValueError as err:
+        print(f"sharpgen {command}: error: {err}", file=sys.stderr)
+        return None, 2
+    except TrainingDiverged as err:
+        print(f"sharpgen {command}: {err}", file=sys.stderr)
+        return None, 3
+
+
+def run(args) -> int:
+    from sharpgen.verify.reproduce import reproduce
+
+    result, code = run_guarded("reproduce", lambda: reproduce(
+        args.figure, args.out, profile=args.profile, seeds=range(args.seeds), device=args.device, logx=args.logx,
+        progress=progress_mode(args)))
+    for path in result.files if result else ():
+        print(path)
+    return code

@@ -1,0 +1,100 @@
+"""What one piece of evidence for a ledger entry found: status, the worst discrepancy as a number,
+its numbers, the errata (paper's value beside the exact one) and, for a failed property, the
+shrunk counterexample in full.
+
+Statuses: ``pass``; ``fail`` (a claim that should hold does not: ``sharpgen verify`` exits 1);
+``not reproduced`` (a trained claim the ledger declares, before running, cannot be expected at
+this profile, with the reason; it is reported with its numbers and does not change the exit
+status); ``not run`` (kind or entry not selected).
+
+>>> o = Outcome(True, "Tr = 8 = min", worst=0.0, worst_what="|Tr - min|")
+>>> o.status, Outcome(False, "x", expected=False).status
+('pass', 'not reproduced')
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+PASS, FAIL, NOT_REPRODUCED, NOT_RUN = "pass", "fail", "not reproduced", "not run"
+STATUS_ORDER = (FAIL, NOT_REPRODUCED, PASS, NOT_RUN)  # worst first
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """Where the paper as printed and exact computation differ (docs/paper.md §8): both values."""
+
+    claim: str
+    paper: str
+    exact: str
+
+
+@dataclass
+class Outcome:
+    """One check's result. ``worst``: the largest discrepancy found (>= 0; NaN when none applies),
+    ``worst_what`` says what it measures; ``numbers``: every number behind the verdict."""
+
+    passed: bool
+    detail: str
+    worst: float = math.nan
+    worst_what: str = ""
+    numbers: dict = field(default_factory=dict)
+    errata: list[Erratum] = field(default_factory=list)
+    counterexample: dict | None = None
+    expected: bool = True
+    reason: str = ""
+
+    def __post_init__(self):
+        self.passed = bool(self.passed)
+        self.worst = float(self.worst)
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return PASS
+        return FAIL if self.expected else NOT_REPRODUCED
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["status"] = self.status
+        return jsonable(out)
+
+
+def worst_status(statuses) -> str:
+    """The worst of several statuses (fail > not reproduced > pass > not run).
+
+    >>> worst_status(["pass", "not reproduced"]), worst_status([])
+    ('not reproduced', 'not run')
+    """
+    statuses = list(statuses)
+    for s in STATUS_ORDER:
+        if s in statuses:
+            return s
+    return NOT_RUN
+
+
+def jsonable(value):
+    """Numbers stay numbers (NaN and inf become None, as JSON has neither); tuples become lists.
+
+    >>> jsonable({"a": (1.0, float("nan")), "b": 2})
+    {'a': [1.0, None], 'b': 2}
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    return str(value)
+
+
+def max_finite(values, default: float = 0.0) -> float:
+    """The largest finite value (``default`` when there is none).
+
+    >>> max_finite([0.5, float("nan"), 2.0]), max_finite([])
+    (2.0, 0.0)
+    """
+    finite = [float(v) for v in values if math.isfinite(float(v))]
+    return max(finite) if finite else default

@@ -1,0 +1,41 @@
+"""How much ``sharpgen verify`` checks: the ``quick`` and ``paper`` profiles.
+
+* exact: cube dimensions, training sets per dimension, their largest size,
+  the cube dimension of the exact population errors;
+* property: hypothesis examples per property (``--examples`` overrides);
+* trained: how many seeds per architecture, and whether the runs use the
+  presets' quick schedules (d = 30, n = 100, width 500, fewer epochs) or the
+  paper's protocol (docs/paper.md §6); ``epoch_cap`` (None in both profiles) cuts every
+  schedule to at most that many epochs, phases in proportion: a shortened variant for
+  trying a profile out (and for the tests), never what the ledger judges by default.
+
+>>> PROFILES["quick"].examples, PROFILES["quick"].seeds, PROFILES["paper"].seeds
+(200, 3, 5)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one ``sharpgen verify`` run checks (see the module docstring)."""
+
+    name: str
+    dims: tuple[int, ...]
+    sets_per_dim: int
+    max_n: int
+    population_d: int
+    examples: int
+    seeds: int
+    quick_runs: bool
+    seed: int = 0
+    epoch_cap: int | None = None
+
+
+PROFILES = {
+    "quick": Profile("quick", dims=(3, 4), sets_per_dim=1, max_n=5, population_d=8, examples=200, seeds=3,
+                     quick_runs=True),
+    "paper": Profile("paper", dims=(3, 4, 5, 6), sets_per_dim=3, max_n=8, population_d=12, examples=1000, seeds=5,
+                     quick_runs=False),
+}

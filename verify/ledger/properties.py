@@ -1,0 +1,124 @@
+"""Evidence kind 2: hypothesis properties, run by ``sharpgen verify`` itself with a seed and an
+example count; a failure is shrunk by hypothesis and the minimal counterexample kept in full.
+
+A ``Property`` belongs to one ledger entry: a strategy (from the public
+``sharpgen.verify.strategies``) and a check returning a ``Measure`` (holds?, discrepancy,
+the values behind it). ``run_property`` drives hypothesis and returns an ``Outcome`` whose
+``worst`` is the largest discrepancy seen and whose ``counterexample`` (on failure) holds the
+shrunk example (dataset, parameters) and the values the check computed for it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+from hypothesis import HealthCheck, given, seed as hyp_seed, settings
+from hypothesis.errors import Unsatisfiable
+from hypothesis.reporting import with_reporter
+
+from sharpgen.verify.ledger.outcome import Outcome, max_finite
+
+
+@dataclass
+class Measure:
+    """What a property's check found on one example."""
+
+    ok: bool
+    discrepancy: float
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Property:
+    """``check(example) -> Measure`` over ``strategy()`` examples, for ledger entry ``entry``."""
+
+    entry: str
+    name: str
+    statement: str
+    strategy: Callable
+    check: Callable
+    discrepancy: str
+
+
+class PropertyFailed(AssertionError):
+    """A property does not hold on an example (raised inside hypothesis so that it shrinks)."""
+
+
+def describe(value):
+    """An example as plain data for the report: sympy numbers as strings, tensors and matrices as lists.
+
+    >>> describe({"X": sp.Matrix([[1, sp.Rational(1, 2)]]), "n": 3})
+    {'X': [['1', '1/2']], 'n': 3}
+    """
+    if isinstance(value, dict):
+        return {str(k): describe(v) for k, v in value.items()}
+    if isinstance(value, sp.MatrixBase):
+        return [[str(v) for v in row] for row in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [describe(v) for v in value]
+    if hasattr(value, "describe"):
+        return describe(value.describe())
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, sp.Basic):
+        return str(value)
+    if hasattr(value, "__dict__"):
+        return {k: describe(v) for k, v in vars(value).items() if not k.startswith("_")}
+    return str(value)
+
+
+def run_property(prop: Property, *, examples: int, seed: int) -> Outcome:
+    """Run ``prop`` on ``examples`` hypothesis examples seeded by ``seed``; shrink and keep a failure."""
+    stats = {"calls": 0, "worst": 0.0}
+    failure: dict = {}
+
+    def test(example):
+        stats["calls"] += 1
+        try:
+            m = prop.check(example)
+        except Exception as err:  # a crash is a failure too, shrunk like one
+            m = Measure(False, math.inf, {"error": f"{type(err).__name__}: {err}"})
+        if math.isfinite(m.discrepancy):
+            stats["worst"] = max(stats["worst"], m.discrepancy)
+        if not m.ok:
+            failure.clear()
+            failure.update(example=describe(example), values=describe(m.values))
+            raise PropertyFailed(str(m.values))
+
+    runner = settings(max_examples=examples, deadline=None, database=None, print_blob=False,
+                      suppress_health_check=list(HealthCheck))(hyp_seed(seed)(given(prop.strategy())(test)))
+    numbers = {"examples": examples, "seed": seed}
+    try:
+        with with_reporter(lambda *_: None):
+            runner()
+    except PropertyFailed:
+        worst = stats["worst"] if "error" not in failure.get("values", {}) else math.inf
+        return Outcome(False, f"{prop.name}: FALSIFIED after {stats['calls']} calls (shrunk counterexample kept)",
+                       max(worst, _failure_discrepancy(failure)), prop.discrepancy,
+                       dict(numbers, calls=stats["calls"]), counterexample=failure)
+    except Unsatisfiable as err:
+        return Outcome(False, f"{prop.name}: too few valid examples ({err})", math.nan, prop.discrepancy, numbers)
+    return Outcome(True, f"{prop.name}: held on {examples} examples", stats["worst"], prop.discrepancy,
+                   dict(numbers, calls=stats["calls"]))
+
+
+def _failure_discrepancy(failure: dict) -> float:
+    value = failure.get("values", {}).get("discrepancy")
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def run_entry_properties(props, *, examples: int, seed: int) -> Outcome:
+    """Every property of one entry; the outcome fails if any does and keeps the first counterexample."""
+    outs = [run_property(p, examples=examples, seed=seed) for p in props]
+    worst = max_finite([o.worst for o in outs], default=math.nan)
+    first_bad = next((o for o in outs if not o.passed), None)
+    return Outcome(all(o.passed for o in outs), "; ".join(o.detail for o in outs), worst,
+                   "; ".join(p.discrepancy for p in props),
+                   {"properties": len(outs), "examples_per_property": examples, "seed": seed,
+                    "calls": sum(o.numbers.get("calls", 0) for o in outs)},
+                   counterexample=None if first_bad is None else dict(first_bad.counterexample or {},
+                                                                      property=first_bad.detail.split(":")[0]))

@@ -1,0 +1,109 @@
+"""Run ledger entries by evidence kind and yield the rows of the live table.
+
+Order: every exact check, then every property, then every trained judgment. The training runs
+the selected trained entries need are submitted first to background processes (``runs.RunPool``,
+two: the machine this was written for has two cores), so they train while the exact and
+property checks run; a trained judgment waits for its runs.
+A check that crashes is reported as a failing row with the error, never as a traceback.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sharpgen.verify.ledger.entries import KINDS, Entry
+from sharpgen.verify.ledger.outcome import FAIL, Outcome
+
+
+@dataclass
+class Row:
+    """One line of the table: an entry, one evidence kind, what it found, how long it took."""
+
+    entry: Entry
+    kind: str
+    outcome: Outcome
+    seconds: float
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+
+def plan(entries, kinds) -> list[tuple[Entry, str]]:
+    """(entry, kind) pairs to run: kinds in ``KINDS`` order, entries in ledger order."""
+    return [(e, k) for k in KINDS if k in kinds for e in entries if k in e.kinds]
+
+
+@dataclass
+class Options:
+    """Validated options: entries and kinds to run, profile, examples per property, output folder, device."""
+
+    entries: list
+    kinds: tuple
+    profile: object
+    examples: int
+    out: Path | None = None
+    device: str = "cpu"
+
+
+@dataclass
+class Session:
+    """One ``sharpgen verify`` run: its options, where the training runs live; ``rows()`` does the work."""
+
+    opts: Options
+    runs_root: Path
+    log: object = print
+    workers: int = 2  # training processes; the main process meanwhile runs the exact and property checks
+    records: dict = field(default_factory=dict)
+
+    def _specs(self):
+        from sharpgen.verify.ledger.runs import specs_for
+        from sharpgen.verify.ledger.trained import TRAINED
+        groups = [g for e, _ in plan(self.opts.entries, ("trained",)) for g in TRAINED[e.id].groups]
+        return {g: specs_for(g, self.opts.profile, device=self.opts.device) for g in dict.fromkeys(groups)}
+
+    def rows(self):
+        """Yield a ``Row`` per (entry, kind) of ``plan`` as it completes."""
+        pairs = plan(self.opts.entries, self.opts.kinds)
+        specs = self._specs() if any(k == "trained" for _, k in pairs) else {}
+        pool = None
+        if specs:
+            from sharpgen.verify.ledger.runs import RunPool
+            flat = [s for group in specs.values() for s in group]
+            self.log(f"  training {len(flat)} runs in {self.workers} background processes under {self.runs_root}")
+            pool = RunPool(self.runs_root, flat, workers=self.workers, log=self.log)
+        try:
+            for entry, kind in pairs:
+                start = time.perf_counter()
+                outcome = self._run(entry, kind, pool, specs)
+                yield Row(entry, kind, outcome, time.perf_counter() - start)
+        finally:
+            if pool is not None:
+                pool.close(cancel=True)
+
+    def _run(self, entry, kind, pool, specs) -> Outcome:
+        try:
+            if kind == "exact":
+                from sharpgen.verify.ledger.exact import EXACT
+                return EXACT[entry.id](self.opts.profile)
+            if kind == "property":
+                from sharpgen.verify.ledger.properties import run_entry_properties
+                from sharpgen.verify.ledger.props_mlp import PROPERTIES
+                return run_entry_properties(PROPERTIES[entry.id], examples=self.opts.examples,
+                                            seed=self.opts.profile.seed)
+            from sharpgen.verify.ledger.trained import TRAINED
+            check = TRAINED[entry.id]
+            for g in check.groups:
+                if g not in self.records:
+                    self.records[g] = [pool.record(s) for s in specs[g]]
+            return check.judge({g: self.records[g] for g in check.groups})
+        except Exception as err:  # report, do not crash the whole run
+            return Outcome(False, f"crashed: {type(err).__name__}: {err}\n{traceback.format_exc(limit=6)}",
+                           float("inf"), "crash")
+
+
+def exit_status(rows) -> int:
+    """1 if a claim that should hold failed, else 0."""
+    return 1 if any(r.status == FAIL for r in rows) else 0
