@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sharpgen.verify.cli_args import positive_int
 from sharpgen.verify.sweep.catalog import study_names
 
 EPILOG = """\
@@ -30,16 +31,6 @@ on each of the others (sharpgen installed, OUT on a shared filesystem at the sam
 Exit status: 0 every run done, 1 some runs failed (see OUT/errors/), 2 bad input (nothing written)."""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "sweep", help="run a grid of training runs on dask.distributed (resumable), one table of results",
@@ -51,9 +42,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", type=Path, help="sweep folder (default sweeps/<name>)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="address of a running dask scheduler, e.g. tcp://host:8786 (default: embedded cluster)")
-    parser.add_argument("--workers", type=_positive_int, metavar="N",
+    parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="worker processes of the embedded cluster (default: one per core)")
-    parser.add_argument("--replicas", type=_positive_int, default=1, metavar="N",
+    parser.add_argument("--replicas", type=positive_int, default=1, metavar="N",
                         help="grid points per Dask task, seeds of one config (default 1)")
     parser.add_argument("--retry-failed", action="store_true", help="rerun runs that diverged or raised")
     parser.add_argument("--dry-run", action="store_true", help="list the grid's run ids and their state, run nothing")
