@@ -2,7 +2,7 @@
 import io
 
 from sharpgen.numerics.config import TrainConfig, parse_phases
-from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, run_steps
+from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, run_steps, step_kind
 
 FUSED = TrainConfig(arch="nobias", n=10, phases=parse_phases("0.1,0.05,1,0,3; 0.1,0,5,0,2"))  # 30 + 4 steps
 GENERIC = TrainConfig(arch="bias", n=10, optimizer="asam", phases=parse_phases("0.1,0.05,1,0,2"))  # 20 steps
@@ -10,6 +10,11 @@ GENERIC = TrainConfig(arch="bias", n=10, optimizer="asam", phases=parse_phases("
 
 def test_run_steps_counts_every_phase():
     assert run_steps(FUSED) == 34 and run_steps(GENERIC) == 20
+
+
+def test_step_kinds():
+    one = TrainConfig(arch="sim_bn", n=10, phases=parse_phases("0.1,0.05,1,0,3"))
+    assert [step_kind(c) for c in (FUSED, GENERIC, one)] == ["mini-batch", "generic", "one-sample"]
 
 
 def test_eta_weighs_steps_by_the_measured_rate_of_each_engine_kind():

@@ -32,7 +32,7 @@ from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics.atomic import atomic_write_json, atomic_write_text
 from sharpgen.numerics.validate import is_int
 from sharpgen.verify.sweep.grid import GridPoint, expand
-from sharpgen.verify.sweep.progress import EtaModel, SweepProgress
+from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, step_kind
 from sharpgen.verify.sweep.runs import FAILED, execute_batch, make_task, record_failure, run_dir, run_state, wants_run
 from sharpgen.verify.sweep.spec import SweepSpec, load_spec
 from sharpgen.verify.sweep.table import collect, write_table
@@ -134,17 +134,18 @@ def batches(points: list[GridPoint], replicas: int) -> list[list[GridPoint]]:
 
 
 def kinds_first(tasks: list) -> list:
-    """Submission order: the first batch of each engine kind (fused, generic) leads, the rest keep grid
-    order, so the ETA measures every kind early (Dask starts tasks roughly in submission order).
+    """Submission order: the first batch of each step kind (``progress.step_kind``) leads, the rest keep
+    grid order, so the ETA measures every kind early (Dask starts tasks roughly in submission order).
 
     >>> from types import SimpleNamespace as NS
-    >>> bs = [[NS(config=NS(fused=f), name=k)] for k, f in enumerate([True, True, False, True])]
-    >>> [b[0].name for b in kinds_first(bs)]
+    >>> from sharpgen.numerics.config import TrainConfig
+    >>> kinds = [TrainConfig(), TrainConfig(), TrainConfig(optimizer="asam"), TrainConfig()]
+    >>> [b[0].name for b in kinds_first([[NS(config=c, name=k)] for k, c in enumerate(kinds)])]
     [0, 2, 1, 3]
     """
     first: dict = {}
     for i, batch in enumerate(tasks):
-        first.setdefault(batch[0].config.fused, i)
+        first.setdefault(step_kind(batch[0].config), i)
     lead = sorted(first.values())
     return [tasks[i] for i in lead] + [b for i, b in enumerate(tasks) if i not in lead]
 

@@ -1,9 +1,10 @@
 """Progress of a sweep: done / running / failed / pending counts and an ETA.
 
 The ETA weighs the remaining runs by their optimizer steps and by the
-measured seconds per step of the runs finished so far, separately for the
-fused and the generic engine (their steps differ in cost by two orders of
-magnitude, README "Speed"), divided by the number of workers. Until a run
+measured seconds per step of the runs finished so far, separately for each
+kind of step (:func:`step_kind`: fused one-sample steps, fused mini-batch
+steps, generic autograd steps; their costs differ by orders of magnitude,
+README "Speed"), divided by the number of workers. Until a run
 of every remaining kind has finished it is a lower bound, shown as
 ``eta >mm:ss``; it is rough until a few runs of each kind have finished.
 
@@ -22,25 +23,38 @@ from sharpgen.numerics.progress import _hms
 from sharpgen.numerics.schedule import steps_before
 
 
+def step_kind(config) -> str:
+    """The kind of step a run mostly takes: "generic" (autograd), "one-sample" (fused, every phase at
+    batch 1: the C loops on CPU) or "mini-batch" (fused, some phase with a larger batch).
+
+    >>> from sharpgen.numerics.config import TrainConfig, parse_phases
+    >>> step_kind(TrainConfig(arch="nobias", n=10, phases=parse_phases("0.1,0,10,0,5")))
+    'mini-batch'
+    """
+    if not config.fused:
+        return "generic"
+    return "one-sample" if all(ph.batch == 1 for ph in config.phases) else "mini-batch"
+
+
 def run_steps(config) -> int:
     """Optimizer steps of a whole run (Σ epochs · n/batch over the phases)."""
     return steps_before(config, config.total_epochs, config.n)
 
 
 class EtaModel:
-    """Seconds per step per engine kind (fused or generic), learnt from finished runs."""
+    """Seconds per step per :func:`step_kind`, learnt from finished runs."""
 
     def __init__(self):
         self.seconds, self.steps = {}, {}
 
     def add(self, config, wall_s: float, steps: int) -> None:
         if steps > 0 and wall_s > 0:
-            kind = config.fused
+            kind = step_kind(config)
             self.seconds[kind] = self.seconds.get(kind, 0.0) + wall_s
             self.steps[kind] = self.steps.get(kind, 0) + steps
 
-    def rate(self, kind: bool) -> float | None:
-        """Seconds per step of engine kind ``kind`` (config.fused), None until one such run finished."""
+    def rate(self, kind: str) -> float | None:
+        """Seconds per step of :func:`step_kind` ``kind``, None until one such run finished."""
         return self.seconds[kind] / self.steps[kind] if kind in self.steps else None
 
     def eta(self, configs, workers: int) -> tuple[float, bool] | None:
@@ -50,7 +64,7 @@ class EtaModel:
             return None
         total, complete = 0.0, True
         for config in configs:
-            rate = self.rate(config.fused)
+            rate = self.rate(step_kind(config))
             complete = complete and rate is not None
             total += (rate or 0.0) * run_steps(config)
         return total / max(workers, 1), complete
