@@ -14,7 +14,7 @@ def test_run_steps_counts_every_phase():
 
 def test_step_kinds():
     one = TrainConfig(arch="sim_bn", n=10, phases=parse_phases("0.1,0.05,1,0,3"))
-    assert [step_kind(c) for c in (FUSED, GENERIC, one)] == ["mini-batch", "generic", "one-sample"]
+    assert [step_kind(c) for c in (FUSED, GENERIC, one)] == ["nobias mini-batch", "bias generic", "sim_bn one-sample"]
 
 
 def test_eta_weighs_steps_by_the_measured_rate_of_each_engine_kind():

@@ -2,9 +2,9 @@
 
 The ETA weighs the remaining runs by their optimizer steps and by the
 measured seconds per step of the runs finished so far, separately for each
-kind of step (:func:`step_kind`: fused one-sample steps, fused mini-batch
-steps, generic autograd steps; their costs differ by orders of magnitude,
-README "Speed"), divided by the number of workers. Until a run
+kind of step (:func:`step_kind`: the architecture, and fused one-sample,
+fused mini-batch or generic autograd steps; their costs differ by orders of
+magnitude, README "Speed"), divided by the number of workers. Until a run
 of every remaining kind has finished it is a lower bound, shown as
 ``eta >mm:ss``; it is rough until a few runs of each kind have finished.
 
@@ -24,16 +24,16 @@ from sharpgen.numerics.schedule import steps_before
 
 
 def step_kind(config) -> str:
-    """The kind of step a run mostly takes: "generic" (autograd), "one-sample" (fused, every phase at
-    batch 1: the C loops on CPU) or "mini-batch" (fused, some phase with a larger batch).
+    """The kind of step a run mostly takes: its architecture and "generic" (autograd), "one-sample"
+    (fused, every phase at batch 1: the C loops on CPU) or "mini-batch" (fused, a larger batch somewhere).
 
     >>> from sharpgen.numerics.config import TrainConfig, parse_phases
     >>> step_kind(TrainConfig(arch="nobias", n=10, phases=parse_phases("0.1,0,10,0,5")))
-    'mini-batch'
+    'nobias mini-batch'
     """
     if not config.fused:
-        return "generic"
-    return "one-sample" if all(ph.batch == 1 for ph in config.phases) else "mini-batch"
+        return f"{config.arch} generic"
+    return config.arch + (" one-sample" if all(ph.batch == 1 for ph in config.phases) else " mini-batch")
 
 
 def run_steps(config) -> int:
