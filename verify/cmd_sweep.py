@@ -28,7 +28,8 @@ On a cluster: `dask scheduler` on one machine (it prints tcp://HOST:8786), `dask
 on each of the others (sharpgen installed, OUT on a shared filesystem at the same path), then
 `sharpgen sweep SPEC --scheduler tcp://HOST:8786 --out /shared/path`.
 
-Exit status: 0 every run done, 1 some runs failed (see OUT/errors/), 2 bad input (nothing written)."""
+Exit status: 0 every run done, 1 some runs failed (see OUT/errors/), 2 bad input (nothing written),
+130 interrupted (Ctrl-C; rerun to resume)."""
 
 
 def add_parser(subparsers) -> None:
@@ -85,6 +86,10 @@ def run(args) -> int:
     except ValueError as err:
         print(f"sharpgen sweep: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nsharpgen sweep: interrupted; rerun the same command to resume (finished runs are kept)",
+              file=sys.stderr)
+        return 130
     counts = table["status"].value_counts().to_dict()
     failed = {k: v for k, v in counts.items() if k != "done"}
     out = args.out if args.out is not None else default_out(spec)
