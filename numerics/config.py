@@ -32,7 +32,7 @@ from sharpgen.numerics.validate import (DEVICES, DTYPES, STEP_RANGES, check_choi
 
 DATA_KINDS = ("xor", "ball", "condition1", "circle")
 SIGN_LABEL_DATA = ("xor", "condition1", "circle")  # labels in {-1, +1}: what the logistic loss needs
-OPTIMIZERS = ("sam", "sgd", "label_noise_sgd")
+OPTIMIZERS = ("sam", "sgd", "label_noise_sgd", "asam")
 PHASE_VALUES = ("lr", "rho", "epochs")  # the Phase fields ``with_phase_values`` overrides
 
 
@@ -125,7 +125,8 @@ class TrainConfig:
 
     ``optimizer``: "sam" (each phase's ρ; ρ = 0 rows are plain (S)GD), "sgd"
     (every ρ must be 0: the GD/SGD + weight-decay baseline) or
-    "label_noise_sgd" (ρ = 0 and some label_noise > 0). ``backend``: "generic"
+    "label_noise_sgd" (ρ = 0 and some label_noise > 0) or "asam" (adaptive SAM,
+    ``numerics.asam``, generic engine only). ``backend``: "generic"
     (autograd through ``numerics.sam.SAM``), "torch" or "c" (the fused kernels
     of ``numerics.engine``), "auto" (c, else torch, for fused cases; else generic).
     Evaluation: every ``eval_every`` epochs, at epoch 0 and at the end, and at
@@ -210,7 +211,7 @@ class TrainConfig:
             raise ValueError(f"phases: expected a non-empty tuple of Phase, got {self.phases!r}")
         for k, ph in enumerate(self.phases):
             ph.validate(self.n, k)
-            if self.optimizer != "sam" and ph.rho != 0:
+            if self.optimizer not in ("sam", "asam") and ph.rho != 0:
                 raise ValueError(f"phases[{k}].rho: expected 0 for optimizer {self.optimizer!r}, got {ph.rho!r}")
             if ph.label_noise and self.loss != "mse":
                 raise ValueError(f"phases[{k}].label_noise: expected 0 for the logistic loss, got {ph.label_noise!r}")
@@ -227,6 +228,9 @@ class TrainConfig:
         check_int("seed", self.seed, 0, SEED_MAX)
         check_choice("device", self.device, DEVICES)
         check_choice("backend", self.backend, engine.BACKENDS)
+        if self.backend not in ("generic", "auto") and self.optimizer == "asam":
+            raise ValueError(f"backend: optimizer 'asam' runs on the generic engine; use 'generic' or 'auto', "
+                             f"got {self.backend!r}")
         if self.backend in ("torch", "c") and not self.fused:
             raise ValueError(f"backend: {self.backend!r} covers only depth-2 nobias/bias/sim_ln "
                              f"(got arch {self.arch!r}, depth {self.depth}); use 'generic' or 'auto'")
@@ -257,7 +261,8 @@ class TrainConfig:
     @property
     def fused(self) -> bool:
         """Whether the fused kernels cover this network and loss."""
-        return engine.fused_supported(self.arch, depth=self.depth, activation=self.activation, loss=self.loss)
+        return engine.fused_supported(self.arch, depth=self.depth, activation=self.activation, loss=self.loss) \
+            and self.optimizer != "asam"
 
     @property
     def total_epochs(self) -> int:

@@ -31,3 +31,17 @@ def no_c_compiler(monkeypatch, fresh_kernel_cache):
     real = c_kernel.importlib.util.find_spec
     monkeypatch.setattr(c_kernel.importlib.util, "find_spec", lambda name: None if name == "ziglang" else real(name))
     return fresh_kernel_cache
+
+
+def metrics_without_wall(run_dir) -> str:
+    """A run's metrics.csv text without its wall-clock column: what a resumed (or grouped) run must
+    reproduce exactly. Text, not parsed numbers, so NaN cells compare equal and floats bit for bit."""
+    lines = (run_dir / "metrics.csv").read_text().splitlines()
+    at = lines[0].split(",").index("wall_s")
+    return "\n".join(",".join(c for j, c in enumerate(line.split(",")) if j != at) for line in lines)
+
+
+@pytest.fixture
+def metrics_text():
+    """:func:`metrics_without_wall`, for tests in any folder."""
+    return metrics_without_wall

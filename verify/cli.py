@@ -21,6 +21,7 @@ COMMANDS = {
     "reproduce": ("sharpgen.verify.cmd_reproduce", "run what is missing and draw a figure of the paper (1 to 11, or summary)"),
     "table1": ("sharpgen.verify.cmd_table1", "the paper's Table 1 regenerated from exact constructions and 1-SAM runs"),
     "plot": ("sharpgen.verify.cmd_plot", "the four panels (losses, test error, Tr ∇²L) of any runs made by sharpgen train"),
+    "sweep": ("sharpgen.verify.cmd_sweep", "run a grid of training runs on dask.distributed (resumable), one table of results"),
 }
 
 

@@ -1,6 +1,8 @@
 """Command-line arguments shared by several ``sharpgen`` subcommands (one definition each)."""
 from __future__ import annotations
 
+import argparse
+
 PROGRESS_CHOICES = ("auto", "bar", "lines", "off")
 
 
@@ -9,6 +11,21 @@ def add_progress_argument(parser) -> None:
     parser.add_argument("--progress", choices=PROGRESS_CHOICES, default="auto",
                         help="bar (redrawn in place), lines (one per evaluation), off; auto: bar on a terminal, "
                              "else lines")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1, else argparse's usage error naming the flag.
+
+    >>> positive_int("3")
+    3
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
 
 
 def progress_mode(args) -> str | None:

@@ -10,25 +10,15 @@ import sys
 from pathlib import Path
 
 from sharpgen.verify.reproduce import DEFAULT_SEEDS, FIGURES, PROFILES
-from sharpgen.verify.cli_args import add_progress_argument, progress_mode
+from sharpgen.verify.cli_args import add_progress_argument, positive_int, progress_mode
 
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
 
 
 def add_run_arguments(parser, default_out: str) -> None:
     """Flags shared by ``reproduce`` and ``table1``: profile, seeds, output folder, device, progress."""
     parser.add_argument("--profile", choices=PROFILES, default="quick",
                         help="quick: the presets' few-minute CPU schedules; paper: the paper's protocol (default quick)")
-    parser.add_argument("--seeds", type=_positive_int, default=DEFAULT_SEEDS, metavar="K",
+    parser.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS, metavar="K",
                         help=f"seeds 0..K-1 of every run (default {DEFAULT_SEEDS}); the seed also draws the training set")
     parser.add_argument("--out", type=Path, default=Path(default_out),
                         help=f"folder of the runs; figures go to OUT/figures (default {default_out})")

@@ -43,7 +43,7 @@ _FIELD_HELP = {
     "data_seed": "seed of the data (default: --seed)",
     "init_scale_first_layer": "factor on the initial W1, b1 (Figure 6: 0.01)",
     "init_gamma": "initial value of sim_bn's gamma (default 1; fig2a-repro: 0.5)",
-    "optimizer": "sam, sgd or label_noise_sgd",
+    "optimizer": "sam, sgd, label_noise_sgd or asam (adaptive SAM)",
     "phases": "'lr,rho,batch,wd,epochs[,label_noise]; ...' (rows of the paper's Appendix B tables)",
     "project_radius": "project [W1|b1] onto this Frobenius radius after each step (Figure 6b)",
     "eval_every": "epochs between evaluations",

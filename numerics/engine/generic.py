@@ -6,6 +6,7 @@ import torch
 from sharpgen.numerics.engine import TrainingDiverged
 from sharpgen.numerics.engine.torch_steps import minibatches
 from sharpgen.numerics.losses import get_loss
+from sharpgen.numerics.asam import make_asam
 from sharpgen.numerics.sam import SAM, make_optimizer, project_first_layer_
 
 
@@ -37,7 +38,10 @@ class GenericEngine:
         key = (ph.lr, ph.rho, ph.weight_decay)
         if key != self._opt_key:
             self._opt_key = key
-            self._opt = make_optimizer(self.model.parameters(), lr=ph.lr, rho=ph.rho, weight_decay=ph.weight_decay)
+            if self.config.optimizer == "asam" and ph.rho > 0:
+                self._opt = make_asam(self.model, lr=ph.lr, rho=ph.rho, weight_decay=ph.weight_decay)
+            else:
+                self._opt = make_optimizer(self.model.parameters(), lr=ph.lr, rho=ph.rho, weight_decay=ph.weight_decay)
         return self._opt
 
     def run(self, order: torch.Tensor, targets: torch.Tensor, ph: Phase) -> None:

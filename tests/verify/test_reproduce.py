@@ -17,7 +17,6 @@ from sharpgen.numerics.train import train
 from sharpgen.verify import cli
 from sharpgen.verify import reproduce as R
 from sharpgen.verify.plots import curves
-from sharpgen.numerics.metrics_csv import read_csv
 
 EPOCHS = 6
 
@@ -66,13 +65,7 @@ def test_each_figure_is_drawn_from_its_runs(fig, tmp_path):
                 assert lines[f"theory_min:{gi}"].get_ydata()[0] == group.runs[0].rows[0]["theory_min"]
 
 
-def without_wall(run_dir):
-    """The metrics rows without the wall clock, NaN written as a string (so equal rows compare equal)."""
-    nan_safe = lambda v: "nan" if isinstance(v, float) and v != v else v
-    return [{k: nan_safe(v) for k, v in row.items() if k != "wall_s"} for row in read_csv(run_dir / "metrics.csv")]
-
-
-def test_interrupted_reproduce_resumes_to_the_same_figure(tmp_path, monkeypatch):
+def test_interrupted_reproduce_resumes_to_the_same_figure(tmp_path, monkeypatch, metrics_text):
     def configure(name, cfg):
         return tiny(name, cfg, epochs=12)
 
@@ -100,7 +93,7 @@ def test_interrupted_reproduce_resumes_to_the_same_figure(tmp_path, monkeypatch)
     assert list(resumed.actions.values()) == ["resumed", "trained", "trained", "trained"]
     assert figure_data(resumed) == figure_data(whole)
     for spec in specs:  # every column but the wall clock
-        assert without_wall(spec.run_dir) == without_wall(tmp_path / "whole" / spec.run_dir.name)
+        assert metrics_text(spec.run_dir) == metrics_text(tmp_path / "whole" / spec.run_dir.name)
 
     again = R.reproduce("4", tmp_path / "cut", seeds=[0, 1], configure=configure, progress="off", log=quiet)
     assert set(again.actions.values()) == {"reused"}

@@ -8,7 +8,8 @@
 - ``circle``: a memorizing network on unit-circle data, construction C1 beside a trained net (Fig 3);
 - ``table1``: the paper's Table 1 regenerated from constructions and trained runs;
 - ``scenarios``: the four scenarios side by side (Tr ∇²L / theory minimum against test error);
-- ``ledger``: the report figures of ``sharpgen verify --out`` (trained claims, seeds overlaid).
+- ``ledger``: the report figures of ``sharpgen verify --out`` (trained claims, seeds overlaid);
+- ``sweep``: the sweep studies (test error against n/d; other sharpness minimizers per scenario).
 
 Every figure is a ``matplotlib.figure.Figure`` drawn without pyplot (Agg canvas, never
 a display), so the library works headless and leaves global state alone.

@@ -1,0 +1,139 @@
+"""`sharpgen sweep` (verify.cmd_sweep): help, bad input (exit 2, nothing written), dry run, exit status."""
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from sharpgen.verify import cmd_sweep
+from sharpgen.verify.sweep.catalog import study_names
+
+TINY = """
+[sweep]
+name = "tiny"
+theory = false
+[base]
+arch = "nobias"
+d = 4
+n = 8
+width = 4
+n_test = 16
+eval_every = 2
+[axes]
+method = { ok = { optimizer = "sam", phases = "0.05,0.05,1,0,4" }, boom = { optimizer = "sgd", phases = "1e6,0,n,0,4" } }
+seed = [0]
+"""
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="sharpgen")
+    cmd_sweep.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_help_names_the_studies_and_the_cluster_recipe(capsys):
+    with pytest.raises(SystemExit):
+        run(["sweep", "--help"])
+    out = capsys.readouterr().out
+    for name in study_names():
+        assert name in out
+    assert "dask scheduler" in out and "dask worker tcp://HOST:8786" in out and "--scheduler" in out
+
+
+def test_the_sweep_parser_loads_neither_torch_nor_dask():
+    code = ("import argparse, sys, sharpgen.verify.cmd_sweep as c\n"
+            "c.add_parser(argparse.ArgumentParser().add_subparsers())\n"
+            "heavy = {'torch', 'dask', 'distributed', 'pandas'} & set(sys.modules)\n"
+            "assert not heavy, heavy")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[sweep]\nname = 'x'\n[axes]\nwidth = [0]\n", "grid point width=0: width: expected an integer >= 1, got 0"),
+    ("[sweep]\nname = 'x'\n[axes]\nwidht = [1]\n", "axes.widht: a list axis must name a config field"),
+    ("[sweep\n", "not valid TOML"),
+])
+def test_bad_sweep_files_exit_2_and_write_nothing(tmp_path, capsys, text, message):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(text)
+    assert run(["sweep", str(spec), "--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_workers_and_scheduler_together_exit_2(tmp_path, capsys):
+    assert run(["sweep", "minimizers", "--scheduler", "tcp://127.0.0.1:1", "--workers", "2",
+                "--out", str(tmp_path / "o")]) == 2
+    assert "--workers sizes the embedded cluster" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_worker_count_is_refused_by_argparse(capsys):
+    with pytest.raises(SystemExit) as info:
+        run(["sweep", "minimizers", "--workers", "0"])
+    assert info.value.code == 2 and "expected an integer >= 1" in capsys.readouterr().err
+
+
+def test_dry_run_lists_every_run_of_a_shipped_study(tmp_path, capsys):
+    assert run(["sweep", "minimizers", "--dry-run", "--out", str(tmp_path / "o")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 96 and lines[0].split() == ["pending", "arch=nobias__method=sam1__seed=0"]
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_with_a_failed_run_exits_1_and_writes_the_table(tmp_path, capsys):
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    out = tmp_path / "out"
+    assert run(["sweep", str(spec), "--out", str(out), "--workers", "1", "--progress", "off"]) == 1
+    printed = capsys.readouterr().out
+    assert "1/2 runs done" in printed and "'diverged': 1" in printed
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["status"]) == ["done", "diverged"]
+    assert run(["sweep", str(spec), "--out", str(out), "--collect"]) == 1  # the same table, nothing rerun
+    assert pd.read_csv(out / "results.csv").equals(table)
+
+
+def _wait_for(path, proc, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, f"no {path.name} from {proc.args}"
+        time.sleep(0.1)
+
+
+def test_a_sweep_runs_on_a_separate_dask_cluster(tmp_path, capsys):
+    # What the README tells users to do on other machines: `dask scheduler`, then `dask worker ADDRESS`.
+    bindir = __import__("pathlib").Path(sys.executable).parent
+    info = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([bindir / "dask", "scheduler", "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(info)], stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        _wait_for(info, scheduler)
+        address = json.loads(info.read_text())["address"]
+        worker = subprocess.Popen([bindir / "dask", "worker", address, "--nthreads", "1", "--no-dashboard"],
+                                  stderr=subprocess.DEVNULL)
+        spec = tmp_path / "tiny.toml"
+        spec.write_text(TINY)
+        out = tmp_path / "out"
+        assert run(["sweep", str(spec), "--out", str(out), "--scheduler", address, "--progress", "off"]) == 1
+        assert list(pd.read_csv(out / "results.csv")["status"]) == ["done", "diverged"]
+        assert worker.poll() is None and scheduler.poll() is None  # the sweep leaves an existing cluster running
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+
+
+def test_an_unreachable_scheduler_exits_2(tmp_path, capsys):
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    assert run(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "scheduler: cannot connect to tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,167 @@
+"""Sweeps on an embedded Dask cluster (verify.sweep.driver): the same numbers as runs made one by one,
+failures recorded without stopping the sweep, one row per run, finished runs skipped on a rerun.
+
+One LocalCluster (two single-threaded worker processes) serves the whole module: starting one costs
+seconds. Runs are tiny (d = 5, width 8) so the module takes well under a minute.
+"""
+import json
+import math
+
+import distributed
+import pandas as pd
+import pytest
+
+from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics.metrics_csv import read_csv
+from sharpgen.numerics.train import train
+from sharpgen.verify.theory_min import theory_min_for
+from sharpgen.verify.sweep import expand, parse_spec, run_sweep
+from sharpgen.verify.sweep.driver import batches
+from sharpgen.verify.sweep.runs import execute_run, make_task, run_dir, run_state
+
+GRID = {
+    "sweep": {"name": "small"},
+    "base": {"d": 5, "width": 8, "n_test": 40, "eval_every": 4},
+    "axes": {
+        "method": {"sam": {"optimizer": "sam", "phases": "0.05,0.05,1,0,8"},
+                   "gd": {"optimizer": "sgd", "phases": "0.05,0,n,0.01,8"},
+                   "asam": {"optimizer": "asam", "phases": "0.05,0.3,1,0,4"}},
+        "arch": ["nobias", "sim_ln"],
+        "n_per_d": [2],
+        "seed": [0, 1],
+    },
+    "override": [{"when": {"arch": "sim_ln"}, "eps": 1e-3, "init_scale_first_layer": 0.01}],
+}
+BOOM = {"boom": {"optimizer": "sgd", "phases": "1e6,0,n,0,8"}}  # diverges in its first epochs
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c, \
+            distributed.Client(c) as cl:
+        yield cl
+
+
+@pytest.fixture(scope="module")
+def swept(client, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    spec = parse_spec(GRID)
+    table = run_sweep(spec, out, client=client, progress=False)
+    return spec, out, table
+
+
+def _same(a, b) -> bool:
+    return (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)) or a == b
+
+
+def test_sweep_equals_the_same_runs_one_by_one(swept, tmp_path):
+    spec, out, table = swept
+    assert (table["status"] == "done").all()
+    for point in expand(spec):
+        alone = train(point.config, tmp_path / point.run_id, theory_min=theory_min_for(point.config).value,
+                      progress="off")
+        swept_rows = read_csv(run_dir(out, point.run_id) / "metrics.csv")
+        alone_rows = read_csv(tmp_path / point.run_id / "metrics.csv")
+        assert len(swept_rows) == len(alone_rows) >= 2
+        for r_swept, r_alone in zip(swept_rows, alone_rows):
+            assert r_swept.keys() == r_alone.keys()
+            assert all(_same(r_swept[k], r_alone[k]) for k in r_alone if k != "wall_s"), point.run_id
+        row = table.set_index("run_id").loc[point.run_id]
+        assert row["test_error"] == alone.final["test_error"] and row["trace"] == alone.final["trace"]
+        assert row["theory_min"] == alone.final["theory_min"] > 0
+
+
+def test_run_directories_are_those_of_sharpgen_train(swept):
+    spec, out, _ = swept
+    for point in expand(spec):
+        d = run_dir(out, point.run_id)
+        assert {p.name for p in d.iterdir()} == {"config.json", "metrics.csv", "checkpoint.pt", "summary.json"}
+        assert ckpt.load_config(d) == point.config.to_dict()
+
+
+def test_table_has_one_row_per_run_with_axes_config_and_metrics(swept):
+    spec, out, table = swept
+    points = expand(spec)
+    assert len(table) == len(points) == 12 and list(table["run_id"]) == [p.run_id for p in points]
+    for column in ("method", "arch", "n_per_d", "seed", "d", "n", "width", "optimizer", "phases", "test_error",
+                   "trace", "theory_min", "gap", "rel_gap", "diag_zero_fraction", "diag_path_norm", "wall_s"):
+        assert column in table.columns, column
+    assert set(table["method"]) == {"sam", "gd", "asam"} and set(table["n"]) == {10}
+    csv, parquet = pd.read_csv(out / "results.csv"), pd.read_parquet(out / "results.parquet")
+    assert len(csv) == len(parquet) == 12
+    assert (parquet["trace"] == table["trace"]).all() and (csv["run_id"] == table["run_id"]).all()
+
+
+def test_a_rerun_skips_finished_runs(swept, client):
+    spec, out, table = swept
+    stamps = {p.run_id: (run_dir(out, p.run_id) / "summary.json").stat().st_mtime_ns for p in expand(spec)}
+    again = run_sweep(spec, out, client=client, progress=False)
+    assert {p.run_id: (run_dir(out, p.run_id) / "summary.json").stat().st_mtime_ns for p in expand(spec)} == stamps
+    pd.testing.assert_frame_equal(again, table)
+
+
+def test_a_failing_point_is_recorded_and_the_rest_completes(client, tmp_path):
+    grid = json.loads(json.dumps(GRID))
+    grid["axes"]["method"] = dict(BOOM, **grid["axes"]["method"])
+    grid["axes"]["arch"] = ["nobias"]
+    del grid["override"]
+    spec = parse_spec(grid)
+    table = run_sweep(spec, tmp_path, client=client, progress=False).set_index("run_id")
+    assert len(table) == 8
+    boom = table[table["method"] == "boom"]
+    assert list(boom["status"]) == ["diverged", "diverged"]
+    assert boom["error"].str.contains("training diverged").all() and boom["test_error"].isna().all()
+    rest = table[table["method"] != "boom"]
+    assert (rest["status"] == "done").all() and rest["test_error"].notna().all()
+    for run_id in boom.index:
+        record = json.loads((tmp_path / "errors" / f"{run_id}.json").read_text())
+        assert record["status"] == "diverged"
+    # Failed runs are not retried by default (training is deterministic); --retry-failed reruns them.
+    assert run_sweep(spec, tmp_path, client=client, progress=False)["status"].value_counts()["diverged"] == 2
+
+
+def test_an_exception_in_a_run_is_recorded_with_its_traceback(tmp_path, monkeypatch):
+    from sharpgen.verify.sweep import runs
+    (point,) = expand(parse_spec({"sweep": {"name": "e"}, "base": {"d": 4, "n": 6, "width": 4},
+                                  "axes": {"seed": [3]}}))
+
+    def broken(task):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(runs, "_train", broken)
+    result = execute_run(make_task(tmp_path, point, theory=False, retry_failed=False))
+    assert result["status"] == "error" and run_state(tmp_path, point.run_id) == "error"
+    record = json.loads((tmp_path / "errors" / f"{point.run_id}.json").read_text())
+    assert record["error"] == "RuntimeError: disk full" and "broken" in record["traceback"]
+    monkeypatch.undo()
+    again = execute_run(make_task(tmp_path, point, theory=False, retry_failed=True))
+    assert again["status"] == "done" and not (tmp_path / "errors" / f"{point.run_id}.json").exists()
+
+
+def test_a_changed_sweep_file_is_refused_before_anything_runs(swept, client):
+    spec, out, _ = swept
+    grid = json.loads(json.dumps(GRID))
+    grid["base"]["width"] = 9
+    with pytest.raises(ValueError, match=r"holds a run with another config \(fields \['width'\]\)"):
+        run_sweep(parse_spec(grid), out, client=client, progress=False)
+
+
+def test_replica_batches_run_as_one_task_each(client, tmp_path):
+    grid = json.loads(json.dumps(GRID))
+    grid["axes"]["method"] = {"sam": GRID["axes"]["method"]["sam"]}
+    spec = parse_spec(grid)
+    assert [len(b) for b in batches(expand(spec), 2)] == [2, 2]
+    table = run_sweep(spec, tmp_path, client=client, replicas=2, progress=False)
+    assert (table["status"] == "done").all() and len(table) == 4
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"workers": 0}, r"workers: expected an integer >= 1"),
+    ({"workers": 2, "scheduler": "tcp://x:1"}, r"scheduler, workers, client: give at most one"),
+    ({"replicas": 0}, r"replicas: expected an integer >= 1"),
+    ({"scheduler": ""}, r"scheduler: expected an address"),
+])
+def test_bad_arguments_are_refused(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        run_sweep(parse_spec(GRID), tmp_path / "never", progress=False, **kwargs)
+    assert not (tmp_path / "never").exists()

@@ -1,0 +1,98 @@
+"""``sharpgen sweep``: run a grid of training runs on dask.distributed (``verify.sweep``), resumable.
+
+Parses the arguments and calls ``verify.sweep.run_sweep``; torch and dask load
+only when the command runs, so ``sharpgen --help`` stays light.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sharpgen.verify.cli_args import positive_int
+from sharpgen.verify.sweep.catalog import study_names
+
+EPILOG = """\
+sweep file (TOML): [sweep] name, record; [base] config fields (or preset = "fig1b", quick = true);
+[axes] one list of values per config field (or n_per_d), or tables of named variants;
+[[override]] when = {axis = value} plus fields; [[exclude]] {axis = value}.
+A phases batch written `n` is the run's own n (full batch).
+
+shipped studies (give the name as SPEC): %s
+
+Output: OUT/runs/<run id>/ as `sharpgen train` writes it, OUT/errors/<run id>.json for failed runs,
+OUT/results.csv and OUT/results.parquet (one row per run). Rerun the same command to resume a killed
+sweep: finished runs are skipped, interrupted ones resume from their checkpoints.
+
+On a cluster: `dask scheduler` on one machine (it prints tcp://HOST:8786), `dask worker tcp://HOST:8786`
+on each of the others (sharpgen installed, OUT on a shared filesystem at the same path), then
+`sharpgen sweep SPEC --scheduler tcp://HOST:8786 --out /shared/path`.
+
+Exit status: 0 every run done, 1 some runs failed (see OUT/errors/), 2 bad input (nothing written),
+130 interrupted (Ctrl-C; rerun to resume)."""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "sweep", help="run a grid of training runs on dask.distributed (resumable), one table of results",
+        description="Run every point of a sweep file as a training run (the run directories of `sharpgen train`) "
+                    "on an embedded Dask cluster (one worker process per core) or an existing one, and gather "
+                    "the final metrics into one table.",
+        epilog=EPILOG % ", ".join(study_names()), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("spec", metavar="SPEC", help="sweep file (TOML) or the name of a shipped study")
+    parser.add_argument("--out", type=Path, help="sweep folder (default sweeps/<name>)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="address of a running dask scheduler, e.g. tcp://host:8786 (default: embedded cluster)")
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="worker processes of the embedded cluster (default: one per core)")
+    parser.add_argument("--replicas", type=positive_int, default=1, metavar="N",
+                        help="grid points per Dask task, seeds of one config (default 1)")
+    parser.add_argument("--retry-failed", action="store_true", help="rerun runs that diverged or raised")
+    parser.add_argument("--dry-run", action="store_true", help="list the grid's run ids and their state, run nothing")
+    parser.add_argument("--collect", action="store_true", help="only gather OUT/results.* from the runs there")
+    parser.add_argument("--progress", choices=("on", "off"), default="on", help="status line on stderr")
+    parser.set_defaults(func=run)
+
+
+def _dry_run(spec, out) -> int:
+    from sharpgen.verify.sweep.driver import check_out, default_out
+    from sharpgen.verify.sweep.grid import expand
+    from sharpgen.verify.sweep.runs import run_state
+    points = expand(spec)
+    out = out if out is not None else default_out(spec)
+    check_out(points, out)
+    for p in points:
+        print(f"{run_state(out, p.run_id):12s} {p.run_id}")
+    print(f"{len(points)} runs in {out}", file=sys.stderr)
+    return 0
+
+
+def run(args) -> int:
+    if args.scheduler is not None and args.workers is not None:
+        print("sharpgen sweep: error: --workers sizes the embedded cluster; with --scheduler the cluster's own "
+              "workers run the sweep", file=sys.stderr)
+        return 2
+    from sharpgen.verify.sweep.driver import collect_table, default_out, run_sweep
+    from sharpgen.verify.sweep.spec import load_spec
+    try:
+        spec = load_spec(args.spec)
+        if args.dry_run:
+            return _dry_run(spec, args.out)
+        if args.collect:
+            table = collect_table(spec, args.out)
+        else:
+            table = run_sweep(spec, args.out, scheduler=args.scheduler, workers=args.workers,
+                              retry_failed=args.retry_failed, replicas=args.replicas, progress=args.progress == "on")
+    except ValueError as err:
+        print(f"sharpgen sweep: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nsharpgen sweep: interrupted; rerun the same command to resume (finished runs are kept)",
+              file=sys.stderr)
+        return 130
+    counts = table["status"].value_counts().to_dict()
+    failed = {k: v for k, v in counts.items() if k != "done"}
+    out = args.out if args.out is not None else default_out(spec)
+    print(f"sharpgen sweep: {spec.name}: {counts.get('done', 0)}/{len(table)} runs done"
+          + (f", {failed} (see {out / 'errors'})" if failed else "") + f"; table: {out / 'results.csv'}, .parquet")
+    return 0 if not failed else 1

@@ -1,0 +1,271 @@
+"""Run a sweep on dask.distributed: ``run_sweep(spec, out)`` returns the results table.
+
+By default the runs go to an embedded ``distributed.LocalCluster`` on this
+machine: one single-threaded worker *process* per core. Processes, not
+threads: the autograd path and the sympy theory minimum hold the GIL, torch's
+thread count (one per run, for reproducible sums) is a per-process setting,
+and a crash in one run takes down one worker, not the sweep. With
+``scheduler="tcp://host:8786"`` the runs go to an existing cluster instead
+(``dask scheduler`` on one machine, ``dask worker tcp://host:8786`` on each
+of the others); every worker needs sharpgen installed and must see ``out``
+at the same absolute path (a shared filesystem), which is checked before
+anything is submitted.
+
+Each Dask task is a batch of runs (``replicas`` grid points that differ only
+in their seed; one run per task by default). A run is resumed from its own
+files wherever it stands (``verify.sweep.runs``), so rerunning the same
+command after a kill skips finished runs and resumes interrupted ones.
+Failures are recorded per run and never stop the sweep.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from sharpgen.numerics import checkpoint as ckpt
+from sharpgen.numerics.atomic import atomic_write_json, atomic_write_text
+from sharpgen.numerics.validate import is_int
+from sharpgen.verify.sweep.grid import GridPoint, expand
+from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, step_kind
+from sharpgen.verify.sweep.runs import FAILED, execute_batch, make_task, record_failure, run_dir, run_state, wants_run
+from sharpgen.verify.sweep.spec import SweepSpec, load_spec
+from sharpgen.verify.sweep.table import collect, write_table
+
+POLL_S = 0.5
+
+
+def default_out(spec: SweepSpec) -> Path:
+    return Path("sweeps") / spec.name
+
+
+def _check_arguments(scheduler, workers, client, replicas) -> None:
+    if workers is not None and not (is_int(workers) and workers >= 1):
+        raise ValueError(f"workers: expected an integer >= 1 or None (one per core), got {workers!r}")
+    if scheduler is not None and not (isinstance(scheduler, str) and scheduler):
+        raise ValueError(f"scheduler: expected an address such as 'tcp://host:8786', got {scheduler!r}")
+    if sum(x is not None for x in (scheduler, workers, client)) > 1:
+        raise ValueError("scheduler, workers, client: give at most one (workers sizes the embedded cluster, "
+                         "scheduler and client name an existing one)")
+    if not (is_int(replicas) and replicas >= 1):
+        raise ValueError(f"replicas: expected an integer >= 1, got {replicas!r}")
+
+
+def check_out(points: list[GridPoint], out: Path) -> None:
+    """Refuse an ``out`` whose existing run directories were made with other configs (nothing is written)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {out} exists and is not a directory")
+    for p in points:
+        saved = ckpt.load_config(run_dir(out, p.run_id))
+        if saved is not None and saved != p.config.to_dict():
+            diff = sorted(k for k in set(saved) | set(p.config.to_dict()) if saved.get(k) != p.config.to_dict().get(k))
+            raise ValueError(f"out: {run_dir(out, p.run_id)} holds a run with another config (fields {diff}); "
+                             f"the sweep file changed under this run id; use another --out")
+
+
+def _write_grid(spec: SweepSpec, points: list[GridPoint], out: Path) -> None:
+    if spec.text is not None:
+        atomic_write_text(out / "sweep.toml", spec.text)
+    atomic_write_json(out / "grid.json", {
+        "name": spec.name, "source": spec.source, "axes": [a.name for a in spec.axes],
+        "runs": {p.run_id: {"labels": p.labels, "config": p.config.to_dict()} for p in points}})
+
+
+@contextmanager
+def open_client(scheduler: str | None = None, workers: int | None = None):
+    """A ``distributed.Client`` on an existing scheduler, or on an embedded LocalCluster of ``workers``
+    single-threaded worker processes (default: one per core); closed (and the cluster stopped) on exit."""
+    from distributed import Client, LocalCluster
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as err:
+            raise ValueError(f"scheduler: cannot connect to {scheduler} ({err}); start one with "
+                             f"`dask scheduler` and workers with `dask worker {scheduler}`") from None
+        with client:
+            yield client
+        return
+    n = workers or os.cpu_count() or 1
+    # Failures reach the sweep through the futures (recorded in errors/); below CRITICAL the cluster's own
+    # logs only add the shutdown race's spurious heartbeat tracebacks to the terminal. The scheduler's
+    # HTTP server takes a free port, so sweeps and other Dask clusters on one machine do not clash.
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _prepare(spec: SweepSpec, points: list[GridPoint], out: Path, client) -> None:
+    """Create OUT with sweep.toml and grid.json, and check that ``client``'s workers see it; a folder
+    created here is removed again when they do not (nothing half-written stays behind)."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        _write_grid(spec, points, out)
+        seen = client.run(os.path.isdir, str(out.resolve())) if client is not None else {}
+        blind = sorted(w for w, ok in seen.items() if not ok)
+        if blind:
+            raise ValueError(f"out: {out.resolve()} is not visible to workers {blind}; a sweep on a cluster "
+                             f"needs --out on a filesystem every worker mounts at the same path")
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def batches(points: list[GridPoint], replicas: int) -> list[list[GridPoint]]:
+    """Group grid points into tasks of up to ``replicas`` points whose configs differ only in the seed.
+
+    >>> from types import SimpleNamespace as NS
+    >>> from sharpgen.numerics.config import TrainConfig
+    >>> pts = [NS(config=TrainConfig(seed=s, width=w)) for w in (5, 6) for s in (0, 1, 2)]
+    >>> [[(p.config.width, p.config.seed) for p in b] for b in batches(pts, 2)]
+    [[(5, 0), (5, 1)], [(5, 2)], [(6, 0), (6, 1)], [(6, 2)]]
+    """
+    groups: dict = {}
+    for p in points:
+        key = json.dumps(dict(p.config.to_dict(), seed=None), sort_keys=True)
+        groups.setdefault(key, []).append(p)
+    return [g[i:i + replicas] for g in groups.values() for i in range(0, len(g), replicas)]
+
+
+def kinds_first(tasks: list) -> list:
+    """Submission order: the first batch of each step kind (``progress.step_kind``) leads, the rest keep
+    grid order, so the ETA measures every kind early (Dask starts tasks roughly in submission order).
+
+    >>> from types import SimpleNamespace as NS
+    >>> from sharpgen.numerics.config import TrainConfig
+    >>> kinds = [TrainConfig(), TrainConfig(), TrainConfig(optimizer="asam"), TrainConfig()]
+    >>> [b[0].name for b in kinds_first([[NS(config=c, name=k)] for k, c in enumerate(kinds)])]
+    [0, 2, 1, 3]
+    """
+    first: dict = {}
+    for i, batch in enumerate(tasks):
+        first.setdefault(step_kind(batch[0].config), i)
+    lead = sorted(first.values())
+    return [tasks[i] for i in lead] + [b for i, b in enumerate(tasks) if i not in lead]
+
+
+def _running(client, keys: set) -> int:
+    """Tasks of ours executing now: per worker, the ones it is processing up to its thread count."""
+    nthreads = client.nthreads()
+    return sum(min(len(keys.intersection(tasks)), nthreads.get(w, 1)) for w, tasks in client.processing().items())
+
+
+class _Tally:
+    """Counts and ETA of the runs of one sweep invocation."""
+
+    def __init__(self, points, out, retry_failed):
+        states = {p.run_id: run_state(out, p.run_id) for p in points}
+        self.todo = [p for p in points if wants_run(states[p.run_id], retry_failed)]
+        self.done = sum(s == "done" for s in states.values())
+        self.failed = sum(s in FAILED and not wants_run(s, retry_failed) for s in states.values())
+        self.left = {p.run_id: p for p in self.todo}
+        self.eta_model = EtaModel()
+
+    def finish(self, result: dict) -> None:
+        point = self.left.pop(result["run_id"], None)
+        if point is not None and not result["skipped"]:
+            self.eta_model.add(point.config, result["wall_s"], result["steps"])
+        if result["status"] == "done":
+            self.done += 1
+        elif result["status"] in FAILED:
+            self.failed += 1
+
+    def eta(self, workers: int):
+        return self.eta_model.eta([p.config for p in self.left.values()], workers)
+
+
+def _lost(batch: list[GridPoint], out: Path, err: BaseException) -> list[dict]:
+    """Results for a batch whose task itself failed (worker died, task cancelled): record each unfinished run."""
+    results = []
+    for p in batch:
+        status = run_state(out, p.run_id)
+        if status != "done":
+            status = "lost"
+            record_failure(out, p.run_id, status, f"{type(err).__name__}: {err}")
+        results.append({"run_id": p.run_id, "status": status, "skipped": False, "steps": 0, "wall_s": 0.0})
+    return results
+
+
+def _drive(client, spec: SweepSpec, tally: _Tally, out: Path, *, retry_failed: bool, replicas: int,
+           bar: SweepProgress) -> None:
+    from distributed import as_completed
+    token = uuid.uuid4().hex[:8]
+    futures = {}
+    for batch in kinds_first(batches(tally.todo, replicas)):
+        tasks = [make_task(out, p, theory=spec.theory, retry_failed=retry_failed) for p in batch]
+        fut = client.submit(execute_batch, tasks, key=f"sharpgen-sweep-{token}-{batch[0].run_id}", retries=0)
+        futures[fut] = batch
+    keys = {f.key for f in futures}
+    workers = max(sum(client.nthreads().values()), 1)
+    pending = as_completed(futures)
+    running, last_poll = 0, 0.0
+    while not pending.is_empty():
+        for fut in pending.next_batch(block=False):
+            try:
+                results = fut.result()
+            except Exception as err:  # noqa: BLE001 -- KilledWorker, CancelledError, ...: the runs are recorded
+                results = _lost(futures[fut], out, err)
+            keys.discard(fut.key)
+            for r in results:
+                tally.finish(r)
+        if time.monotonic() - last_poll >= 2.0:
+            running, last_poll = _running(client, keys), time.monotonic()
+        bar.update(done=tally.done, running=min(running, len(keys)), failed=tally.failed, eta=tally.eta(workers))
+        if not pending.is_empty():
+            time.sleep(POLL_S)
+
+
+def run_sweep(spec, out=None, *, scheduler: str | None = None, workers: int | None = None, client=None,
+              retry_failed: bool = False, replicas: int = 1, progress: bool | None = None):
+    """Run every grid point of ``spec`` that is not finished yet and return the results table (pandas).
+
+    ``spec``: a ``SweepSpec``, a path to a sweep file or the name of a shipped
+    study. ``out``: the sweep folder (default ``sweeps/<name>``). The runs go
+    to ``client`` if given, else to the cluster at ``scheduler``, else to an
+    embedded LocalCluster of ``workers`` processes (default one per core).
+    ``retry_failed``: rerun diverged/errored runs too. ``replicas``: grid
+    points per Dask task (seeds of one config). ``progress``: status line on
+    stderr (None: on). The table is also written to OUT/results.csv and
+    OUT/results.parquet.
+    """
+    _check_arguments(scheduler, workers, client, replicas)
+    spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
+    points = expand(spec)
+    out = Path(out) if out is not None else default_out(spec)
+    check_out(points, out)
+    tally = _Tally(points, out, retry_failed)
+    bar = SweepProgress(len(points), enabled=progress)
+    if not tally.todo:
+        _prepare(spec, points, out, None)
+    else:
+        with (open_client(scheduler, workers) if client is None else _borrowed(client)) as c:
+            _prepare(spec, points, out, c)
+            _drive(c, spec, tally, out, retry_failed=retry_failed, replicas=replicas, bar=bar)
+    bar.update(done=tally.done, running=0, failed=tally.failed, eta=(0.0, True), force=True)
+    bar.close()
+    table = collect(points, out, record=spec.record)
+    write_table(table, out)
+    return table
+
+
+def collect_table(spec, out=None):
+    """The table of a sweep folder as it stands (no runs started), also written to OUT/results.*."""
+    spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
+    points = expand(spec)
+    out = Path(out) if out is not None else default_out(spec)
+    check_out(points, out)
+    table = collect(points, out, record=spec.record)
+    if out.is_dir():
+        write_table(table, out)
+    return table
+
+
+@contextmanager
+def _borrowed(client):
+    yield client
