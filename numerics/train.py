@@ -386,7 +386,7 @@ def _stopped(runs: list[_Run], err: BaseException) -> None:
                       _interrupted_message(err, run) if interrupted else str(err))
     kept = sorted({r.saved_epoch for r in live})
     if isinstance(err, OSError):
-        where = f"the checkpoint of epoch {kept[0]} is kept" if len(runs) == 1 else "each run's last checkpoint is kept"
+        where = f"the checkpoint of epoch {kept[0]} is kept" if len(kept) == 1 else "each run's last checkpoint is kept"
         raise rundir.os_error(err, advice=f"{where}; free space and resume") from None
     if len(runs) == 1 and live:
         raise TrainingInterrupted(err.signum, _interrupted_message(err, live[0]), epoch=kept[0]) from None

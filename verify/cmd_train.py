@@ -163,7 +163,7 @@ def add_parser(subparsers) -> None:
                              "each (as a single run of that seed writes it): a range 0-7, a list 0,3,5, or a "
                              "count 4 (seeds 0-3); not with --seed")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint (refused when --out has none, "
+                        help="continue the run(s) in --out from the last checkpoint (refused when --out has none, "
                              "or when --preset or other flags describe another config)")
     parser.add_argument("--allow-backend-change", action="store_true",
                         help="with --resume: continue even where the steps would be computed differently "

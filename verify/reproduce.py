@@ -189,7 +189,8 @@ def ensure_runs(specs, *, progress=None, log=_stderr) -> dict[str, str]:
                                  theory_mins=[theory_min(s.config) for s, _ in todo], resume=[r for _, r in todo],
                                  progress=progress)
             diverged += [r.message for r in results if r.status == "diverged"]
-            log(f"  done in {time.monotonic() - start:.1f} s" + (f" ({len(todo)} runs together)" if len(todo) > 1 else ""))
+            together = f" ({len(todo)} runs together)" if len(todo) > 1 else ""
+            log(f"  done in {time.monotonic() - start:.1f} s{together}")
     if diverged:
         raise TrainingDiverged(diverged[0])
     return {str(s.run_dir): actions[str(s.run_dir)] for s in specs}

@@ -453,8 +453,8 @@ def test_seeds_write_one_default_directory_per_seed_as_single_runs_do(tmp_path, 
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 3
     names = sorted(p.name for p in (tmp_path / "runs").iterdir())
-    configs = [cmd_train.TrainConfig.from_dict(json.loads((tmp_path / "runs" / n / "config.json").read_text())["config"])
-               for n in names]
+    configs = [cmd_train.TrainConfig.from_dict(json.loads((tmp_path / "runs" / n / "config.json").read_text())
+                                               ["config"]) for n in names]
     assert [c.seed for c in configs] == [0, 1, 2]
     assert names == [cmd_train.default_out(None, False, c).name for c in configs]
     for seed, name in zip((0, 1, 2), names):
