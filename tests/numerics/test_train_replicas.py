@@ -84,10 +84,11 @@ def test_every_architecture_through_the_engine_equals_single_runs(tmp_path, arch
         same_as_single(tmp_path / f"many{s}", tmp_path / f"one{s}")
 
 
-def test_different_lr_rho_and_weight_decay_in_one_call_equal_their_single_runs(tmp_path, engine_calls):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_different_lr_rho_and_weight_decay_in_one_call_equal_their_single_runs(tmp_path, engine_calls, backend):
     grid = [((0.05, 0.05, 0.0), (0.05, 0.1, 0.01)), ((0.02, 0.2, 0.0), (0.03, 0.0, 0.05)),
             ((0.08, 0.0, 0.02), (0.01, 0.3, 0.0))]
-    configs = [BASE.replace(seed=k, phases=tuple(Phase(lr, rho, 1, wd, 10) for lr, rho, wd in values))
+    configs = [BASE.replace(seed=k, backend=backend, phases=tuple(Phase(lr, rho, 1, wd, 10) for lr, rho, wd in values))
                for k, values in enumerate(grid)]
     results = train_many(configs, [tmp_path / f"many{k}" for k in range(3)], progress="off")
     assert set(engine_calls) == {3}
@@ -97,9 +98,11 @@ def test_different_lr_rho_and_weight_decay_in_one_call_equal_their_single_runs(t
         assert [(r["lr"], r["rho"], r["weight_decay"]) for r in results[k].rows][-1] == grid[k][1]
 
 
-def test_a_diverging_run_is_recorded_and_the_others_finish_as_alone(tmp_path):
-    bad = BASE.replace(seed=1, phases=(Phase(0.05, 0.05, 1, 0.0, 10), Phase(1e6, 0.0, 1, 0.0, 10)))
-    configs = [BASE.replace(seed=0), bad, BASE.replace(seed=2)]
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_diverging_run_is_recorded_and_the_others_finish_as_alone(tmp_path, backend):
+    base = BASE.replace(backend=backend)
+    bad = base.replace(seed=1, phases=(Phase(0.05, 0.05, 1, 0.0, 10), Phase(1e6, 0.0, 1, 0.0, 10)))
+    configs = [base.replace(seed=0), bad, base.replace(seed=2)]
     results = train_many(configs, [tmp_path / f"many{k}" for k in range(3)], progress="off")
     assert [r.status for r in results] == ["done", "diverged", "done"]
     for k in (0, 2):
