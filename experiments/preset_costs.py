@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from sharpgen.numerics.engine import TrainingDiverged
+from sharpgen.numerics.engine import TrainingDiverged, make_engine
 from sharpgen.numerics.presets import get_preset, preset_names
 from sharpgen.numerics.schedule import chunk_plan, evaluation_epochs
 from sharpgen.numerics.train import _setup, evaluate
@@ -35,7 +35,7 @@ def _best(fn, repeats: int = 3, reset=lambda: None) -> float:
     return min(times)
 
 
-def _phase_us(run, config, ph, targets, reset, seconds: float) -> float:
+def _phase_us(run, engine, config, ph, targets, reset, seconds: float) -> float:
     """µs per step of phase ``ph``, on chunks grown until one takes about ``seconds``.
 
     A phase whose step size diverges from the initial network (fig2a's paper lr, fig5b's last
@@ -49,11 +49,11 @@ def _phase_us(run, config, ph, targets, reset, seconds: float) -> float:
             epochs = 1
             while True:
                 plan = chunk_plan(config, 0, epochs, trial, targets)
-                took = _best(lambda: run.engine.run(*plan, trial), repeats=1, reset=reset)
+                took = _best(lambda: engine.run(*plan, trial), repeats=1, reset=reset)
                 if took >= seconds or epochs * spe >= 200000:
                     break
                 epochs *= 4
-            return 1e6 * _best(lambda: run.engine.run(*plan, trial), reset=reset) / (epochs * spe)
+            return 1e6 * _best(lambda: engine.run(*plan, trial), reset=reset) / (epochs * spe)
         except TrainingDiverged:
             continue
     raise RuntimeError(f"phase {ph}: diverges from the initial network even at lr / 1e7")
@@ -61,8 +61,9 @@ def _phase_us(run, config, ph, targets, reset, seconds: float) -> float:
 
 def preset_cost(name: str, *, quick: bool, seconds: float) -> dict:
     config = get_preset(name, quick=quick)
-    run = _setup(config, Path(tempfile.mkdtemp()), None, None)
-    targets = run.engine.targets(run.data.Y).detach().cpu()
+    (run,), cohorts = _setup([config], [Path(tempfile.mkdtemp())], [None], [None], 1)
+    engine = make_engine(config, run.model, run.data.X.to(run.model.W1.dtype), cohorts.backend)
+    targets = engine.targets(run.data.Y).detach().cpu()
     n, total_s, phases = run.data.n, 0.0, []
     start = {k: v.detach().clone() for k, v in run.model.named_parameters()}
 
@@ -72,7 +73,7 @@ def preset_cost(name: str, *, quick: bool, seconds: float) -> dict:
                 v.copy_(start[k])
 
     for k, ph in enumerate(config.phases):
-        us = _phase_us(run, config, ph, targets, reset, seconds)
+        us = _phase_us(run, engine, config, ph, targets, reset, seconds)
         steps = ph.epochs * ph.steps_per_epoch(n)
         total_s += steps * us * 1e-6
         phases.append((run.backends[k], us, steps))

@@ -35,12 +35,19 @@ resumed after a kill produces exactly the numbers of an uninterrupted run
 A non-finite output or parameter stops the run with ``TrainingDiverged``;
 the last good checkpoint stays untouched (every checkpoint holds finite
 parameters; a network already non-finite at initialisation writes nothing).
+
+Many runs (seeds, lr/ρ/weight-decay grids): ``train_many(configs, run_dirs)``
+steps them together through one ``ReplicaEngine`` (``numerics.replica_runs``),
+each written to its own directory exactly as ``train`` writes it; ``train``
+is ``train_many`` of one run, so both share every line of the loop.
 """
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,13 +60,14 @@ from sharpgen.numerics.atomic import atomic_write_json, remove_orphans
 from sharpgen.numerics.config import TrainConfig
 from sharpgen.numerics.device import resolve_device
 from sharpgen.numerics.diagnostics import diagnose
-from sharpgen.numerics.engine import TrainingDiverged, make_engine, resolve_backend, triton_supported
+from sharpgen.numerics.engine import TrainingDiverged, resolve_backend, triton_supported
 from sharpgen.numerics.initialization import build
 from sharpgen.numerics.interrupt import StopRequests, TrainingInterrupted
 from sharpgen.numerics.limits import check_memory
 from sharpgen.numerics.metrics_csv import append_csv_row, read_header, truncate_csv, write_csv
 from sharpgen.numerics.params import from_params, model_to_params
-from sharpgen.numerics.progress import MODES as PROGRESS_MODES, Progress
+from sharpgen.numerics.progress import MODES as PROGRESS_MODES
+from sharpgen.numerics.replica_runs import Cohorts, MultiProgress, check_shared
 from sharpgen.numerics.schedule import chunk_plan, evaluation_epochs, next_after, phase_at, steps_before
 from sharpgen.numerics.validate import check_choice, check_int, check_number, torch_dtype
 
@@ -137,7 +145,8 @@ class TrainResult:
     """What ``train`` returns: the run directory, every metric row, the final row and facts of the run.
 
     ``backends``: the step backend of each phase in this session; ``wall_s`` and
-    ``steps_run``: this session's wall time and optimizer steps.
+    ``steps_run``: this session's wall time and optimizer steps. ``status``: "done", or
+    "diverged" (only from ``train_many``, which goes on with the other runs; ``message`` says why).
     """
 
     run_dir: Path
@@ -146,6 +155,8 @@ class TrainResult:
     device: str = ""
     wall_s: float = 0.0
     steps_run: int = 0
+    status: str = "done"
+    message: str = ""
 
     @property
     def final(self) -> dict:
@@ -154,17 +165,15 @@ class TrainResult:
 
 @dataclass
 class _Run:
-    """The state of one session of a run (a start or a resume)."""
+    """The state of one session of a run (a start or a resume); ``status`` "running" until it diverges."""
 
     config: TrainConfig
     run_dir: Path
     data: D.Dataset
     model: object
-    engine: object
     backends: tuple
     theory_min: float | None
     session: dict
-    stop: StopRequests = field(default_factory=StopRequests)
     epoch: int = 0
     saved_epoch: int = 0
     rows: list = field(default_factory=list)
@@ -172,7 +181,8 @@ class _Run:
     wall_before: float = 0.0
     t0: float = field(default_factory=time.monotonic)
     steps_run: int = 0
-    step_seconds: float | None = None  # measured per step, to size the chunks (CHUNK_SECONDS)
+    status: str = "running"
+    message: str = ""
 
     def wall(self) -> float:
         return self.wall_before + (time.monotonic() - self.t0)
@@ -181,7 +191,8 @@ class _Run:
 def train(config: TrainConfig, run_dir, *, data: D.Dataset | None = None, theory_min: float | None = None,
           resume: bool = False, progress: str | None = None, max_chunk_steps: int = 20000,
           threads: int | None = 1, allow_backend_change: bool = False) -> TrainResult:
-    """Run (or, with ``resume=True``, continue) the training described by ``config`` in ``run_dir``.
+    """Run (or, with ``resume=True``, continue) the training described by ``config`` in ``run_dir``:
+    ``train_many([config], [run_dir])``, raising ``TrainingDiverged`` when the run diverges.
 
     ``data``: the run's dataset as ``make_dataset(config)`` builds it (built here
     when None; a caller that also needs it, e.g. for the theory minimum, builds
@@ -204,16 +215,85 @@ def train(config: TrainConfig, run_dir, *, data: D.Dataset | None = None, theory
     directory is refused, as by ``sharpgen train --resume``); a run stopped
     before its first checkpoint restarts from epoch 0.
     """
+    (result,) = train_many([config], [run_dir], datas=[data], theory_mins=[theory_min], resume=resume,
+                           progress=progress, max_chunk_steps=max_chunk_steps, threads=threads,
+                           allow_backend_change=allow_backend_change)
+    if result.status == "diverged":
+        raise TrainingDiverged(result.message)
+    return result
+
+
+def train_many(configs, run_dirs, *, datas=None, theory_mins=None, resume=False, progress: str | None = None,
+               max_chunk_steps: int = 20000, threads: int | None = 1, replica_threads: int | None = None,
+               allow_backend_change: bool = False) -> list[TrainResult]:
+    """Train (or continue) several runs at once, one ``ReplicaEngine`` call stepping them all
+    (``numerics.replica_runs``), each in its own directory exactly as ``train`` would.
+
+    ``configs`` may differ only in seeds and the phases' lr, rho and weight decay
+    (``replica_runs.check_shared``); ``datas``, ``theory_mins`` and ``resume``: one per run
+    (None, or one ``resume`` bool for all). Each run's files, numbers (bitwise, on CPU with
+    the same backend; ``wall_s`` aside) and checks are those of its single ``train``: every
+    directory is locked for the whole call, every checkpoint bound to its own config. A run
+    that diverges gets status "diverged" (its summary.json written, its last good checkpoint
+    kept) and the others go on; SIGINT/SIGTERM save every run and raise ``TrainingInterrupted``.
+    ``replica_threads``: runs stepped side by side on that many cores (None: every core).
+
+    >>> import tempfile
+    >>> from sharpgen.numerics.config import parse_phases
+    >>> cfg = TrainConfig(d=4, n=8, n_test=8, width=6, phases=parse_phases("0.05,0.05,1,0,4"), eval_every=2,
+    ...                   eval_log_points=0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     results = train_many([cfg, cfg.replace(seed=1)], [f"{tmp}/s0", f"{tmp}/s1"], progress="off")
+    >>> [(r.status, [row["epoch"] for row in r.rows]) for r in results]
+    [('done', [0, 2, 4]), ('done', [0, 2, 4])]
+    """
     check_int("threads", threads, 1, allow_none=True)
-    run_dir = _check_run_dir(run_dir)
+    check_int("replica_threads", replica_threads, 1, allow_none=True)
+    configs, run_dirs = _check_runs(configs, run_dirs)
+    R = len(configs)
+    datas, theory_mins = _per_run("datas", datas, R), _per_run("theory_mins", theory_mins, R)
+    resumes = _per_run("resume", resume, R) if isinstance(resume, (list, tuple)) else [resume] * R
+    for i, value in enumerate(resumes):
+        if not isinstance(value, bool):
+            raise ValueError(f"resume[{i}]: expected True or False, got {value!r}")
     before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _train(config, run_dir, data=data, theory_min=theory_min, resume=resume, progress=progress,
-                      max_chunk_steps=max_chunk_steps, allow_backend_change=allow_backend_change)
+        return _train(configs, run_dirs, datas=datas, theory_mins=theory_mins, resumes=resumes, progress=progress,
+                      max_chunk_steps=max_chunk_steps, replica_threads=replica_threads,
+                      allow_backend_change=allow_backend_change)
     finally:
         torch.set_num_threads(before)
+
+
+def _check_runs(configs, run_dirs) -> tuple[list, list[Path]]:
+    """Validated configs that can train together and their distinct run directories."""
+    configs, run_dirs = list(configs), list(run_dirs)
+    if not configs or len(configs) != len(run_dirs):
+        raise ValueError(f"run_dirs: expected one directory per config (at least one), got {len(run_dirs)} for "
+                         f"{len(configs)} configs")
+    for config in configs:
+        if not isinstance(config, TrainConfig):
+            raise ValueError(f"configs: expected TrainConfig objects, got {type(config).__name__}")
+        config.validate()
+    check_shared(configs)
+    run_dirs = [_check_run_dir(d) for d in run_dirs]
+    seen = {}
+    for i, run_dir in enumerate(run_dirs):
+        j = seen.setdefault(os.path.realpath(run_dir), i)
+        if j != i:
+            raise ValueError(f"run_dirs: runs {j} and {i} both name {run_dir}; give each run its own directory")
+    return configs, run_dirs
+
+
+def _per_run(name: str, values, count: int) -> list:
+    if values is None:
+        return [None] * count
+    values = list(values)
+    if len(values) != count:
+        raise ValueError(f"{name}: expected one entry per run ({count}), got {len(values)}")
+    return values
 
 
 def _check_run_dir(run_dir) -> Path:
@@ -222,87 +302,131 @@ def _check_run_dir(run_dir) -> Path:
     return Path(run_dir)
 
 
-def _train(config, run_dir: Path, *, data, theory_min, resume, progress, max_chunk_steps,
-           allow_backend_change) -> TrainResult:
-    config.validate()
-    check_number("theory_min", theory_min, allow_none=True)
+def _train(configs, run_dirs: list[Path], *, datas, theory_mins, resumes, progress, max_chunk_steps,
+           replica_threads, allow_backend_change) -> list[TrainResult]:
+    for i, value in enumerate(theory_mins):
+        check_number("theory_min" if len(configs) == 1 else f"theory_mins[{i}]", value, allow_none=True)
     check_int("max_chunk_steps", max_chunk_steps, 1)
     if progress is not None:
         check_choice("progress", progress, PROGRESS_MODES)
-    check_memory(config)
+    for config in configs:
+        check_memory(config)
     try:
-        return _locked_run(config, run_dir, data=data, theory_min=theory_min, resume=resume, progress=progress,
-                           max_chunk_steps=max_chunk_steps, allow_backend_change=allow_backend_change)
+        return _locked_run(configs, run_dirs, datas=datas, theory_mins=theory_mins, resumes=resumes,
+                           progress=progress, max_chunk_steps=max_chunk_steps, replica_threads=replica_threads,
+                           allow_backend_change=allow_backend_change)
     except OSError as err:  # a read or write of the run's files failed outside the paths that say more
         raise rundir.os_error(err) from None
 
 
-def _locked_run(config, run_dir: Path, *, data, theory_min, resume, progress, max_chunk_steps,
-                allow_backend_change) -> TrainResult:
-    """The run, holding the directory's lock and catching SIGINT/SIGTERM from start to end."""
-    with rundir.locked(run_dir), StopRequests() as stop:
-        remove_orphans(run_dir, ckpt.RUN_FILES)
-        state = ckpt.open_run(run_dir, config.to_dict(), resume=resume)
-        run = _setup(config, run_dir, data, theory_min, stop)
+def _locked_run(configs, run_dirs: list[Path], *, datas, theory_mins, resumes, progress, max_chunk_steps,
+                replica_threads, allow_backend_change) -> list[TrainResult]:
+    """The runs, holding every directory's lock and catching SIGINT/SIGTERM from start to end."""
+    with ExitStack() as held, StopRequests() as stop:
+        for run_dir in sorted(run_dirs, key=os.path.realpath):  # one order: two calls never lock each other out
+            held.enter_context(rundir.locked(run_dir))
+        states = []
+        for config, run_dir, resume in zip(configs, run_dirs, resumes):
+            remove_orphans(run_dir, ckpt.RUN_FILES)
+            states.append(ckpt.open_run(run_dir, config.to_dict(), resume=resume))
+        runs, cohorts = _setup(configs, run_dirs, datas, theory_mins, replica_threads)
         if stop.signum is not None:
+            epochs = [s["epoch"] for s in states if s is not None]
             raise TrainingInterrupted(stop.signum, "interrupted before the run started: nothing was written",
-                                      epoch=None if state is None else state["epoch"])
-        if state is None:
-            _start(run)
-        else:
-            _restore(run, state, allow_backend_change)
-        bar = Progress(config.total_epochs, start=run.epoch, mode=progress, label=run_dir.name)
+                                      epoch=min(epochs) if epochs else None)
+        for run, state in zip(runs, states):
+            if state is None:
+                try:
+                    _start(run)
+                except TrainingDiverged as err:  # non-finite at initialisation: nothing written
+                    _diverged(run, err)
+            else:
+                _restore(run, state, allow_backend_change)
+        bars = MultiProgress(configs[0].total_epochs, [r.epoch for r in runs], [d.name for d in run_dirs],
+                             progress)
         try:
-            _loop(run, bar, max_chunk_steps)
-        except (TrainingDiverged, TrainingInterrupted, OSError) as err:
-            _stopped(run, err)
+            _loop(runs, cohorts, stop, bars, max_chunk_steps)
+        except (TrainingInterrupted, OSError) as err:
+            _stopped(runs, err)
         finally:
-            bar.close()
-        return _finish(run)
+            bars.close()
+        return [_finish(run) for run in runs]
 
 
-def _stopped(run: _Run, err: BaseException) -> None:
-    """Record why the run stopped in summary.json (as far as the disk allows) and raise the error
-    the caller expects: the divergence or interruption itself, a RunDirError for a failed write."""
-    status = {TrainingDiverged: "diverged", TrainingInterrupted: "interrupted"}.get(type(err), "failed")
-    if isinstance(err, TrainingInterrupted) and err.epoch is None:  # a second signal: stopped mid-chunk
-        err = TrainingInterrupted(err.signum, f"{err}; the checkpoint of epoch {run.saved_epoch} is kept",
-                                  epoch=run.saved_epoch)
-    summary = {"status": status, "message": str(err), "epoch": run.saved_epoch, **run.session}
+def _write_status(run: _Run, status: str, message: str) -> None:
+    """summary.json saying why the run stopped, as far as the disk allows (the checkpoint and the
+    error message say it all anyway)."""
     try:
-        atomic_write_json(run.run_dir / ckpt.SUMMARY, summary)
+        atomic_write_json(run.run_dir / ckpt.SUMMARY, {"status": status, "message": message,
+                                                        "epoch": run.saved_epoch, **run.session})
     except OSError:
-        pass  # the disk refuses even this; the checkpoint and the error message still say it all
+        pass
+
+
+def _diverged(run: _Run, err: TrainingDiverged) -> None:
+    """This run stops as diverged (summary.json says why; its last good checkpoint stays); others go on."""
+    run.status, run.message = "diverged", str(err)
+    if (run.run_dir / ckpt.CHECKPOINT).is_file():  # a run diverged at initialisation wrote nothing
+        _write_status(run, "diverged", run.message)
+
+
+def _interrupted_message(err: TrainingInterrupted, run: _Run) -> str:
+    if err.epoch is None:  # a second signal: stopped mid-chunk
+        return f"{err}; the checkpoint of epoch {run.saved_epoch} is kept"
+    return f"interrupted by {err.name} at epoch {run.epoch}; checkpoint saved"
+
+
+def _stopped(runs: list[_Run], err: BaseException) -> None:
+    """Record in each training run's summary.json why it stopped and raise the error the caller
+    expects: the interruption itself, or a RunDirError for a failed write."""
+    live = [r for r in runs if r.status == "running"]
+    interrupted = isinstance(err, TrainingInterrupted)
+    for run in live:
+        _write_status(run, "interrupted" if interrupted else "failed",
+                      _interrupted_message(err, run) if interrupted else str(err))
+    kept = sorted({r.saved_epoch for r in live})
     if isinstance(err, OSError):
-        raise rundir.os_error(err, advice=f"the checkpoint of epoch {run.saved_epoch} is kept; free space and "
-                                          f"resume") from None
-    raise err from None
+        where = f"the checkpoint of epoch {kept[0]} is kept" if len(kept) == 1 else "each run's last checkpoint is kept"
+        raise rundir.os_error(err, advice=f"{where}; free space and resume") from None
+    if len(runs) == 1 and live:
+        raise TrainingInterrupted(err.signum, _interrupted_message(err, live[0]), epoch=kept[0]) from None
+    raise TrainingInterrupted(err.signum, f"interrupted by {err.name}; each run's checkpoint is kept (epochs "
+                                          f"{kept})", epoch=kept[0] if kept else None) from None
 
 
-def _setup(config: TrainConfig, run_dir: Path, data, theory_min, stop: StopRequests) -> _Run:
-    """Data, model and engine on the resolved device, and the backend of each phase; running out of
-    memory on the way is a ValueError saying which sizes to lower."""
+def _setup(configs, run_dirs, datas, theory_mins, replica_threads) -> tuple[list[_Run], Cohorts]:
+    """Data, models and the engine on the resolved device, and the backend of each phase; running out
+    of memory on the way is a ValueError saying which sizes to lower."""
+    config = configs[0]
     try:
-        data = make_dataset(config) if data is None else data
-        if not isinstance(data, D.Dataset) or (data.n, data.d) != (config.n, config.d):
-            raise ValueError(f"data: expected the run's dataset (make_dataset(config), n={config.n}, d={config.d})")
         device, dtype = resolve_device(config.device), torch_dtype(config.dtype)
-        data = data.to(device)  # float64: evaluation is always float64
-        X_train = data.X.to(dtype)
-        model = build(config.arch, config.d, config.width, depth=config.depth, activation=config.activation,
-                      eps=config.eps, init_scale_first_layer=config.init_scale_first_layer,
-                      init_gamma=config.init_gamma, dtype=dtype,
-                      device=device, seed=config.seed)
-        if config.arch == "sim_bn":
-            model.set_training_inputs(X_train)
+        made = [_setup_model(c, data, device, dtype) for c, data in zip(configs, datas)]
         backend = resolve_backend(config.backend, fused=config.fused, device=device, dtype=dtype)
-        engine = make_engine(config, model, X_train, backend)
+        cohorts = Cohorts(config, [model for _, model, _ in made], [X for _, _, X in made], backend,
+                          threads=replica_threads)
     except (MemoryError, RuntimeError) as err:
         raise _memory_error(err, "building the data and the network") from None
     backends = phase_backends(backend, config)
     session = {"device": str(device), "backends": list(backends), "torch": str(torch.__version__),
                "threads": torch.get_num_threads()}
-    return _Run(config, run_dir, data, model, engine, backends, theory_min, session, stop)
+    runs = [_Run(c, d, data, model, backends, tm, dict(session))
+            for c, d, (data, model, _), tm in zip(configs, run_dirs, made, theory_mins)]
+    return runs, cohorts
+
+
+def _setup_model(config: TrainConfig, data, device, dtype):
+    """(data on the device, the network, its training inputs in the run's dtype) of one run."""
+    data = make_dataset(config) if data is None else data
+    if not isinstance(data, D.Dataset) or (data.n, data.d) != (config.n, config.d):
+        raise ValueError(f"data: expected the run's dataset (make_dataset(config), n={config.n}, d={config.d})")
+    data = data.to(device)  # float64: evaluation is always float64
+    X_train = data.X.to(dtype)
+    model = build(config.arch, config.d, config.width, depth=config.depth, activation=config.activation,
+                  eps=config.eps, init_scale_first_layer=config.init_scale_first_layer,
+                  init_gamma=config.init_gamma, dtype=dtype, device=device, seed=config.seed)
+    if config.arch == "sim_bn":
+        model.set_training_inputs(X_train)
+    return data, model, X_train
 
 
 def _memory_error(err: BaseException, doing: str) -> BaseException:
@@ -394,64 +518,99 @@ def _restore(run: _Run, state: dict, allow_backend_change: bool) -> None:
     run.sessions = list(state["sessions"]) + [session]
     run.rows = rows
 
-
-def _chunk_end(run: _Run, epoch: int, spe: int, max_chunk_steps: int) -> int:
+def _chunk_end(epoch: int, spe: int, max_chunk_steps: int, step_seconds: float | None) -> int:
     """The last epoch of an engine call by size: ``max_chunk_steps`` and about ``CHUNK_SECONDS``."""
     steps = max_chunk_steps
-    if run.step_seconds:
-        steps = min(steps, int(CHUNK_SECONDS / run.step_seconds))
+    if step_seconds:
+        steps = min(steps, int(CHUNK_SECONDS / step_seconds))
     return epoch + max(1, steps // spe)
 
 
-def _loop(run: _Run, bar: Progress, max_chunk_steps: int) -> None:
-    config, n = run.config, run.data.n
+def _loop(runs: list[_Run], cohorts: Cohorts, stop: StopRequests, bars: MultiProgress, max_chunk_steps: int) -> None:
+    """Chunks of whole epochs until every run is done or diverged: the runs at the earliest epoch step
+    together up to the next phase change, evaluation, checkpoint, signal check or another run's epoch."""
+    config, n = runs[0].config, runs[0].data.n
     total, ck_every = config.total_epochs, config.checkpoint_every or config.eval_every
     evals = evaluation_epochs(config)
-    columns = read_header(run.run_dir / ckpt.METRICS)
-    targets = run.engine.targets(run.data.Y).detach().cpu()
-    current = None
-    while run.epoch < total:
-        _answer_signal(run)
-        epoch = run.epoch
+    targets = [cohorts.targets(r.data.Y).detach().cpu() for r in runs]
+    current, step_seconds = None, None
+    while live := [r for r in runs if r.status == "running" and r.epoch < total]:
+        _answer_signal(runs, stop)
+        epoch = min(r.epoch for r in live)
         k, ph, phase_end = phase_at(config, epoch)
         if k != current:
-            bar.phase(k, len(config.phases), run.backends[k])
+            bars.phase(k, len(config.phases), runs[0].backends[k])
             current = k
         spe = ph.steps_per_epoch(n)
-        stop = min(phase_end, next_after(evals, epoch), (epoch // ck_every + 1) * ck_every,
-                   _chunk_end(run, epoch, spe, max_chunk_steps))
+        end = min(phase_end, next_after(evals, epoch), (epoch // ck_every + 1) * ck_every,
+                  _chunk_end(epoch, spe, max_chunk_steps, step_seconds), *(r.epoch for r in live if r.epoch > epoch))
+        members = [i for i, r in enumerate(runs) if r in live and r.epoch == epoch]
         t0 = time.monotonic()
-        try:
-            run.engine.run(*chunk_plan(config, epoch, stop, ph, targets), ph)
-        except TrainingDiverged as err:
-            raise TrainingDiverged(f"training diverged in epochs [{epoch}, {stop}) (phase {k}: lr={ph.lr}, "
-                                   f"rho={ph.rho}): {err}. {_kept(run)}") from None
-        run.step_seconds = (time.monotonic() - t0) / ((stop - epoch) * spe)
-        run.steps_run += (stop - epoch) * spe
-        run.epoch = stop
-        bar.update(stop)
-        if stop == next_after(evals, epoch):
-            _evaluate_and_log(run, bar, columns)
-        if stop % ck_every == 0 or stop == total:
+        _step(runs, members, cohorts, targets, k, epoch, end)
+        step_seconds = (time.monotonic() - t0) / ((end - epoch) * spe)
+        moved = [i for i in members if runs[i].status == "running"]
+        for i in moved:
+            runs[i].steps_run += (end - epoch) * spe
+            runs[i].epoch = end
+            bars.update(i, end)
+        rows = cohorts.side_by_side(lambda i: _row_or_divergence(runs[i]), moved) \
+            if end == next_after(evals, epoch) else [None] * len(moved)
+        for i, row in zip(moved, rows):
+            _advance(runs[i], row, lambda row, i=i: bars.evaluation(i, row), ck_every)
+
+
+def _step(runs: list[_Run], members: list[int], cohorts: Cohorts, targets: list, k: int, epoch: int, end: int) -> None:
+    """Epochs [epoch, end) of phase ``k`` for runs ``members`` in one engine call; a run whose steps
+    went non-finite is marked diverged."""
+    phases = [runs[i].config.phases[k] for i in members]
+    plans = [chunk_plan(runs[i].config, epoch, end, ph, targets[i]) for i, ph in zip(members, phases)]
+    messages = cohorts.engine(members).run([p[0] for p in plans], [p[1] for p in plans], phases)
+    for i, ph, message in zip(members, phases, messages):
+        if message:
+            _diverged(runs[i], TrainingDiverged(f"training diverged in epochs [{epoch}, {end}) (phase {k}: "
+                                                f"lr={ph.lr}, rho={ph.rho}): {message}. {_kept(runs[i])}"))
+
+
+def _row_or_divergence(run: _Run):
+    """The evaluation row at the run's epoch, or the divergence found on the way (float32 runs)."""
+    try:
+        return _row(run, run.epoch)
+    except TrainingDiverged as err:
+        return err
+
+
+def _advance(run: _Run, row, show, ck_every: int) -> None:
+    """The run has reached its epoch: its evaluation ``row`` (None where none is due) logged, and its
+    checkpoint where due; a divergence found there stops this run only."""
+    try:
+        if isinstance(row, TrainingDiverged):
+            raise row
+        if row is not None:
+            _log(run, row, show)
+        if run.epoch % ck_every == 0 or run.epoch == run.config.total_epochs:
             _save(run)
+    except TrainingDiverged as err:
+        _diverged(run, err)
 
 
-def _answer_signal(run: _Run) -> None:
-    """After a SIGINT/SIGTERM: a checkpoint at this epoch (a consistent point: whole epochs done, their
-    evaluation logged), then ``TrainingInterrupted``."""
-    if run.stop.signum is None:
+def _answer_signal(runs: list[_Run], stop: StopRequests) -> None:
+    """After a SIGINT/SIGTERM: a checkpoint of every training run at its epoch (a consistent point:
+    whole epochs done, their evaluation logged), then ``TrainingInterrupted``."""
+    if stop.signum is None:
         return
-    if run.saved_epoch != run.epoch:
-        _save(run)
-    raise TrainingInterrupted(run.stop.signum, f"interrupted by {TrainingInterrupted(run.stop.signum).name} at "
-                                               f"epoch {run.epoch}; checkpoint saved", epoch=run.epoch)
+    for run in runs:
+        if run.status == "running" and run.saved_epoch != run.epoch:
+            try:
+                _save(run)
+            except TrainingDiverged as err:
+                _diverged(run, err)
+    raise TrainingInterrupted(stop.signum, epoch=min((r.epoch for r in runs), default=0))
 
 
-def _evaluate_and_log(run: _Run, bar: Progress, columns: list) -> None:
-    row = _row(run, run.epoch)
+def _log(run: _Run, row: dict, show) -> None:
     run.rows.append(row)
-    append_csv_row(run.run_dir / ckpt.METRICS, columns, row)
-    bar.evaluation(row)
+    append_csv_row(run.run_dir / ckpt.METRICS, read_header(run.run_dir / ckpt.METRICS), row)
+    show(row)
     if not math.isfinite(row["train_loss"]):
         raise TrainingDiverged(f"training diverged by epoch {run.epoch}: non-finite training loss. {_kept(run)}")
 
@@ -475,9 +634,13 @@ def _save(run: _Run) -> None:
 
 def _finish(run: _Run) -> TrainResult:
     wall = time.monotonic() - run.t0
+    result = TrainResult(run_dir=run.run_dir, rows=run.rows, backends=run.backends, device=run.session["device"],
+                         wall_s=wall, steps_run=run.steps_run)
+    if run.status == "diverged":
+        result.status, result.message = "diverged", run.message
+        return result
     atomic_write_json(run.run_dir / ckpt.SUMMARY, {
         "status": "done", "final": run.rows[-1], "wall_s": run.wall(), "sessions": run.sessions, **run.session,
         "wall_s_this_session": wall, "steps_this_session": run.steps_run,
         "us_per_step_this_session": (1e6 * wall / run.steps_run) if run.steps_run else None})
-    return TrainResult(run_dir=run.run_dir, rows=run.rows, backends=run.backends, device=run.session["device"],
-                       wall_s=wall, steps_run=run.steps_run)
+    return result

@@ -41,6 +41,13 @@ def metrics_without_wall(run_dir) -> str:
     return "\n".join(",".join(c for j, c in enumerate(line.split(",")) if j != at) for line in lines)
 
 
+def run_numbers(run_dir):
+    """metrics.csv without its wall-clock column, and the final parameters: what a resumed or grouped
+    run must reproduce bit for bit."""
+    from sharpgen.numerics import checkpoint as ckpt
+    return metrics_without_wall(run_dir), {k: v.tolist() for k, v in ckpt.load_checkpoint(run_dir)["params"].items()}
+
+
 @pytest.fixture
 def metrics_text():
     """:func:`metrics_without_wall`, for tests in any folder."""

@@ -3,15 +3,17 @@
 The handler parses; the library does the work: ``TrainConfig`` (validation,
 ``with_phase_values`` for ``--lr``/``--rho``/``--epochs``), ``verify.theory_min``
 (the exact theory minimum for the run's training set, sympy) and
-``numerics.train.train``. Building the parser imports neither torch nor
-sympy, so ``sharpgen train --help`` is quick; they load when a run starts.
+``numerics.train.train_many`` (one run, or with ``--seeds`` one per seed,
+stepped together by the multi-replica engine). Building the parser imports
+neither torch nor sympy, so ``sharpgen train --help`` is quick; they load
+when a run starts.
 
-The run directory is locked (``numerics.rundir``) before the data and the
-theory minimum are computed, so a second command on the same directory is
-refused at once. Exit codes: 0 done, 2 bad input or an unusable run
-directory (one line, nothing half-written), 3 diverged, 130 / 143
-interrupted by SIGINT / SIGTERM (a checkpoint saved and the resume command
-printed).
+Every run directory is locked (``numerics.rundir``) before the data and the
+theory minimum are computed, so a second command on any of them is refused
+at once. Exit codes: 0 done, 2 bad input or an unusable run directory (one
+line, nothing half-written), 3 diverged (with ``--seeds``: any run; the
+others finish), 130 / 143 interrupted by SIGINT / SIGTERM (a checkpoint of
+every run saved and the resume command printed).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -54,6 +57,7 @@ _FIELD_HELP = {
     "dtype": "float64 (default, verification) or float32",
     "backend": "auto, generic (autograd), torch (fused) or c (fused, CPU)",
 }
+MAX_SEEDS = 4096  # runs of one --seeds call: far beyond a GPU's replica count, short of exhausting memory
 _PHASE_HELP = "{}: one value for every phase, or a comma-separated list with one per phase"
 
 
@@ -97,6 +101,35 @@ def _out_dir(text: str) -> Path:
     return Path(text)
 
 
+def parse_seeds(text: str) -> list[int]:
+    """The seeds of ``--seeds``: a range ``0-7``, a list ``0,3,5`` (items may be ranges), or a count
+    ``4`` (seeds 0-3); distinct integers >= 0, at least one and at most ``MAX_SEEDS``.
+
+    >>> parse_seeds("0-3"), parse_seeds("0,3,5"), parse_seeds("4"), parse_seeds("1-2,7")
+    ([0, 1, 2, 3], [0, 3, 5], [0, 1, 2, 3], [1, 2, 7])
+    >>> parse_seeds("3-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a range 0-7, a list 0,3,5 or a count 4 of distinct seeds >= 0, got '3-1'
+    """
+    wrong = argparse.ArgumentTypeError(f"expected a range 0-7, a list 0,3,5 or a count 4 of distinct seeds >= 0, "
+                                       f"got {text!r}")
+    items = [part.strip() for part in text.split(",")]
+    if not all(p.replace("-", "", 1).isdigit() and p[0] != "-" and p[-1] != "-" for p in items if p) or "" in items:
+        raise wrong
+    if len(items) == 1 and "-" not in items[0]:
+        bounds = [(0, int(items[0]) - 1)]
+    else:
+        bounds = [(int(p.split("-")[0]), int(p.split("-")[-1])) for p in items]
+    count = sum(hi - lo + 1 for lo, hi in bounds)
+    if any(lo > hi for lo, hi in bounds) or count > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"{wrong}; at most {MAX_SEEDS} seeds" if count > MAX_SEEDS else str(wrong))
+    seeds = [s for lo, hi in bounds for s in range(lo, hi + 1)]
+    if len(set(seeds)) != len(seeds):
+        raise wrong
+    return seeds
+
+
 def _phases(text: str):
     """``parse_phases`` with its ValueError shown by argparse (which hides a plain ValueError's message)."""
     try:
@@ -122,11 +155,16 @@ def add_parser(subparsers) -> None:
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=preset_names(), metavar="NAME", help="one of the presets listed below")
     parser.add_argument("--quick", action="store_true", help="the preset's few-minute CPU schedule")
-    parser.add_argument("--out", type=_out_dir,
+    parser.add_argument("--out", type=_out_dir, nargs="+", metavar="OUT",
                         help="run directory (default runs/<preset>[-quick]-seed<seed>-<config digest>: distinct "
-                             "configs never share one)")
+                             "configs never share one); with --seeds one per seed, or one folder holding "
+                             "OUT/seed<k>; with --resume several directories continue together")
+    parser.add_argument("--seeds", type=parse_seeds, metavar="SEEDS",
+                        help="train several seeds at once through the multi-replica engine, one run directory "
+                             "each (as a single run of that seed writes it): a range 0-7, a list 0,3,5, or a "
+                             "count 4 (seeds 0-3); not with --seed")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint (refused when --out has none, "
+                        help="continue the run(s) in --out from the last checkpoint (refused when --out has none, "
                              "or when --preset or other flags describe another config)")
     parser.add_argument("--allow-backend-change", action="store_true",
                         help="with --resume: continue even where the steps would be computed differently "
@@ -163,25 +201,55 @@ def default_out(preset: str | None, quick: bool, config: TrainConfig) -> Path:
     return Path("runs") / f"{preset or 'custom'}{'-quick' if quick else ''}-seed{config.seed}-{config.digest()[:8]}"
 
 
-def build_config(args) -> tuple[TrainConfig, Path]:
-    """The run's config and directory: the preset (or the defaults) with the flags applied, or, with
-    ``--resume`` and no ``--preset``, the config saved in the run directory with the flags applied
-    (``train`` refuses to resume when that differs from the run's config)."""
+def _run_dirs(args, configs: list[TrainConfig]) -> list[Path]:
+    """One directory per run: ``--out`` (one per run; with ``--seeds`` also one folder holding
+    OUT/seed<k>), else ``default_out`` of each config."""
+    outs = args.out
+    if outs is None:
+        return [default_out(args.preset, args.quick, c) for c in configs]
+    if args.seeds is not None and len(outs) == 1 and len(configs) > 1:
+        return [outs[0] / f"seed{c.seed}" for c in configs]
+    if len(outs) != len(configs):
+        raise ValueError(f"out: expected one directory per seed of --seeds ({len(configs)}), or one folder for "
+                         f"them all, got {len(outs)} directories")
+    return list(outs)
+
+
+def build_runs(args) -> tuple[list[TrainConfig], list[Path]]:
+    """The configs and directories of the runs: the preset (or the defaults) with the flags applied,
+    one per seed of ``--seeds``; or, with ``--resume``, ``--out`` and no ``--preset``, the configs
+    saved in the run directories with the flags applied (``train_many`` refuses to resume when
+    one differs from its run's config)."""
     check_int("threads", args.threads, 1)
     if args.quick and args.preset is None:
         raise ValueError("quick: --quick needs --preset")
     if args.allow_backend_change and not args.resume:
         raise ValueError("allow_backend_change: --allow-backend-change is for --resume")
-    config = _changes(args, get_preset(args.preset, quick=args.quick) if args.preset else TrainConfig())
-    out = args.out or default_out(args.preset, args.quick, config)
+    if args.seeds is not None and hasattr(args, "seed"):
+        raise ValueError("seeds: --seeds and --seed exclude each other; give the seeds of every run with --seeds")
+    if args.out is not None and len(args.out) > 1 and args.seeds is None and not args.resume:
+        raise ValueError(f"out: {len(args.out)} directories need --seeds (one per seed) or --resume (runs to "
+                         f"continue together)")
+    base = _changes(args, get_preset(args.preset, quick=args.quick) if args.preset else TrainConfig())
+    seeded = lambda config, seed: config if seed is None else config.replace(seed=seed).validate()
+    configs = [seeded(base, seed) for seed in (args.seeds or [None])]
+    if args.resume and args.preset is None and args.out is not None and args.seeds is None:
+        configs = [base] * len(args.out)
+    outs = _run_dirs(args, configs)
     if args.resume and args.preset is None:
-        from sharpgen.numerics.checkpoint import CONFIG, read_config
-        saved = read_config(out)
-        if saved is None:
-            raise ValueError(f"resume: no run to resume in {out} (no {CONFIG}); give --out of an existing run, "
-                             f"or drop --resume to start a new one")
-        config = _changes(args, saved)
-    return config, out
+        configs = [seeded(_saved_config(args, out), c.seed if args.seeds else None) for c, out in zip(configs, outs)]
+    from sharpgen.numerics.replica_runs import check_shared
+    check_shared(configs)
+    return configs, outs
+
+
+def _saved_config(args, out: Path) -> TrainConfig:
+    from sharpgen.numerics.checkpoint import CONFIG, read_config
+    saved = read_config(out)
+    if saved is None:
+        raise ValueError(f"resume: no run to resume in {out} (no {CONFIG}); give --out of an existing run, "
+                         f"or drop --resume to start a new one")
+    return _changes(args, saved)
 
 
 def _theory_min(config: TrainConfig, data) -> float | None:
@@ -201,14 +269,14 @@ def _report(row: dict, result, out: Path) -> str:
     return "  ".join(cells + [f"backends {','.join(result.backends)}", f"wall {result.wall_s:.1f}s", f"-> {out}"])
 
 
-def resume_command(args, out: Path) -> str:
-    """The command that continues this run (its config is read from the run directory).
+def resume_command(args, outs) -> str:
+    """The command that continues these runs together (their configs are read from the run directories).
 
     >>> args = argparse.Namespace(threads=2, allow_backend_change=False)
-    >>> resume_command(args, Path("runs/my run"))
+    >>> resume_command(args, [Path("runs/my run")])
     "sharpgen train --resume --out 'runs/my run' --threads 2"
     """
-    words = ["sharpgen", "train", "--resume", "--out", shlex.quote(str(out))]
+    words = ["sharpgen", "train", "--resume", "--out", *(shlex.quote(str(out)) for out in outs)]
     if args.threads != 1:
         words += ["--threads", str(args.threads)]
     if args.allow_backend_change:
@@ -216,60 +284,83 @@ def resume_command(args, out: Path) -> str:
     return " ".join(words)
 
 
-def _start_and_train(args, config: TrainConfig, out: Path):
-    """Holding the run directory's lock: whether the run may start or resume, the data, the theory minimum
-    (on resume: the one the run logged), the header, and the run."""
+def _banner(args, configs: list[TrainConfig], outs: list[Path], theory_mins: list) -> str:
+    fmt = lambda v: "n/a" if v is None else f"{v:.6g}"
+    name = f"{args.preset or 'custom'}{' (quick)' if args.quick else ''}"
+    if len(configs) == 1:
+        return "\n  ".join([f"sharpgen train: {name} -> {outs[0]}", *configs[0].describe(),
+                            f"theory_min={fmt(theory_mins[0])}"])
+    c = configs[0]
+    runs = [f"seed {c.seed}: theory_min={fmt(t)} -> {out}" for c, t, out in zip(configs, theory_mins, outs)]
+    return "\n  ".join([f"sharpgen train: {name}, {len(configs)} runs through the multi-replica engine",
+                        *c.describe()[:-1], f"device={c.device} dtype={c.dtype} backend={c.backend}", *runs])
+
+
+def _start_and_train(args, configs: list[TrainConfig], outs: list[Path]):
+    """Holding every run directory's lock: whether each run may start or resume, the data, the theory
+    minima (on resume: the ones the runs logged), the header, and the runs."""
+    from contextlib import ExitStack
+
     from sharpgen.numerics import checkpoint as ckpt
     from sharpgen.numerics.rundir import locked
-    from sharpgen.numerics.train import make_dataset, train
-    with locked(out):
-        state = ckpt.open_run(out, config.to_dict(), resume=args.resume)  # refusals come before any work
-        data = make_dataset(config)
-        if state is not None:
-            theory_min = state["theory_min"]
-        else:
-            theory_min = None if args.no_theory else _theory_min(config, data)
-        lines = [f"sharpgen train: {args.preset or 'custom'}{' (quick)' if args.quick else ''} -> {out}",
-                 *config.describe(), f"theory_min={'n/a' if theory_min is None else f'{theory_min:.6g}'}"]
-        print("\n  ".join(lines), file=sys.stderr)
-        return train(config, out, data=data, theory_min=theory_min, resume=args.resume,
-                     progress=progress_mode(args), threads=args.threads,
-                     allow_backend_change=args.allow_backend_change)
+    from sharpgen.numerics.train import make_dataset, train_many
+    with ExitStack() as held:
+        for out in sorted(outs, key=os.path.realpath):  # the order numerics.train.train_many locks them in
+            held.enter_context(locked(out))
+        states = [ckpt.open_run(out, c.to_dict(), resume=args.resume) for c, out in zip(configs, outs)]
+        datas = [make_dataset(c) for c in configs]  # refusals (above) come before any work
+        theory_mins = [state["theory_min"] if state is not None else None if args.no_theory else _theory_min(c, data)
+                       for c, data, state in zip(configs, datas, states)]
+        print(_banner(args, configs, outs, theory_mins), file=sys.stderr)
+        return train_many(configs, outs, datas=datas, theory_mins=theory_mins, resume=args.resume,
+                          progress=progress_mode(args), threads=args.threads,
+                          allow_backend_change=args.allow_backend_change)
 
 
-def _interrupted(err, args, out: Path) -> int:
+def _diverged(out: Path) -> bool:
+    from sharpgen.numerics.checkpoint import SUMMARY
+    try:
+        return json.loads((out / SUMMARY).read_text()).get("status") == "diverged"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _interrupted(err, args, outs: list[Path]) -> int:
+    """Report the interruption and the command that resumes every run that started (diverged ones aside)."""
     from sharpgen.numerics.checkpoint import CONFIG
     print(f"sharpgen train: {err}", file=sys.stderr)
-    if (out / CONFIG).is_file():
-        print(f"sharpgen train: resume with: {resume_command(args, out)}", file=sys.stderr)
+    started = [out for out in outs if (out / CONFIG).is_file() and not _diverged(out)]
+    if started:
+        print(f"sharpgen train: resume with: {resume_command(args, started)}", file=sys.stderr)
     return err.exit_code
 
 
 def run(args) -> int:
     try:
-        config, out = build_config(args)
+        configs, outs = build_runs(args)
     except ValueError as err:
         print(f"sharpgen train: error: {err}", file=sys.stderr)
         return 2
     if args.print_config:
-        print(json.dumps(config.to_dict(), indent=2, sort_keys=True))
+        dicts = [c.to_dict() for c in configs]
+        print(json.dumps(dicts[0] if len(dicts) == 1 else dicts, indent=2, sort_keys=True))
         return 0
-    from sharpgen.numerics.engine import TrainingDiverged
     from sharpgen.numerics.interrupt import TrainingInterrupted, raising
     from sharpgen.numerics.rundir import os_error
     try:
         with raising():
-            result = _start_and_train(args, config, out)
+            results = _start_and_train(args, configs, outs)
     except ValueError as err:
         print(f"sharpgen train: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:
         print(f"sharpgen train: error: {os_error(err)}", file=sys.stderr)
         return 2
-    except TrainingDiverged as err:
-        print(f"sharpgen train: {err}", file=sys.stderr)
-        return 3
     except TrainingInterrupted as err:
-        return _interrupted(err, args, out)
-    print(_report(result.final, result, out))
-    return 0
+        return _interrupted(err, args, outs)
+    for result, out in zip(results, outs):
+        if result.status == "diverged":
+            print(f"sharpgen train: {result.message}", file=sys.stderr)
+        else:
+            print(_report(result.final, result, out))
+    return 3 if any(r.status == "diverged" for r in results) else 0

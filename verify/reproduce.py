@@ -4,7 +4,8 @@
 (docs/paper.md §6; presets of ``numerics.presets``, plus ``fig3``, the circle
 setting of Figure 3 defined here), reuses every finished run in ``out``, resumes
 every interrupted one from its checkpoint (a resumed run reproduces the
-uninterrupted one exactly, ``numerics.train``), trains the missing ones, and draws
+uninterrupted one exactly, ``numerics.train``), trains the missing ones (the
+seeds of a preset together, through the multi-replica engine), and draws
 the figure from the run directories alone (``verify.plots``) into
 ``out/figures`` as PNG and PDF.
 
@@ -162,20 +163,40 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def ensure_run(spec: RunSpec, *, progress=None, log=_stderr) -> str:
-    """Train, resume or reuse ``spec``'s run; returns what was done ('reused', 'resumed', 'trained')."""
-    from sharpgen.numerics.train import train
+def ensure_runs(specs, *, progress=None, log=_stderr) -> dict[str, str]:
+    """Train, resume or reuse the run of every spec; returns what was done for each run directory
+    ('reused', 'resumed', 'trained'), in the order of ``specs``.
 
-    state = run_state(spec)
-    if state == "done":
-        log(f"reuse  {spec.run_dir}")
-        return "reused"
-    log(f"{'resume' if state == 'partial' else 'train '} {spec.run_dir}")
-    start = time.monotonic()
-    train(spec.config, spec.run_dir, theory_min=theory_min(spec.config), resume=state == "partial",
-          progress=progress)
-    log(f"  done in {time.monotonic() - start:.1f} s")
-    return "resumed" if state == "partial" else "trained"
+    The runs that can share an engine (the seeds of a preset: ``numerics.replica_runs``) train
+    together in one ``train_many`` call, each written exactly as its single run; finished runs are
+    reused and interrupted ones resumed from their checkpoints. A run that diverges does not stop
+    the others of its call; its ``TrainingDiverged`` is raised once they are done.
+    """
+    from sharpgen.numerics.engine import TrainingDiverged
+    from sharpgen.numerics.replica_runs import group_runs
+    from sharpgen.numerics.train import train_many
+
+    actions, diverged = {}, []
+    for group in group_runs([s.config for s in specs]):
+        todo = []
+        for spec in (specs[i] for i in group):
+            state = run_state(spec)
+            verb = {"done": "reuse ", "partial": "resume"}.get(state, "train ")
+            log(f"{verb} {spec.run_dir}")
+            actions[str(spec.run_dir)] = {"done": "reused", "partial": "resumed"}.get(state, "trained")
+            if state != "done":
+                todo.append((spec, state == "partial"))
+        if todo:
+            start = time.monotonic()
+            results = train_many([s.config for s, _ in todo], [s.run_dir for s, _ in todo],
+                                 theory_mins=[theory_min(s.config) for s, _ in todo], resume=[r for _, r in todo],
+                                 progress=progress)
+            diverged += [r.message for r in results if r.status == "diverged"]
+            together = f" ({len(todo)} runs together)" if len(todo) > 1 else ""
+            log(f"  done in {time.monotonic() - start:.1f} s{together}")
+    if diverged:
+        raise TrainingDiverged(diverged[0])
+    return {str(s.run_dir): actions[str(s.run_dir)] for s in specs}
 
 
 @dataclass
@@ -191,7 +212,7 @@ class Reproduced:
 def _runs_by_name(specs, *, progress, log) -> tuple[dict, dict]:
     from sharpgen.verify.plots.rundata import load_run
 
-    actions = {str(s.run_dir): ensure_run(s, progress=progress, log=log) for s in specs}
+    actions = ensure_runs(specs, progress=progress, log=log)
     runs: dict = {}
     for s in specs:
         runs.setdefault(s.name, []).append(load_run(s.run_dir))

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from reliability_util import numbers
+from conftest import run_numbers as numbers
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics.train import train
 

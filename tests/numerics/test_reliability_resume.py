@@ -9,13 +9,13 @@ import signal
 import pytest
 import torch
 
-from reliability_util import numbers
+from conftest import run_numbers as numbers
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics import data as D
 from sharpgen.numerics import train as T
 from sharpgen.numerics.config import Phase, TrainConfig
 from sharpgen.numerics.engine import TrainingDiverged, c_kernel
-from sharpgen.numerics.engine.fused import FusedEngine
+from sharpgen.numerics.engine.replicas import ReplicaEngine
 from sharpgen.numerics.interrupt import TrainingInterrupted
 from sharpgen.numerics.rundir import RunDirError
 from sharpgen.numerics.train import train
@@ -201,17 +201,18 @@ def test_a_full_disk_mid_run_keeps_the_checkpoint_and_resumes_exactly(tmp_path, 
 
 @pytest.mark.parametrize("signum,second", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)])
 def test_a_signal_saves_a_checkpoint_and_the_resume_is_exact(tmp_path, monkeypatch, reference, signum, second):
-    real, calls = FusedEngine.run, {"n": 0}
+    real, calls = ReplicaEngine.run, {"n": 0}
 
-    def signalled(self, order, targets, ph):
+    def signalled(self, orders, targets, phases):
         calls["n"] += 1
-        real(self, order, targets, ph)
+        out = real(self, orders, targets, phases)
         if calls["n"] == 4:  # during the chunk [5, 7): a signal, and maybe a second one
             os.kill(os.getpid(), signum)
             if second:
                 os.kill(os.getpid(), signum)
+        return out
 
-    monkeypatch.setattr(FusedEngine, "run", signalled)
+    monkeypatch.setattr(ReplicaEngine, "run", signalled)
     with pytest.raises(TrainingInterrupted) as err:
         train(CFG, tmp_path / "r")
     # the first signal: a checkpoint at the end of the chunk (epoch 7, off the checkpoint grid of every 5);

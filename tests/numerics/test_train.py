@@ -13,8 +13,7 @@ from sharpgen.numerics import train as T
 from sharpgen.numerics.engine import c_kernel, torch_steps
 from sharpgen.numerics.config import Phase, TrainConfig, format_phases, parse_phases
 from sharpgen.numerics.engine import TrainingDiverged
-from sharpgen.numerics.engine.fused import FusedEngine
-from sharpgen.numerics.engine.generic import GenericEngine
+from sharpgen.numerics.engine.replicas import ReplicaEngine
 from sharpgen.numerics.metrics_csv import append_csv_row as T_append, read_csv, write_csv as T_write
 from sharpgen.numerics.rundir import RunDirError
 from sharpgen.numerics.schedule import evaluation_epochs
@@ -88,22 +87,21 @@ class _Kill(Exception):
     pass
 
 
-def _killed(monkeypatch, cfg, run_dir, at_call: int, engine_cls=None, **kw):
+def _killed(monkeypatch, cfg, run_dir, at_call: int, **kw):
     """Run ``cfg`` in ``run_dir`` and "kill" it in engine call ``at_call`` (after 7 of its steps)."""
-    engine_cls = engine_cls or FusedEngine
-    original, calls = engine_cls.run, {"n": 0}
+    original, calls = ReplicaEngine.run, {"n": 0}
 
-    def dying(self, order, targets, ph):
+    def dying(self, orders, targets, phases):
         calls["n"] += 1
         if calls["n"] == at_call:
-            original(self, order[:7], targets[:7], ph)  # some steps happen, then the kill
+            original(self, [o[:7] for o in orders], [t[:7] for t in targets], phases)  # some steps, then the kill
             raise _Kill()
-        return original(self, order, targets, ph)
+        return original(self, orders, targets, phases)
 
-    monkeypatch.setattr(engine_cls, "run", dying)
+    monkeypatch.setattr(ReplicaEngine, "run", dying)
     with pytest.raises(_Kill):
         train(cfg, run_dir, **kw)
-    monkeypatch.setattr(engine_cls, "run", original)
+    monkeypatch.setattr(ReplicaEngine, "run", original)
 
 
 BACKENDS = ["generic", "torch"] + (["c"] if c_kernel.c_available() else [])
@@ -118,8 +116,7 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path, monkeypatch, backe
     assert grid == (0, 1, 2, 4, 5, 6, 8, 10, 13, 15, 20)
     full = train(cfg, tmp_path / "full", theory_min=4.0)
     # killed in the chunk [13, 15): row 13 is appended, the last checkpoint is 10
-    _killed(monkeypatch, cfg, tmp_path / "cut", grid.index(13) + 1,
-            GenericEngine if backend == "generic" else FusedEngine, theory_min=4.0)
+    _killed(monkeypatch, cfg, tmp_path / "cut", grid.index(13) + 1, theory_min=4.0)
     assert ckpt.load_checkpoint(tmp_path / "cut")["epoch"] == 10
     assert [r["epoch"] for r in read_csv(tmp_path / "cut" / "metrics.csv")][-2:] == [10, 13]  # ahead of it
     with pytest.raises(ValueError, match="^run_dir"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import run_numbers
 
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics import train as train_module
@@ -166,3 +167,29 @@ def test_trained_kind_end_to_end_writes_figures_and_reuses_runs(tmp_path, capsys
     assert [r["reused"] for r in second["runs"]] == [True]
     assert second["runs"][0]["final"] == first["runs"][0]["final"]
     assert "table1-sim_ln" in capsys.readouterr().out
+
+
+def test_the_seeds_of_a_group_train_together_exactly_as_alone(tmp_path):
+    specs = runs.specs_for("nobias-sam", replace(TINY, seeds=2))
+    together = [tmp_path / "together" / s.name for s in specs]
+    facts = runs.execute_group([s.config.to_dict() for s in specs], [str(d) for d in together])
+    assert [(f["reused"], "diverged" in f) for f in facts] == [(False, False)] * 2
+    for spec, run_dir in zip(specs, together):
+        runs.execute(spec.config.to_dict(), str(tmp_path / "alone" / spec.name))
+        assert run_numbers(run_dir) == run_numbers(tmp_path / "alone" / spec.name)
+    assert [f["reused"] for f in runs.execute_group([s.config.to_dict() for s in specs], together)] == [True, True]
+
+
+def test_a_busy_directory_fails_only_its_own_run_of_the_group(tmp_path):
+    import threading
+    from sharpgen.numerics.rundir import locked
+    specs = runs.specs_for("nobias-sam", replace(TINY, seeds=2))
+    dirs = [str(tmp_path / s.name) for s in specs]
+    out = []
+    with locked(dirs[1]):  # held by this thread; the group runs in another one, as in another process
+        worker = threading.Thread(target=lambda: out.extend(runs.execute_group([s.config.to_dict() for s in specs],
+                                                                                dirs)))
+        worker.start()
+        worker.join()
+    assert "error" not in out[0] and json.loads((Path(dirs[0]) / "summary.json").read_text())["status"] == "done"
+    assert "is in use by another thread" in out[1]["error"] and not (Path(dirs[1]) / "config.json").exists()

@@ -17,7 +17,7 @@ from sharpgen.numerics.train import train
 from sharpgen.verify.theory_min import theory_min_for
 from sharpgen.verify.sweep import expand, parse_spec, run_sweep
 from sharpgen.verify.sweep.driver import batches
-from sharpgen.verify.sweep.runs import execute_run, make_task, run_dir, run_state
+from sharpgen.verify.sweep.runs import execute_batch, execute_run, make_task, run_dir, run_state
 
 GRID = {
     "sweep": {"name": "small"},
@@ -125,10 +125,10 @@ def test_an_exception_in_a_run_is_recorded_with_its_traceback(tmp_path, monkeypa
     (point,) = expand(parse_spec({"sweep": {"name": "e"}, "base": {"d": 4, "n": 6, "width": 4},
                                   "axes": {"seed": [3]}}))
 
-    def broken(task):
+    def broken(tasks):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(runs, "_train", broken)
+    monkeypatch.setattr(runs, "_train_together", broken)
     result = execute_run(make_task(tmp_path, point, theory=False, retry_failed=False))
     assert result["status"] == "error" and run_state(tmp_path, point.run_id) == "error"
     record = json.loads((tmp_path / "errors" / f"{point.run_id}.json").read_text())
@@ -146,13 +146,55 @@ def test_a_changed_sweep_file_is_refused_before_anything_runs(swept, client):
         run_sweep(parse_spec(grid), out, client=client, progress=False)
 
 
-def test_replica_batches_run_as_one_task_each(client, tmp_path):
+def test_replica_batches_run_as_one_task_each(swept, client, tmp_path, metrics_text):
+    _, alone_out, _ = swept
     grid = json.loads(json.dumps(GRID))
     grid["axes"]["method"] = {"sam": GRID["axes"]["method"]["sam"]}
     spec = parse_spec(grid)
     assert [len(b) for b in batches(expand(spec), 2)] == [2, 2]
     table = run_sweep(spec, tmp_path, client=client, replicas=2, progress=False)
     assert (table["status"] == "done").all() and len(table) == 4
+    for point in expand(spec):  # trained together through one engine, each run as the sweep of single runs
+        assert metrics_text(run_dir(tmp_path, point.run_id)) == metrics_text(run_dir(alone_out, point.run_id))
+
+
+def _seed_tasks(tmp_path, seeds, boom=False):
+    base = {"d": 4, "n": 6, "width": 4, "n_test": 10, "eval_every": 2}
+    method = BOOM["boom"] if boom else {"optimizer": "sam", "phases": "0.05,0.05,1,0,4"}
+    points = expand(parse_spec({"sweep": {"name": "b"}, "base": {**base, **method}, "axes": {"seed": seeds}}))
+    return points, [make_task(tmp_path, p, theory=False, retry_failed=False) for p in points]
+
+
+def test_a_batch_skips_its_finished_runs_and_trains_the_rest_together(tmp_path, metrics_text):
+    points, tasks = _seed_tasks(tmp_path, [0, 1, 2])
+    assert execute_run(tasks[1])["status"] == "done"
+    first = metrics_text(run_dir(tmp_path, points[1].run_id))
+    results = execute_batch(tasks)
+    assert [(r["status"], r["skipped"]) for r in results] == [("done", False), ("done", True), ("done", False)]
+    assert metrics_text(run_dir(tmp_path, points[1].run_id)) == first
+    assert all(r["steps"] == 4 * 6 for r in results if not r["skipped"])
+
+
+def test_diverged_members_of_a_batch_are_each_recorded(tmp_path):
+    points, tasks = _seed_tasks(tmp_path, [0, 1], boom=True)
+    results = execute_batch(tasks)
+    assert [r["status"] for r in results] == ["diverged", "diverged"]
+    assert all(run_state(tmp_path, p.run_id) == "diverged" for p in points)
+
+
+def test_a_failing_joint_call_falls_back_to_one_run_at_a_time(tmp_path, monkeypatch):
+    from sharpgen.verify.sweep import runs
+    points, tasks = _seed_tasks(tmp_path, [0, 1])
+    together = runs._train_together
+
+    def only_alone(batch):
+        if len(batch) > 1:
+            raise RuntimeError("engine refused the group")
+        return together(batch)
+
+    monkeypatch.setattr(runs, "_train_together", only_alone)
+    assert [r["status"] for r in execute_batch(tasks)] == ["done", "done"]
+    assert not (tmp_path / "errors").exists() or not list((tmp_path / "errors").iterdir())
 
 
 @pytest.mark.parametrize("kwargs,message", [

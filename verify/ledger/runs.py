@@ -1,5 +1,6 @@
 """The training runs behind the trained evidence: which runs (groups of seeds), where they live,
-and running them (reusing finished runs, resuming interrupted ones) in a background process pool.
+and running them (reusing finished runs, resuming interrupted ones) in a background process pool,
+the seeds of a group together through the multi-replica engine (``numerics.train.train_many``).
 
 A run directory is ``<root>/<group>-seed<k>-<hash>``, the hash taken over the run's full
 config, so a changed config never reuses or resumes a run made with another one. Inside it
@@ -28,11 +29,11 @@ from pathlib import Path
 
 from sharpgen.numerics.checkpoint import CONFIG
 from sharpgen.numerics.config import TrainConfig
-from sharpgen.numerics.engine import TrainingDiverged
 from sharpgen.numerics.metrics_csv import read_csv
 from sharpgen.numerics.presets import get_preset
 from sharpgen.numerics.rundir import RunDirError
-from sharpgen.numerics.train import train
+from sharpgen.numerics.replica_runs import engine_key
+from sharpgen.numerics.train import train_many
 from sharpgen.verify.theory_min import theory_min_for
 
 SIM_BN_PRESET = "fig2a-repro"  # the one place naming the reproducing sim_bn protocol (issue: Scenario III)
@@ -117,23 +118,50 @@ def _summary(run_dir: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def execute(config_dict: dict, run_dir: str) -> dict:
-    """Run (or resume) one training run to completion; what a worker process does. Returns facts of the call."""
-    run_dir = Path(run_dir)
+def _reusable(run_dir: Path) -> bool:
     summary = _summary(run_dir)
-    if summary is not None and summary.get("status") in ("done", "diverged"):
-        return {"reused": True, "wall_s": 0.0}
-    config = TrainConfig.from_dict(config_dict)
-    start = time.monotonic()
+    return summary is not None and summary.get("status") in ("done", "diverged")
+
+
+def _theory(config) -> tuple[float | None, str]:
     theory = theory_min_for(config)
-    notes = "" if theory.exact else f"theory minimum: {theory.source}"
-    try:  # a directory with a config.json holds a started run (perhaps killed before its first checkpoint)
-        train(config, run_dir, theory_min=theory.value, resume=(run_dir / CONFIG).exists(), progress="off")
-    except TrainingDiverged as err:
-        return {"reused": False, "wall_s": time.monotonic() - start, "diverged": str(err), "notes": notes}
-    except RunDirError as err:  # busy or refused directory: this run fails, the others go on
-        return {"reused": False, "wall_s": time.monotonic() - start, "error": str(err), "notes": notes}
-    return {"reused": False, "wall_s": time.monotonic() - start, "notes": notes}
+    return theory.value, "" if theory.exact else f"theory minimum: {theory.source}"
+
+
+def execute(config_dict: dict, run_dir: str) -> dict:
+    """Run (or resume) one training run to completion; returns facts of the call (``execute_group`` of one)."""
+    return execute_group([config_dict], [run_dir])[0]
+
+
+def execute_group(config_dicts: list, run_dirs: list, threads: int | None = None) -> list[dict]:
+    """Run (or resume) runs that differ only in seed to completion, together through the multi-replica
+    engine (``numerics.train.train_many``, ``threads`` cores); what a worker process does.
+
+    Runs whose summary says done or diverged are reused; a directory with a config.json holds a
+    started run (perhaps killed before its first checkpoint) and is resumed. When a directory is
+    busy or refused, each run goes alone, so only that run fails. Returns facts per run.
+    """
+    run_dirs = [Path(d) for d in run_dirs]
+    facts = [{"reused": True, "wall_s": 0.0} if _reusable(d) else None for d in run_dirs]
+    todo = [k for k, f in enumerate(facts) if f is None]
+    if not todo:
+        return facts
+    configs = [TrainConfig.from_dict(config_dicts[k]) for k in todo]
+    start = time.monotonic()
+    theories = [_theory(c) for c in configs]
+    try:
+        results = train_many(configs, [run_dirs[k] for k in todo], theory_mins=[t for t, _ in theories],
+                             resume=[(run_dirs[k] / CONFIG).exists() for k in todo], progress="off",
+                             replica_threads=threads)
+    except RunDirError as err:
+        if len(todo) > 1:
+            return [f or execute(config_dicts[k], str(run_dirs[k])) for k, f in enumerate(facts)]
+        return [{"reused": False, "wall_s": time.monotonic() - start, "error": str(err), "notes": theories[0][1]}]
+    wall = time.monotonic() - start
+    for k, result, (_, notes) in zip(todo, results, theories):
+        facts[k] = {"reused": False, "wall_s": wall, "notes": notes,
+                    **({"diverged": result.message} if result.status == "diverged" else {})}
+    return facts
 
 
 def read_record(spec: RunSpec, run_dir: Path, facts: dict) -> RunRecord:
@@ -147,8 +175,10 @@ def read_record(spec: RunSpec, run_dir: Path, facts: dict) -> RunRecord:
 class RunPool:
     """Training runs submitted up front to ``workers`` background processes; ``record(spec)`` waits for one.
 
-    Runs are independent and single-threaded (``numerics.train`` uses one torch thread), so a
-    background process trains while the main process does the exact and property checks.
+    The runs that can share an engine (the seeds of a group: ``numerics.replica_runs.engine_key``)
+    go to one process as one multi-replica call spread over every core, so a GPU steps them all
+    in one launch; the groups are independent, so a background process trains while the main
+    process does the exact and property checks.
     """
 
     def __init__(self, root: Path, specs: list[RunSpec], *, workers: int = 1, log=None):
@@ -157,21 +187,25 @@ class RunPool:
         ctx = multiprocessing.get_context("spawn")
         self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) if specs else None
         self.futures = {}
-        for k, spec in enumerate(specs):
-            fut = self.pool.submit(execute, spec.config.to_dict(), str(self.root / spec.name))
-            fut.add_done_callback(lambda f, s=spec, k=k: self._done(f, s, k, len(specs)))
-            self.futures[spec.name] = fut
+        groups: dict[str, list[RunSpec]] = {}
+        for spec in specs:
+            groups.setdefault(engine_key(spec.config), []).append(spec)
+        for members in groups.values():
+            fut = self.pool.submit(execute_group, [s.config.to_dict() for s in members],
+                                   [str(self.root / s.name) for s in members])
+            fut.add_done_callback(lambda f, m=members: self._done(f, m))
+            self.futures.update({s.name: (fut, k) for k, s in enumerate(members)})
 
-    def _done(self, fut, spec, k, total):
+    def _done(self, fut, members):
         if fut.cancelled() or fut.exception() is not None:
             return
-        facts = fut.result()
-        how = "reused" if facts["reused"] else f"{facts['wall_s']:.0f} s"
-        self.log(f"  trained {spec.group} seed {spec.config.seed} ({spec.preset}) [{how}]")
+        for spec, facts in zip(members, fut.result()):
+            how = "reused" if facts["reused"] else f"{facts['wall_s']:.0f} s"
+            self.log(f"  trained {spec.group} seed {spec.config.seed} ({spec.preset}) [{how}]")
 
     def record(self, spec: RunSpec) -> RunRecord:
-        facts = self.futures[spec.name].result()
-        return read_record(spec, self.root / spec.name, facts)
+        fut, k = self.futures[spec.name]
+        return read_record(spec, self.root / spec.name, fut.result()[k])
 
     def close(self, cancel: bool = False) -> None:
         if self.pool is not None:

@@ -29,7 +29,7 @@ import json
 import shutil
 import time
 import traceback
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from sharpgen.numerics import checkpoint as ckpt
@@ -100,24 +100,31 @@ def make_task(out, point, *, theory: bool, retry_failed: bool) -> dict:
             "theory": theory, "retry_failed": retry_failed}
 
 
-def _train(task: dict) -> int:
-    """Train the run, or resume it from its checkpoint; the number of optimizer steps taken in this session.
+def _train_together(tasks: list[dict]) -> list[tuple[str, int]]:
+    """Train or resume the runs of ``tasks`` in one ``numerics.train.train_many`` call (one
+    multi-replica engine, one core: a worker process is one core); each run's status ("done" or
+    "diverged", recorded in errors/) and optimizer steps taken in this session.
 
     A run directory without a checkpoint never got past its start (the trainer writes the first
     checkpoint with config.json), so it is cleared and the run starts afresh.
     """
     from sharpgen.numerics.config import TrainConfig
-    from sharpgen.numerics.train import make_dataset, train
-    from sharpgen.verify.theory_min import theory_min_for  # the sweep's only use of the theory minimum
-    config = TrainConfig.from_dict(task["config"])
-    directory = run_dir(task["out"], task["run_id"])
-    resume = (directory / ckpt.CHECKPOINT).exists()
-    if not resume and directory.exists():
-        shutil.rmtree(directory)
-    data = make_dataset(config)
-    theory_min = theory_min_for(config, data).value if task["theory"] else None
-    result = train(config, directory, data=data, theory_min=theory_min, resume=resume, progress="off")
-    return result.steps_run
+    from sharpgen.numerics.train import make_dataset, train_many
+    from sharpgen.verify.theory_min import theory_min_for
+    configs = [TrainConfig.from_dict(t["config"]) for t in tasks]
+    dirs = [run_dir(t["out"], t["run_id"]) for t in tasks]
+    resume = [(d / ckpt.CHECKPOINT).exists() for d in dirs]
+    for d, r in zip(dirs, resume):
+        if not r and d.exists():
+            shutil.rmtree(d)
+    datas = [make_dataset(c) for c in configs]
+    theory = [theory_min_for(c, x).value if t["theory"] else None for c, x, t in zip(configs, datas, tasks)]
+    results = train_many(configs, dirs, datas=datas, theory_mins=theory, resume=resume, progress="off",
+                         replica_threads=1)
+    for task, result in zip(tasks, results):
+        if result.status == "diverged":
+            record_failure(task["out"], task["run_id"], "diverged", result.message)
+    return [(r.status, r.steps_run) for r in results]
 
 
 def execute_run(task: dict) -> dict:
@@ -125,19 +132,15 @@ def execute_run(task: dict) -> dict:
 
     Returns {"run_id", "status", "skipped", "steps", "wall_s"}.
     """
-    from sharpgen.numerics.engine import TrainingDiverged
     out, run_id = task["out"], task["run_id"]
     with run_lock(out, run_id):
         state = run_state(out, run_id)
         if not wants_run(state, task["retry_failed"]):
             return {"run_id": run_id, "status": state, "skipped": True, "steps": 0, "wall_s": 0.0}
         error_path(out, run_id).unlink(missing_ok=True)
-        t0, steps, status = time.monotonic(), 0, "done"
+        t0, steps = time.monotonic(), 0
         try:
-            steps = _train(task)
-        except TrainingDiverged as err:
-            status = "diverged"
-            record_failure(out, run_id, status, str(err))
+            [(status, steps)] = _train_together([task])
         except Exception as err:  # noqa: BLE001 -- any failure of one run is recorded and the sweep goes on
             status = "error"
             record_failure(out, run_id, status, f"{type(err).__name__}: {err}", traceback.format_exc())
@@ -146,9 +149,29 @@ def execute_run(task: dict) -> dict:
 
 
 def execute_batch(tasks: list[dict]) -> list[dict]:
-    """One Dask task: the runs of a batch, one after another.
+    """One Dask task: the runs of a batch (grid points that differ only in their seeds), trained
+    together through the multi-replica engine, each written exactly as its single run.
 
-    A batch groups replicas (grid points that differ only in their seeds); a
-    multi-replica engine can take the whole batch in one call here.
+    Every run's lock is held for the whole call; runs already done (or failed, unless retried)
+    are skipped. If the joint call fails for another reason, each run goes alone
+    (``execute_run``), so only a failing run is recorded as failed.
     """
-    return [execute_run(task) for task in tasks]
+    with ExitStack() as held:
+        for task in sorted(tasks, key=lambda t: t["run_id"]):  # one order: two batches never deadlock
+            held.enter_context(run_lock(task["out"], task["run_id"]))
+        skipped = {t["run_id"]: run_state(t["out"], t["run_id"]) for t in tasks}
+        todo = [t for t in tasks if wants_run(skipped[t["run_id"]], t["retry_failed"])]
+        for task in todo:
+            error_path(task["out"], task["run_id"]).unlink(missing_ok=True)
+        t0 = time.monotonic()
+        try:
+            outcome = dict(zip([t["run_id"] for t in todo], _train_together(todo) if todo else []))
+        except Exception:  # noqa: BLE001 -- retried run by run below, which records each failure
+            outcome = None
+        wall = time.monotonic() - t0
+    if outcome is None:
+        return [execute_run(task) for task in tasks]
+    return [{"run_id": t["run_id"], "status": skipped[t["run_id"]], "skipped": True, "steps": 0, "wall_s": 0.0}
+            if t["run_id"] not in outcome else
+            {"run_id": t["run_id"], "status": outcome[t["run_id"]][0], "skipped": False,
+             "steps": outcome[t["run_id"]][1], "wall_s": wall} for t in tasks]
