@@ -46,7 +46,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="worker processes of the embedded cluster (default: one per core)")
     parser.add_argument("--replicas", type=positive_int, default=1, metavar="N",
-                        help="grid points per Dask task, seeds of one config (default 1)")
+                        help="grid points per Dask task: up to N seeds of one config, trained together through "
+                             "the multi-replica engine (default 1)")
     parser.add_argument("--retry-failed", action="store_true", help="rerun runs that diverged or raised")
     parser.add_argument("--dry-run", action="store_true", help="list the grid's run ids and their state, run nothing")
     parser.add_argument("--collect", action="store_true", help="only gather OUT/results.* from the runs there")

@@ -12,7 +12,8 @@ at the same absolute path (a shared filesystem), which is checked before
 anything is submitted.
 
 Each Dask task is a batch of runs (``replicas`` grid points that differ only
-in their seed; one run per task by default). A run is resumed from its own
+in their seed; one run per task by default), trained together through the
+multi-replica engine (``verify.sweep.runs.execute_batch``). A run is resumed from its own
 files wherever it stands (``verify.sweep.runs``), so rerunning the same
 command after a kill skips finished runs and resumes interrupted ones.
 Failures are recorded per run and never stop the sweep.
