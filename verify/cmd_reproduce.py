@@ -42,12 +42,11 @@ def add_parser(subparsers) -> None:
 
 
 def run_guarded(command: str, action) -> tuple[object, int]:
-    """``(action(), 0)``; a bad argument or an unusable run directory gives exit code 2, a divergence 3, and
+    """``(action(), 0)``; a bad argument or an unusable run directory gives exit code 2, and
     SIGINT / SIGTERM during a run 130 / 143 (its checkpoint saved: running the command again resumes it),
     each with one line on stderr."""
     from sharpgen.numerics.interrupt import TrainingInterrupted
     from sharpgen.numerics.rundir import os_error
-    from sharpgen.numerics.train import TrainingDiverged
 
     try:
         return action(), 0
@@ -57,9 +56,6 @@ def run_guarded(command: str, action) -> tuple[object, int]:
     except OSError as err:
         print(f"sharpgen {command}: error: {os_error(err)}", file=sys.stderr)
         return None, 2
-    except TrainingDiverged as err:
-        print(f"sharpgen {command}: {err}", file=sys.stderr)
-        return None, 3
     except TrainingInterrupted as err:
         print(f"sharpgen {command}: {err}; run the same command again to resume", file=sys.stderr)
         return None, err.exit_code
@@ -71,6 +67,15 @@ def run(args) -> int:
     result, code = run_guarded("reproduce", lambda: reproduce(
         args.figure, args.out, profile=args.profile, seeds=range(args.seeds), device=args.device, logx=args.logx,
         progress=progress_mode(args)))
+    report_files("reproduce", result)
+    return code
+
+
+def report_files(command: str, result) -> None:
+    """The written files on stdout; on stderr, which runs diverged (their curves stop where they did)."""
     for path in result.files if result else ():
         print(path)
-    return code
+    if result and result.diverged:
+        names = ", ".join(Path(d).name for d in result.diverged)
+        print(f"sharpgen {command}: note: {len(result.diverged)} run(s) diverged and are drawn up to their last "
+              f"evaluation: {names}", file=sys.stderr)

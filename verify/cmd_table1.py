@@ -5,6 +5,7 @@ Parses the command line and calls ``sharpgen.verify.reproduce.table1``.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from sharpgen.verify.cli_args import progress_mode
 from sharpgen.verify.cmd_reproduce import add_run_arguments, run_guarded
@@ -31,4 +32,7 @@ def run(args) -> int:
         print(result.files[0].read_text(), end="")
         for path in result.files:
             print(path, file=sys.stderr)
+        if result.diverged:
+            print(f"sharpgen table1: note: {len(result.diverged)} run(s) diverged: "
+                  f"{', '.join(Path(d).name for d in result.diverged)}", file=sys.stderr)
     return code

@@ -21,6 +21,7 @@ before any training, naming the fields that differ.
 """
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -143,7 +144,8 @@ def plan(names, out, *, profile: str = "quick", seeds=range(DEFAULT_SEEDS), devi
 
 
 def run_state(spec: RunSpec) -> str:
-    """'done', 'partial' (interrupted: resume it) or 'missing'; ValueError if the directory holds another run."""
+    """'done', 'diverged' (a finished outcome too: training is deterministic, so it is not rerun),
+    'partial' (interrupted: resume it) or 'missing'; ValueError if the directory holds another run."""
     from sharpgen.numerics import checkpoint as ckpt
 
     saved = ckpt.load_config(spec.run_dir)
@@ -152,6 +154,9 @@ def run_state(spec: RunSpec) -> str:
         diff = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
         raise ValueError(f"out: {spec.run_dir} holds a run with another config (differs in {diff}); "
                          f"choose another --out or move that directory away")
+    summary = spec.run_dir / ckpt.SUMMARY
+    if summary.is_file() and json.loads(summary.read_text()).get("status") == "diverged":
+        return "diverged"
     state = ckpt.load_checkpoint(spec.run_dir)
     if state is None:
         return "missing" if saved is None else "partial"
@@ -165,37 +170,39 @@ def _stderr(message: str) -> None:
 
 def ensure_runs(specs, *, progress=None, log=_stderr) -> dict[str, str]:
     """Train, resume or reuse the run of every spec; returns what was done for each run directory
-    ('reused', 'resumed', 'trained'), in the order of ``specs``.
+    ('reused', 'resumed', 'trained', or 'diverged'), in the order of ``specs``.
 
     The runs that can share an engine (the seeds of a preset: ``numerics.replica_runs``) train
     together in one ``train_many`` call, each written exactly as its single run; finished runs are
     reused and interrupted ones resumed from their checkpoints. A run that diverges does not stop
-    the others of its call; its ``TrainingDiverged`` is raised once they are done.
+    the others: it is an outcome (e.g. Figure 2a's printed protocol), logged with its message,
+    drawn up to its last evaluation and reused as it is on the next call.
     """
-    from sharpgen.numerics.engine import TrainingDiverged
     from sharpgen.numerics.replica_runs import group_runs
     from sharpgen.numerics.train import train_many
 
-    actions, diverged = {}, []
+    actions = {}
     for group in group_runs([s.config for s in specs]):
         todo = []
         for spec in (specs[i] for i in group):
             state = run_state(spec)
-            verb = {"done": "reuse ", "partial": "resume"}.get(state, "train ")
-            log(f"{verb} {spec.run_dir}")
-            actions[str(spec.run_dir)] = {"done": "reused", "partial": "resumed"}.get(state, "trained")
-            if state != "done":
+            verb = {"done": "reuse ", "diverged": "reuse ", "partial": "resume"}.get(state, "train ")
+            log(f"{verb} {spec.run_dir}{' (diverged)' if state == 'diverged' else ''}")
+            actions[str(spec.run_dir)] = {"done": "reused", "partial": "resumed", "diverged": "diverged"}.get(
+                state, "trained")
+            if state not in ("done", "diverged"):
                 todo.append((spec, state == "partial"))
         if todo:
             start = time.monotonic()
             results = train_many([s.config for s, _ in todo], [s.run_dir for s, _ in todo],
                                  theory_mins=[theory_min(s.config) for s, _ in todo], resume=[r for _, r in todo],
                                  progress=progress)
-            diverged += [r.message for r in results if r.status == "diverged"]
+            for (spec, _), result in zip(todo, results):
+                if result.status == "diverged":
+                    actions[str(spec.run_dir)] = "diverged"
+                    log(f"  diverged: {spec.run_dir.name}: {result.message}")
             together = f" ({len(todo)} runs together)" if len(todo) > 1 else ""
             log(f"  done in {time.monotonic() - start:.1f} s{together}")
-    if diverged:
-        raise TrainingDiverged(diverged[0])
     return {str(s.run_dir): actions[str(s.run_dir)] for s in specs}
 
 
@@ -208,6 +215,11 @@ class Reproduced:
     runs: dict = field(default_factory=dict)
     actions: dict = field(default_factory=dict)
 
+    @property
+    def diverged(self) -> list[str]:
+        """The run directories whose training diverged (drawn up to their last evaluation)."""
+        return [d for d, action in self.actions.items() if action == "diverged"]
+
 
 def _runs_by_name(specs, *, progress, log) -> tuple[dict, dict]:
     from sharpgen.verify.plots.rundata import load_run
@@ -215,7 +227,10 @@ def _runs_by_name(specs, *, progress, log) -> tuple[dict, dict]:
     actions = ensure_runs(specs, progress=progress, log=log)
     runs: dict = {}
     for s in specs:
-        runs.setdefault(s.name, []).append(load_run(s.run_dir))
+        mine = runs.setdefault(s.name, [])
+        if actions[str(s.run_dir)] == "diverged" and not (s.run_dir / "metrics.csv").exists():
+            continue  # diverged at initialisation: nothing to draw
+        mine.append(load_run(s.run_dir))
     return runs, actions
 
 

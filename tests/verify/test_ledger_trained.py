@@ -89,6 +89,24 @@ def test_sim_bn_alignment_reads_the_checkpoint(tmp_path):
     assert not out.passed and out.status == "not reproduced" and out.reason
 
 
+def test_the_printed_fig2a_protocol_is_recorded_as_a_measured_erratum(tmp_path):
+    p = constructions.generalizing("sim_bn", SMALL_SIM_BN["d"], scale=5)
+    aligned = _sim_bn_record(tmp_path, 0, p.W1, p.b1, p.gamma, p.W2)
+    printed = [record(tmp_path / "p", "sim_bn-printed", 0, test_error=0.5, trace=9.0, theory_min=8.0, preset="fig2a",
+                      status="diverged"),
+               record(tmp_path / "p", "sim_bn-printed", 1, test_error=0.43, trace=0.01, theory_min=8.0,
+                      preset="fig2a", diag_mean_abs_f=1e-3, train_loss=0.999),
+               record(tmp_path / "p", "sim_bn-printed", 2, test_error=0.0, trace=9.0, theory_min=8.0,
+                      preset="fig2a", diag_mean_abs_f=0.97)]
+    out = trained.judge_table1_sim_bn({"sim_bn-sam": [aligned], "sim_bn-printed": printed})
+    assert out.status == "pass"  # the deviation is recorded, the reproducing protocol is judged
+    (erratum,) = out.errata
+    assert erratum.basis == "measured" and "ρ 1" in erratum.paper and "γ starting at 1" in erratum.paper
+    assert erratum.exact.startswith("seed 0: diverged after epoch 10; seed 1: collapsed (mean |f| 0.001, "
+                                    "training loss 0.999, test error 0.43); seed 2: neither diverged nor collapsed")
+    assert trained.judge_table1_sim_bn({"sim_bn-sam": [aligned]}).errata == []
+
+
 def test_thm_3_1_and_lemma_3_1(tmp_path):
     big = [record(tmp_path, "nobias-sam", s, test_error=0.0, trace=1.2 * SQ, theory_min=SQ, diag_path_norm=3.0)
            for s in range(2)]

@@ -102,6 +102,28 @@ def test_interrupted_reproduce_resumes_to_the_same_figure(tmp_path, monkeypatch,
     assert figure_data(again) == figure_data(whole)
 
 
+def test_a_diverging_preset_is_drawn_as_far_as_it_got_and_reused(tmp_path, capsys):
+    def blow_up_fig2a(name, cfg):  # Figure 2a's printed protocol diverges at the paper's width
+        cfg = tiny(name, cfg)
+        return cfg.replace(phases=parse_phases("1e6,0.1,1,0,6")) if name == "fig2a" else cfg
+
+    logged = []
+    result = R.reproduce("2", tmp_path, seeds=[0, 1], configure=blow_up_fig2a, progress="off", log=logged.append)
+    assert sorted(result.diverged) == sorted(str(tmp_path / f"fig2a-quick-seed{s}") for s in (0, 1))
+    assert sum("diverged: fig2a-quick-seed" in line for line in logged) == 2
+    assert {p.name for p in result.files} >= {"fig2.png", "fig2b.png", "fig2b.md"}
+    drawn = {r.path.name for runs in result.runs.values() for r in runs}
+    assert {"fig2a-repro-quick-seed0", "fig2a-repro-quick-seed1"} <= drawn
+    labels = [t.get_text() for t in result.figures["fig2"].legends[0].get_texts()]
+    assert any(label.endswith("(2 seeds); 2 diverged after epoch 0") for label in labels), labels
+    again = R.reproduce("2", tmp_path, seeds=[0, 1], configure=blow_up_fig2a, progress="off", log=logged.append)
+    assert set(again.actions.values()) == {"reused", "diverged"} and again.diverged == result.diverged
+    from sharpgen.verify.cmd_reproduce import report_files
+    report_files("reproduce", again)
+    err = capsys.readouterr().err
+    assert "note: 2 run(s) diverged and are drawn up to their last evaluation: fig2a-quick-seed0" in err
+
+
 def test_a_directory_holding_another_run_stops_the_plan_before_any_training(tmp_path):
     other = tiny("fig4a", R.config_for("fig4a", "quick")).replace(width=7, seed=0)
     train(other, tmp_path / R.run_dir_name("fig4a", "quick", 0), progress="off")

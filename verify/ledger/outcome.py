@@ -22,11 +22,13 @@ STATUS_ORDER = (FAIL, NOT_REPRODUCED, PASS, NOT_RUN)  # worst first
 
 @dataclass(frozen=True)
 class Erratum:
-    """Where the paper as printed and exact computation differ (docs/paper.md §8): both values."""
+    """Where the paper as printed and our computation differ (docs/paper.md §8): both values.
+    ``basis``: "exact" (sympy) or "measured" (a printed training protocol run as printed)."""
 
     claim: str
     paper: str
     exact: str
+    basis: str = "exact"
 
 
 @dataclass

@@ -37,9 +37,9 @@ def format_errata(rows) -> list[str]:
     lines = []
     errata = [(r.entry.id, e) for r in rows for e in r.outcome.errata]
     if errata:
-        lines.append(f"\nErrata ({len(errata)}): the paper's printed statement vs exact computation")
+        lines.append(f"\nErrata ({len(errata)}): the paper's printed statement vs exact computation or measurement")
         for entry_id, e in errata:
-            lines.append(f"- [{entry_id}] {e.claim}\n    paper: {e.paper}\n    exact: {e.exact}")
+            lines.append(f"- [{entry_id}] {e.claim}\n    paper: {e.paper}\n    {e.basis}: {e.exact}")
     return lines
 
 
@@ -67,7 +67,7 @@ def entry_summaries(rows) -> list[dict]:
         mine = [r for r in rows if r.entry.id == e.id]
         worst = max((r.outcome.worst for r in mine if not math.isnan(r.outcome.worst)), default=math.nan)
         out.append({"id": e.id, "ref": e.ref, "statement": e.statement, "kinds": list(e.kinds), "refs": list(e.refs),
-                    "note": e.note, "status": worst_status(r.status for r in mine) if mine else NOT_RUN,
+                    "note": e.note, "over_seeds": e.over_seeds, "status": worst_status(r.status for r in mine) if mine else NOT_RUN,
                     "worst_discrepancy": worst,
                     "evidence": [dict(kind=r.kind, seconds=r.seconds, **r.outcome.to_json()) for r in mine]})
     return out
@@ -75,7 +75,7 @@ def entry_summaries(rows) -> list[dict]:
 
 def write_json(path: Path, meta: dict, rows, runs: list[dict], figures: dict) -> None:
     data = {**meta, "summary": summary_counts(rows), "entries": entry_summaries(rows),
-            "errata": [dict(entry=r.entry.id, claim=e.claim, paper=e.paper, exact=e.exact)
+            "errata": [dict(entry=r.entry.id, claim=e.claim, paper=e.paper, exact=e.exact, basis=e.basis)
                        for r in rows for e in r.outcome.errata],
             "runs": runs, "figures": {k: [str(p) for p in v] for k, v in figures.items()}}
     _atomic(path, json.dumps(jsonable(data), indent=2, sort_keys=False) + "\n")
@@ -96,6 +96,8 @@ def write_markdown(path: Path, meta: dict, rows, figures: dict) -> None:
         lines += [f"### {e['id']} ({e['ref']}): {e['status']}", "", e["statement"] + ".", ""]
         if e["note"]:
             lines += [f"*Checked concretely:* {e['note']}.", ""]
+        if e["over_seeds"]:
+            lines += [f"*Over more seeds (docs/scenarios.md):* {e['over_seeds']}.", ""]
         for ev in e["evidence"]:
             lines += _evidence_md(ev)
         for p in figures.get(e["id"], []):

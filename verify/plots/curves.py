@@ -65,6 +65,9 @@ def make_groups(runs, labels=None) -> list[Group]:
         label = labels[k] if labels is not None else style.setting_label(group[0].config)
         if labels is None and len(group) > 1:
             label += f" ({len(group)} seeds)"
+        diverged = [r for r in group if r.diverged]
+        if diverged:  # its curves stop there; say so where a reader looks first
+            label += f"; {len(diverged)} diverged after epoch {max(r.rows[-1]['epoch'] for r in diverged):g}"
         out.append(Group(group, label, style.colour(kind, used[kind])))
         used[kind] += 1
     return out

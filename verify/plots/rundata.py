@@ -16,6 +16,7 @@ evaluated.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +28,13 @@ SEED_FIELDS = ("seed", "data_seed")
 
 @dataclass
 class Run:
-    """One run directory: its path, its ``TrainConfig`` and its metric rows (dicts of floats)."""
+    """One run directory: its path, its ``TrainConfig``, its metric rows (dicts of floats) and
+    whether its training diverged (summary.json; the rows then stop at its last evaluation)."""
 
     path: Path | None
     config: object
     rows: list
+    diverged: bool = False
 
     @property
     def seed(self) -> int:
@@ -72,7 +75,9 @@ def load_run(run_dir) -> Run:
     rows = read_csv(path / ckpt.METRICS)
     if not rows or "epoch" not in rows[0]:
         raise ValueError(f"run_dir: {path / ckpt.METRICS} has no rows with an 'epoch' column")
-    return Run(path, TrainConfig.from_dict(saved), rows)
+    summary = path / ckpt.SUMMARY
+    diverged = summary.is_file() and json.loads(summary.read_text()).get("status") == "diverged"
+    return Run(path, TrainConfig.from_dict(saved), rows, diverged)
 
 
 def _is_number(v) -> bool:
