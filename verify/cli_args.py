@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 PROGRESS_CHOICES = ("auto", "bar", "lines", "off")
 
@@ -31,3 +32,12 @@ def positive_int(text: str) -> int:
 def progress_mode(args) -> str | None:
     """The ``numerics.progress`` mode for the parsed ``--progress`` (None: decided by the terminal)."""
     return None if args.progress == "auto" else args.progress
+
+
+USAGE_ERROR = 2  # exit status of bad input (nothing written), for every subcommand
+
+
+def usage_error(command: str, err) -> int:
+    """Print ``sharpgen COMMAND: error: ERR`` on stderr (one line, no traceback); the exit status 2."""
+    print(f"sharpgen {command}: error: {err}", file=sys.stderr)
+    return USAGE_ERROR

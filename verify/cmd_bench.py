@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
+from sharpgen.verify.cli_args import usage_error
 from sharpgen.numerics.validate import DEVICES, DTYPES  # torch-free: `sharpgen bench --help` stays light
 
 CPU_REPLICAS, GPU_REPLICAS = (1, 2, 8, 64), (1, 2, 8, 64, 128, 256)
@@ -84,8 +85,7 @@ def run(args) -> int:
     try:
         cases, replicas = check_args(args)
     except ValueError as err:
-        print(f"sharpgen bench: error: {err}", file=sys.stderr)
-        return 2
+        return usage_error("bench", err)
     import torch
 
     from sharpgen.numerics.device import resolve_device

@@ -4,12 +4,10 @@ Parses the command line and calls ``sharpgen.verify.plots.runplot.plot_runs``.
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
+from sharpgen.verify.cli_args import usage_error
 from sharpgen.verify.plots.runplot import KINDS
-
 
 HELP = "plot runs made by `sharpgen train`: loss, test error, Tr ∇²L vs epochs, overlaid"
 DESCRIPTION = ("Draw run directories made by `sharpgen train` (config.json + metrics.csv + checkpoint.pt). curves: "
@@ -39,8 +37,7 @@ def run(args) -> int:
         paths = plot_runs(args.run_dirs, args.out, kind=args.kind, logx=args.logx, labels=args.labels,
                           title=args.title)
     except ValueError as err:
-        print(f"sharpgen plot: error: {err}", file=sys.stderr)
-        return 2
+        return usage_error("plot", err)
     for path in paths:
         print(path)
     return 0

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from sharpgen.verify.reproduce import DEFAULT_SEEDS, FIGURES, PROFILES
-from sharpgen.verify.cli_args import add_progress_argument, positive_int, progress_mode
+from sharpgen.verify.cli_args import add_progress_argument, positive_int, progress_mode, usage_error
 
 
 
@@ -51,11 +51,9 @@ def run_guarded(command: str, action) -> tuple[object, int]:
     try:
         return action(), 0
     except ValueError as err:
-        print(f"sharpgen {command}: error: {err}", file=sys.stderr)
-        return None, 2
+        return None, usage_error(command, err)
     except OSError as err:
-        print(f"sharpgen {command}: error: {os_error(err)}", file=sys.stderr)
-        return None, 2
+        return None, usage_error(command, os_error(err))
     except TrainingInterrupted as err:
         print(f"sharpgen {command}: {err}; run the same command again to resume", file=sys.stderr)
         return None, err.exit_code

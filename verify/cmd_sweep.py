@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sharpgen.verify.cli_args import positive_int
+from sharpgen.verify.cli_args import positive_int, usage_error
 from sharpgen.verify.sweep.catalog import study_names
 
 EPILOG = """\
@@ -85,8 +85,7 @@ def run(args) -> int:
             table = run_sweep(spec, args.out, scheduler=args.scheduler, workers=args.workers,
                               retry_failed=args.retry_failed, replicas=args.replicas, progress=args.progress == "on")
     except ValueError as err:
-        print(f"sharpgen sweep: error: {err}", file=sys.stderr)
-        return 2
+        return usage_error("sweep", err)
     except KeyboardInterrupt:
         print("\nsharpgen sweep: interrupted; rerun the same command to resume (finished runs are kept)",
               file=sys.stderr)

@@ -29,7 +29,7 @@ from pathlib import Path
 from sharpgen.numerics.config import PHASE_VALUES, TrainConfig, parse_phases
 from sharpgen.numerics.presets import describe, get_preset, preset_names
 from sharpgen.numerics.validate import check_int
-from sharpgen.verify.cli_args import add_progress_argument, progress_mode
+from sharpgen.verify.cli_args import add_progress_argument, progress_mode, usage_error
 
 _FIELD_HELP = {
     "arch": "architecture: nobias, bias, sim_bn, sim_ln",
@@ -339,8 +339,7 @@ def run(args) -> int:
     try:
         configs, outs = build_runs(args)
     except ValueError as err:
-        print(f"sharpgen train: error: {err}", file=sys.stderr)
-        return 2
+        return usage_error("train", err)
     if args.print_config:
         dicts = [c.to_dict() for c in configs]
         print(json.dumps(dicts[0] if len(dicts) == 1 else dicts, indent=2, sort_keys=True))
@@ -351,11 +350,9 @@ def run(args) -> int:
         with raising():
             results = _start_and_train(args, configs, outs)
     except ValueError as err:
-        print(f"sharpgen train: error: {err}", file=sys.stderr)
-        return 2
+        return usage_error("train", err)
     except OSError as err:
-        print(f"sharpgen train: error: {os_error(err)}", file=sys.stderr)
-        return 2
+        return usage_error("train", os_error(err))
     except TrainingInterrupted as err:
         return _interrupted(err, args, outs)
     for result, out in zip(results, outs):
