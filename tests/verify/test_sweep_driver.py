@@ -197,6 +197,21 @@ def test_a_failing_joint_call_falls_back_to_one_run_at_a_time(tmp_path, monkeypa
     assert not (tmp_path / "errors").exists() or not list((tmp_path / "errors").iterdir())
 
 
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_stop_request_is_not_recorded_as_a_failure(tmp_path, monkeypatch, batch):
+    from sharpgen.numerics.interrupt import TrainingInterrupted
+    from sharpgen.verify.sweep import runs
+    points, tasks = _seed_tasks(tmp_path, [0, 1])
+
+    def stopped(batch_tasks):
+        raise TrainingInterrupted(15, "interrupted by SIGTERM at epoch 2; checkpoint saved", epoch=2)
+
+    monkeypatch.setattr(runs, "_train_together", stopped)
+    with pytest.raises(TrainingInterrupted):
+        execute_batch(tasks) if batch else execute_run(tasks[0])
+    assert not (tmp_path / "errors").exists() or not list((tmp_path / "errors").iterdir())
+
+
 @pytest.mark.parametrize("kwargs,message", [
     ({"workers": 0}, r"workers: expected an integer >= 1"),
     ({"workers": 2, "scheduler": "tcp://x:1"}, r"scheduler, workers, client: give at most one"),

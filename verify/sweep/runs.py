@@ -34,6 +34,7 @@ from pathlib import Path
 
 from sharpgen.numerics import checkpoint as ckpt
 from sharpgen.numerics.atomic import atomic_write_json
+from sharpgen.numerics.interrupt import TrainingInterrupted
 
 FAILED = ("diverged", "error", "lost")
 RETRIED = ("lost",)
@@ -141,6 +142,8 @@ def execute_run(task: dict) -> dict:
         t0, steps = time.monotonic(), 0
         try:
             [(status, steps)] = _train_together([task])
+        except TrainingInterrupted:
+            raise  # a stop request, not a failure: the checkpoint is kept and a rerun resumes it
         except Exception as err:  # noqa: BLE001 -- any failure of one run is recorded and the sweep goes on
             status = "error"
             record_failure(out, run_id, status, f"{type(err).__name__}: {err}", traceback.format_exc())
@@ -166,6 +169,8 @@ def execute_batch(tasks: list[dict]) -> list[dict]:
         t0 = time.monotonic()
         try:
             outcome = dict(zip([t["run_id"] for t in todo], _train_together(todo) if todo else []))
+        except TrainingInterrupted:
+            raise
         except Exception:  # noqa: BLE001 -- retried run by run below, which records each failure
             outcome = None
         wall = time.monotonic() - t0
