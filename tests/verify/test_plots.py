@@ -126,6 +126,17 @@ def test_uneven_epochs_unknown_columns_log_scales():
     assert all(ax.get_xscale() == "symlog" for ax in fig.axes)
 
 
+def test_settings_that_differ_in_size_say_so_in_the_legend_not_the_caption():
+    rows = [{"epoch": 0.0, "test_error": 0.5, "trace": 9.0}, {"epoch": 10.0, "test_error": 0.0, "trace": 8.0}]
+    small = TrainConfig(arch="sim_ln", d=3, n=4, eps=1e-3, phases=parse_phases("0.1,0.1,1,0,10"))
+    runs = [rundata.Run(None, small, rows), rundata.Run(None, small.replace(n=8), rows)]
+    labels = [g.label for g in curves.make_groups(runs)]
+    assert [label.endswith(f" · n={n}") for label, n in zip(labels, (4, 8))] == [True, True]
+    caption = style.config_caption([r.config for r in runs], [0, 0])
+    assert "d=3" in caption and "n=" not in caption.replace("n_test", "")
+    assert all(" · n=" not in g.label for g in curves.make_groups(runs[:1]))
+
+
 def test_run_loading_errors_name_the_directory(tmp_path):
     with pytest.raises(ValueError, match="^run_dir: .* is not a directory"):
         rundata.load_run(tmp_path / "nope")

@@ -59,10 +59,13 @@ def make_groups(runs, labels=None) -> list[Group]:
     if labels is not None and len(labels) != len(groups):
         raise ValueError(f"labels: expected {len(groups)} labels (one per setting), got {len(labels)}")
     used = {"sam": 0, "baseline": 0}
+    varying = style.varying_sizes(g[0].config for g in groups)  # left out of the caption: named per entry
     out = []
     for k, group in enumerate(groups):
         kind = style.role(group[0].config)
         label = labels[k] if labels is not None else style.setting_label(group[0].config)
+        if labels is None:
+            label += style.size_text(group[0].config, varying)
         if labels is None and len(group) > 1:
             label += f" ({len(group)} seeds)"
         diverged = [r for r in group if r.diverged]

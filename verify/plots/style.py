@@ -141,12 +141,28 @@ def seeds_text(seeds) -> str:
     return f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(map(str, seeds))
 
 
+SIZE_FIELDS = ("d", "n", "n_test", "width")
+
+
+def varying_sizes(configs) -> list[str]:
+    """The size fields that differ between ``configs``: the caption leaves them out, so each legend
+    entry names them (``size_text``)."""
+    configs = list(configs)
+    return [name for name in SIZE_FIELDS if len({getattr(c, name) for c in configs}) > 1]
+
+
+def size_text(config, names) -> str:
+    """' · n=200' for the fields ``names`` of ``config`` (empty for none)."""
+    return "".join(f" · {name}={getattr(config, name)}" for name in names)
+
+
 def config_caption(configs, seeds, *, spread: bool = True) -> str:
     """Caption line: the fields every config shares (size, data, loss, dtype), epochs, seeds and what the band is."""
     configs = list(configs)
     first = configs[0]
     shared = lambda name: all(getattr(c, name) == getattr(first, name) for c in configs)
-    parts = [f"{name}={getattr(first, name)}" for name in ("d", "n", "n_test", "width") if shared(name)]
+    varying = varying_sizes(configs)
+    parts = [f"{name}={getattr(first, name)}" for name in SIZE_FIELDS if name not in varying]
     if shared("data"):
         parts.append(f"{first.data} data")
     if shared("loss") and shared("p"):
