@@ -3,10 +3,11 @@
 
     python experiments/sweeps/study_figures.py sweeps/sample_complexity
     python experiments/sweeps/study_figures.py sweeps/minimizers --docs docs/sweeps
+    python experiments/sweeps/study_figures.py sweeps/minimizers_sim_bn
 
 Writes DOCS/<study>.png (the figure) and DOCS/<study>.csv (OUT/results.csv: every run, one row
 each) and prints the study's summary as markdown: the n/d thresholds for ``sample_complexity``,
-the per-scenario table for ``minimizers``.
+the per-scenario table for ``minimizers`` and ``minimizers_sim_bn``.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from sharpgen.verify.plots import style
 from sharpgen.verify.plots import sweep as plots
 
 STUDIES = {"sample_complexity": (plots.sample_complexity_figure, plots.thresholds),
-           "minimizers": (plots.minimizers_figure, plots.minimizers_summary)}
+           "minimizers": (plots.minimizers_figure, plots.minimizers_summary),
+           "minimizers_sim_bn": (plots.minimizers_figure, plots.minimizers_summary)}
 
 
 def study_name(out: Path) -> str:
