@@ -360,7 +360,7 @@ def _write_status(run: _Run, status: str, message: str) -> None:
         atomic_write_json(run.run_dir / ckpt.SUMMARY, {"status": status, "message": message,
                                                         "epoch": run.saved_epoch, **run.session})
     except OSError:
-        pass
+        pass  # the disk refuses even this; the checkpoint and the raised error still say why
 
 
 def _diverged(run: _Run, err: TrainingDiverged) -> None:

@@ -52,3 +52,12 @@ def run_numbers(run_dir):
 def metrics_text():
     """:func:`metrics_without_wall`, for tests in any folder."""
     return metrics_without_wall
+
+
+def assert_fresh_python_runs(code: str) -> None:
+    """Run ``code`` in a fresh interpreter and require exit status 0 (its stderr is the message):
+    the only way to see what an import loads, since this session has loaded everything already."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,7 +1,6 @@
 """numerics.models (docs/paper.md §2 architectures in torch) and numerics.device."""
 from __future__ import annotations
 
-import subprocess
 import sys
 import warnings
 
@@ -9,6 +8,8 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from conftest import assert_fresh_python_runs
 
 from sharpgen.numerics.data import xor_dataset
 from sharpgen.numerics.device import resolve_device
@@ -31,8 +32,7 @@ def test_numerics_never_imports_sympy():
     code = ("import sys, pkgutil, importlib, sharpgen.numerics as numerics\n"
             "for m in pkgutil.walk_packages(numerics.__path__, 'sharpgen.numerics.'): importlib.import_module(m.name)\n"
             "assert 'sympy' not in sys.modules, 'sympy imported'\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    assert_fresh_python_runs(code)
 
 
 @pytest.mark.parametrize("arch, hyper", ARCH_CASES)

@@ -1,8 +1,9 @@
 """sharpgen.theory as a package: the REPL surface it exports, and it never imports torch."""
 from __future__ import annotations
 
-import subprocess
 import sys
+
+from conftest import assert_fresh_python_runs
 
 import sharpgen.theory as theory
 from sharpgen.theory import constructions, minimum, sharpness, symbols
@@ -22,5 +23,4 @@ def test_theory_never_imports_torch():
             "for m in pkgutil.iter_modules(t.__path__): importlib.import_module('sharpgen.theory.' + m.name)\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n"
             "assert 'scipy' not in sys.modules, 'scipy imported before an LP needs it'\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    assert_fresh_python_runs(code)

@@ -8,6 +8,8 @@ import time
 import pandas as pd
 import pytest
 
+from conftest import assert_fresh_python_runs
+
 from sharpgen.verify import cmd_sweep
 from sharpgen.verify.sweep.catalog import study_names
 
@@ -49,8 +51,7 @@ def test_the_sweep_parser_loads_neither_torch_nor_dask():
             "c.add_parser(argparse.ArgumentParser().add_subparsers())\n"
             "heavy = {'torch', 'dask', 'distributed', 'pandas'} & set(sys.modules)\n"
             "assert not heavy, heavy")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    assert_fresh_python_runs(code)
 
 
 @pytest.mark.parametrize("text,message", [
