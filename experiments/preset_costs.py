@@ -19,10 +19,11 @@ from pathlib import Path
 
 import torch
 
-from sharpgen.numerics.engine import TrainingDiverged, make_engine
-from sharpgen.numerics.presets import get_preset, preset_names
-from sharpgen.numerics.schedule import chunk_plan, evaluation_epochs
-from sharpgen.numerics.train import _setup, evaluate
+from sharpgen.numerics.engine.backends import make_engine
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.runs.presets import get_preset, preset_names
+from sharpgen.numerics.runs.schedule import chunk_plan, evaluation_epochs
+from sharpgen.numerics.runs.train import _setup, evaluate
 
 
 def _best(fn, repeats: int = 3, reset=lambda: None) -> float:

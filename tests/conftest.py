@@ -15,7 +15,7 @@ import pytest  # noqa: E402  (after the variable, see above)
 @pytest.fixture
 def fresh_kernel_cache(monkeypatch, tmp_path):
     """No compiled C library on disk and none loaded in this process (restored afterwards)."""
-    from sharpgen.numerics.engine import c_kernel
+    from sharpgen.numerics.engine.c import loops as c_kernel
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "kernel-cache"))
     c_kernel.load_c_kernel.cache_clear()
     yield tmp_path / "kernel-cache"
@@ -25,7 +25,7 @@ def fresh_kernel_cache(monkeypatch, tmp_path):
 @pytest.fixture
 def no_c_compiler(monkeypatch, fresh_kernel_cache):
     """A machine without any C compiler: no $CC, none on PATH, no ziglang package."""
-    from sharpgen.numerics.engine import c_kernel
+    from sharpgen.numerics.engine.c import loops as c_kernel
     monkeypatch.delenv("CC", raising=False)
     monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
     real = c_kernel.importlib.util.find_spec
@@ -44,7 +44,7 @@ def metrics_without_wall(run_dir) -> str:
 def run_numbers(run_dir):
     """metrics.csv without its wall-clock column, and the final parameters: what a resumed or grouped
     run must reproduce bit for bit."""
-    from sharpgen.numerics import checkpoint as ckpt
+    from sharpgen.numerics.runs import checkpoint as ckpt
     return metrics_without_wall(run_dir), {k: v.tolist() for k, v in ckpt.load_checkpoint(run_dir)["params"].items()}
 
 
@@ -52,6 +52,29 @@ def run_numbers(run_dir):
 def metrics_text():
     """:func:`metrics_without_wall`, for tests in any folder."""
     return metrics_without_wall
+
+
+OPTIONAL_PACKAGES = ("triton",)  # extras a module may need at import time (numerics.engine.gpu.kernel)
+
+
+def package_modules(*packages):
+    """Every module of ``packages`` (the packages themselves first) as ``(name, missing)``: ``missing``
+    is the optional package (:data:`OPTIONAL_PACKAGES`) the module needs and this machine lacks, else
+    None. Importing each is how the walk finds out, so a module that fails for any other reason
+    raises here."""
+    import importlib
+    import pkgutil
+    for pkg in packages:
+        yield pkg.__name__, None
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg.__name__ + "."):
+            try:
+                importlib.import_module(info.name)
+            except ModuleNotFoundError as err:
+                if err.name not in OPTIONAL_PACKAGES:
+                    raise
+                yield info.name, err.name
+            else:
+                yield info.name, None
 
 
 def assert_fresh_python_runs(code: str) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import doctest
 import importlib
-import pkgutil
 
 import pytest
+
+from conftest import package_modules
 
 import sharpgen.numerics
 import sharpgen.theory
@@ -19,16 +20,13 @@ import sharpgen.verify
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
-def _modules():
-    for pkg in (sharpgen.theory, sharpgen.numerics, sharpgen.verify):
-        yield pkg.__name__
-        for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg.__name__ + "."):
-            yield info.name
-
-
 def _examples():
     finder = doctest.DocTestFinder(exclude_empty=True)
-    for name in _modules():
+    for name, missing in package_modules(sharpgen.theory, sharpgen.numerics, sharpgen.verify):
+        if missing is not None:
+            yield pytest.param(None, id=name, marks=pytest.mark.skip(
+                reason=f"{name} needs the optional package {missing!r} (pip install 'sharpgen[{missing}]')"))
+            continue
         module = importlib.import_module(name)
         for test in finder.find(module, name):
             if test.examples:

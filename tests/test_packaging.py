@@ -41,7 +41,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_holds_the_namespace_and_the_c_source(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    assert "sharpgen/numerics/engine/sam_steps.c" in names
+    assert "sharpgen/numerics/engine/c/sam_steps.c" in names and "sharpgen/numerics/engine/c/steps_common.h" in names
     assert not [n for n in names if n.split("/")[0] in TOP]  # nothing installs as a top-level theory/numerics/verify
     for pkg in _packages_on_disk():
         assert pkg.replace(".", "/") + "/__init__.py" in names
@@ -54,7 +54,7 @@ def test_wheel_works_beside_other_verify_and_numerics(wheel, tmp_path):
     for other in ("verify", "numerics"):  # stand-ins for the PyPI distributions of those names
         (target / other).mkdir()
         (target / other / "__init__.py").write_text(f"OWNER = 'the other {other}'\n")
-    code = ("import verify, numerics, sharpgen.verify.cli as cli, sharpgen.numerics.engine.c_kernel as ck\n"
+    code = ("import verify, numerics, sharpgen.verify.cli as cli, sharpgen.numerics.engine.c.loops as ck\n"
             "assert verify.OWNER == 'the other verify' and numerics.OWNER == 'the other numerics'\n"
             "assert ck.c_source().startswith('/*')\n"
             "raise SystemExit(cli.main(['verify', '--only', 'thm-3.1', '--kind', 'exact']))\n")

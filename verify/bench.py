@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from sharpgen.numerics.sam import SAM
+from sharpgen.numerics.optim.sam import SAM
 
 # (name, arch, activation, depth, lr): the paper's 1-SAM step sizes (docs/paper.md §6; sim_bn and
 # softplus at the quick presets' smaller steps, which stay finite over long timings from our init)
@@ -148,14 +148,14 @@ def time_plain(case: str, X, Y, width: int, *, dtype, device, threads: int, seco
 
 
 def _config(case: str, d: int, n: int, width: int, dtype: str, device: str):
-    from sharpgen.numerics.config import TrainConfig
+    from sharpgen.numerics.runs.config import TrainConfig
     arch, activation, depth, _ = CASES[case]
     return TrainConfig(arch=arch, activation=activation, depth=depth, d=d, n=n, width=width, dtype=dtype,
                        device=device, eps=EPS_LN if arch == "sim_ln" else None)
 
 
 def _nets(cfg, X, R: int, device):
-    from sharpgen.numerics.initialization import build
+    from sharpgen.numerics.nets.initialization import build
     from sharpgen.numerics.validate import torch_dtype
     nets = []
     for r in range(R):
@@ -171,7 +171,7 @@ def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | No
                 device) -> tuple[float, int]:
     """(µs per replica-step, replicas stepped at once) of R replicas in one engine
     (``backend`` "generic" times the reference)."""
-    from sharpgen.numerics.config import Phase
+    from sharpgen.numerics.runs.config import Phase
     from sharpgen.numerics.engine.replicas import ReplicaEngine
     from sharpgen.numerics.validate import torch_dtype
     Xd = X.to(device=device, dtype=torch_dtype(cfg.dtype))
@@ -192,7 +192,7 @@ def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | No
 
 def time_trace(cfg, X, Y, device) -> float:
     """Milliseconds of one exact Tr ∇²L of the training loss (float64), fastest of three."""
-    from sharpgen.numerics.sharpness import trace_hessian
+    from sharpgen.numerics.nets.sharpness import trace_hessian
     cfg64 = cfg.replace(dtype="float64")
     X64, Y64 = X.to(device=device, dtype=torch.float64), Y.to(device=device, dtype=torch.float64)
     net = _nets(cfg64, X64, 1, device)[0]
@@ -216,8 +216,8 @@ def machine_line(device) -> str:
 def bench_case(case: str, *, d: int, n: int, width: int, dtype: str, device, replicas, threads: int | None,
                seconds: float, plain_threads, progress=None) -> tuple[list[Row], float]:
     """Every path of one case: the rows and the ms of one exact Tr ∇²L."""
-    from sharpgen.numerics.data import xor_dataset
-    from sharpgen.numerics.engine import resolve_backend
+    from sharpgen.numerics.nets.data import xor_dataset
+    from sharpgen.numerics.engine.backends import resolve_backend
     from sharpgen.numerics.validate import torch_dtype
     data = xor_dataset(d, n, n_test=1, seed=0)
     cfg = _config(case, d, n, width, dtype, device.type)

@@ -45,8 +45,8 @@ def run_guarded(command: str, action) -> tuple[object, int]:
     """``(action(), 0)``; a bad argument or an unusable run directory gives exit code 2, and
     SIGINT / SIGTERM during a run 130 / 143 (its checkpoint saved: running the command again resumes it),
     each with one line on stderr."""
-    from sharpgen.numerics.interrupt import TrainingInterrupted
-    from sharpgen.numerics.rundir import os_error
+    from sharpgen.numerics.runs.interrupt import TrainingInterrupted
+    from sharpgen.numerics.runs.rundir import os_error
 
     try:
         return action(), 0

@@ -26,8 +26,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from sharpgen.numerics.config import PHASE_VALUES, TrainConfig, parse_phases
-from sharpgen.numerics.presets import describe, get_preset, preset_names
+from sharpgen.numerics.runs.config import PHASE_VALUES, TrainConfig, parse_phases
+from sharpgen.numerics.runs.presets import describe, get_preset, preset_names
 from sharpgen.numerics.validate import check_int
 from sharpgen.verify.cli_args import add_progress_argument, progress_mode, usage_error
 
@@ -238,13 +238,13 @@ def build_runs(args) -> tuple[list[TrainConfig], list[Path]]:
     outs = _run_dirs(args, configs)
     if args.resume and args.preset is None:
         configs = [seeded(_saved_config(args, out), c.seed if args.seeds else None) for c, out in zip(configs, outs)]
-    from sharpgen.numerics.replica_runs import check_shared
+    from sharpgen.numerics.runs.replica_runs import check_shared
     check_shared(configs)
     return configs, outs
 
 
 def _saved_config(args, out: Path) -> TrainConfig:
-    from sharpgen.numerics.checkpoint import CONFIG, read_config
+    from sharpgen.numerics.runs.checkpoint import CONFIG, read_config
     saved = read_config(out)
     if saved is None:
         raise ValueError(f"resume: no run to resume in {out} (no {CONFIG}); give --out of an existing run, "
@@ -301,9 +301,9 @@ def _start_and_train(args, configs: list[TrainConfig], outs: list[Path]):
     minima (on resume: the ones the runs logged), the header, and the runs."""
     from contextlib import ExitStack
 
-    from sharpgen.numerics import checkpoint as ckpt
-    from sharpgen.numerics.rundir import locked
-    from sharpgen.numerics.train import make_dataset, train_many
+    from sharpgen.numerics.runs import checkpoint as ckpt
+    from sharpgen.numerics.runs.rundir import locked
+    from sharpgen.numerics.runs.train import make_dataset, train_many
     with ExitStack() as held:
         for out in sorted(outs, key=os.path.realpath):  # the order numerics.train.train_many locks them in
             held.enter_context(locked(out))
@@ -318,7 +318,7 @@ def _start_and_train(args, configs: list[TrainConfig], outs: list[Path]):
 
 
 def _diverged(out: Path) -> bool:
-    from sharpgen.numerics.checkpoint import SUMMARY
+    from sharpgen.numerics.runs.checkpoint import SUMMARY
     try:
         return json.loads((out / SUMMARY).read_text()).get("status") == "diverged"
     except (OSError, ValueError, AttributeError):
@@ -327,7 +327,7 @@ def _diverged(out: Path) -> bool:
 
 def _interrupted(err, args, outs: list[Path]) -> int:
     """Report the interruption and the command that resumes every run that started (diverged ones aside)."""
-    from sharpgen.numerics.checkpoint import CONFIG
+    from sharpgen.numerics.runs.checkpoint import CONFIG
     print(f"sharpgen train: {err}", file=sys.stderr)
     started = [out for out in outs if (out / CONFIG).is_file() and not _diverged(out)]
     if started:
@@ -344,8 +344,8 @@ def run(args) -> int:
         dicts = [c.to_dict() for c in configs]
         print(json.dumps(dicts[0] if len(dicts) == 1 else dicts, indent=2, sort_keys=True))
         return 0
-    from sharpgen.numerics.interrupt import TrainingInterrupted, raising
-    from sharpgen.numerics.rundir import os_error
+    from sharpgen.numerics.runs.interrupt import TrainingInterrupted, raising
+    from sharpgen.numerics.runs.rundir import os_error
     try:
         with raising():
             results = _start_and_train(args, configs, outs)

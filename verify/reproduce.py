@@ -72,7 +72,7 @@ def circle_config(profile: str):
     theory minimum 4√2 within 1% (measured, seed 0) in about 10 s on a 2-core CPU,
     so both profiles use it.
     """
-    from sharpgen.numerics.config import TrainConfig, parse_phases
+    from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 
     _check_profile(profile)
     return TrainConfig(arch="bias", d=2, n=12, width=100, data="circle", phases=parse_phases("0.01,0.1,1,0,2e5"),
@@ -87,7 +87,7 @@ def _check_profile(profile) -> str:
 
 def config_for(name: str, profile: str):
     """The configuration of preset ``name`` (or ``fig3``) at ``profile`` ('quick' or 'paper')."""
-    from sharpgen.numerics.presets import get_preset
+    from sharpgen.numerics.runs.presets import get_preset
 
     _check_profile(profile)
     return circle_config(profile) if name == CIRCLE else get_preset(name, quick=profile == "quick")
@@ -146,7 +146,7 @@ def plan(names, out, *, profile: str = "quick", seeds=range(DEFAULT_SEEDS), devi
 def run_state(spec: RunSpec) -> str:
     """'done', 'diverged' (a finished outcome too: training is deterministic, so it is not rerun),
     'partial' (interrupted: resume it) or 'missing'; ValueError if the directory holds another run."""
-    from sharpgen.numerics import checkpoint as ckpt
+    from sharpgen.numerics.runs import checkpoint as ckpt
 
     saved = ckpt.load_config(spec.run_dir)
     mine = spec.config.to_dict()
@@ -178,8 +178,8 @@ def ensure_runs(specs, *, progress=None, log=_stderr) -> dict[str, str]:
     the others: it is an outcome (e.g. Figure 2a's printed protocol), logged with its message,
     drawn up to its last evaluation and reused as it is on the next call.
     """
-    from sharpgen.numerics.replica_runs import group_runs
-    from sharpgen.numerics.train import train_many
+    from sharpgen.numerics.runs.replica_runs import group_runs
+    from sharpgen.numerics.runs.train import train_many
 
     actions = {}
     for group in group_runs([s.config for s in specs]):
@@ -280,7 +280,7 @@ def reproduce(fig: str, out, *, profile: str = "quick", seeds=range(DEFAULT_SEED
               logx: bool = False, configure=None, progress=None, log=_stderr) -> Reproduced:
     """Make figure ``fig`` (a key of ``FIGURES``) in ``out``: plan, run what is missing, draw, save PNG + PDF."""
     from sharpgen.verify.plots import neurons, style
-    from sharpgen.numerics.atomic import atomic_write_text
+    from sharpgen.numerics.runs.atomic import atomic_write_text
 
     if fig not in FIGURES:
         raise ValueError(f"fig: expected one of {', '.join(FIGURES)}, got {fig!r}")
@@ -302,7 +302,7 @@ def reproduce(fig: str, out, *, profile: str = "quick", seeds=range(DEFAULT_SEED
 def table1(out, *, profile: str = "quick", seeds=range(DEFAULT_SEEDS), device: str = "cpu", configure=None,
            progress=None, log=_stderr) -> Reproduced:
     """Table 1 (docs/paper.md §5) in ``out/figures``: table1.md, table1.png, table1.pdf, from 1-SAM runs."""
-    from sharpgen.numerics.atomic import atomic_write_text
+    from sharpgen.numerics.runs.atomic import atomic_write_text
     from sharpgen.verify.plots import style
     from sharpgen.verify.plots import table1 as T
 

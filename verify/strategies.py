@@ -32,9 +32,9 @@ import sympy as sp
 import torch
 from hypothesis import assume, strategies as st
 
-from sharpgen.numerics.data import xor_dataset
-from sharpgen.numerics.initialization import build
-from sharpgen.numerics.params import from_params
+from sharpgen.numerics.nets.data import xor_dataset
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.nets.params import from_params
 from sharpgen.theory import constructions
 from sharpgen.theory.architectures import forward
 from sharpgen.theory.data import condition1_set, hypercube

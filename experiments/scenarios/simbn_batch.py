@@ -35,10 +35,10 @@ from pathlib import Path
 
 import torch
 
-from sharpgen.numerics.config import DTYPES, TrainConfig
-from sharpgen.numerics.initialization import build
-from sharpgen.numerics.schedule import epoch_plan, phase_at
-from sharpgen.numerics.train import make_dataset
+from sharpgen.numerics.runs.config import DTYPES, TrainConfig
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.runs.schedule import epoch_plan, phase_at
+from sharpgen.numerics.runs.train import make_dataset
 
 NAMES = ("W1", "b1", "W2", "gamma")
 
@@ -187,8 +187,8 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 def selfcheck() -> float:
     """Largest parameter difference to the project's trainer after 3 epochs, two runs with different lr/ρ."""
-    from sharpgen.numerics.config import parse_phases
-    from sharpgen.numerics.train import train
+    from sharpgen.numerics.runs.config import parse_phases
+    from sharpgen.numerics.runs.train import train
     base = TrainConfig(arch="sim_bn", d=6, n=12, width=7, n_test=20, eval_every=3, init_gamma=0.5)
     configs = [base.replace(seed=3, phases=parse_phases("0.005,0.1,1,0,2; 0.003,0.7,1,0,1")),
                base.replace(seed=4, phases=parse_phases("0.01,0.05,1,0,2; 0.002,1,1,0,1"))]

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from sharpgen.numerics.config import TrainConfig, parse_phases
+from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 
 sys.path.insert(0, str(Path(__file__).parent))
 import simbn_batch  # noqa: E402

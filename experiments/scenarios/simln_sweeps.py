@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from sharpgen.numerics.presets import get_preset
-from sharpgen.numerics.train import TrainingDiverged, parse_phases, train
+from sharpgen.numerics.runs.presets import get_preset
+from sharpgen.numerics.runs.train import TrainingDiverged, parse_phases, train
 
 QUICK = get_preset("fig6a", quick=True).replace(n_test=2000, eval_every=250)
 PAPER = get_preset("fig6a").replace(n_test=2000, eval_every=5000)

@@ -53,10 +53,10 @@ def final_state(run: Path) -> dict:
 
     import torch
 
-    from sharpgen.numerics.config import TrainConfig
-    from sharpgen.numerics.diagnostics import output_masses
-    from sharpgen.numerics.params import from_params
-    from sharpgen.numerics.train import make_dataset
+    from sharpgen.numerics.runs.config import TrainConfig
+    from sharpgen.numerics.nets.diagnostics import output_masses
+    from sharpgen.numerics.nets.params import from_params
+    from sharpgen.numerics.runs.train import make_dataset
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     saved = json.loads((run / "config.json").read_text())["config"]
     cfg = TrainConfig.from_dict({k: v for k, v in saved.items() if k in known})

@@ -6,110 +6,21 @@ be checked. Backends:
 * ``generic`` (:mod:`.generic`) — autograd through ``numerics.sam`` on a
   ``Net``: every architecture, and the reference the fused steps are tested
   against (to 1e-12 in float64);
-* ``torch`` (:mod:`.torch_backend`) — hand-derived fused steps in torch for every
+* ``torch`` (:mod:`.torch_fused`) — hand-derived fused steps in torch for every
   architecture, any device and batch size;
-* ``c`` (:mod:`.c_kernel`) — the same formulas as compiled batch-1 loops
+* ``c`` (:mod:`.c`) — the same formulas as compiled batch-1 loops
   (``sam_steps.c``, ``deep_steps.c``, ``sim_bn_steps.c``) on CPU, mini-batches in torch;
-* ``triton`` (:mod:`.triton_steps`) — one GPU launch steps every replica through many
+* ``triton`` (:mod:`.gpu`) — one GPU launch steps every replica through many
   steps, each replica's weights kept on chip (depth-2 nobias/bias/sim_ln, batch 1).
 
-:func:`resolve_backend` decides once per run what a config's ``backend``
-means on a device; :func:`make_engine` builds that engine. An engine's
-``run(order, targets, phase)`` takes ``len(order) // phase.batch`` steps in
-place and raises :class:`TrainingDiverged` when a value goes non-finite.
-:class:`.replicas.ReplicaEngine` steps many runs ("replicas") in one call.
+:func:`resolve_backend` (:mod:`.backends`) decides once per run what a config's ``backend``
+means on a device; :class:`ReplicaEngine` (:mod:`.replicas`) steps many runs ("replicas") in
+one call on that backend and reports a replica whose values go non-finite;
+:class:`TrainingDiverged` (:mod:`.diverged`) is the one exception a diverged run raises.
 """
-from __future__ import annotations
+from sharpgen.numerics.lazy import lazy_exports
 
-import os
-import warnings
-
-BACKENDS = ("auto", "generic", "torch", "c", "triton")
-FUSED_ARCHS = ("nobias", "bias", "sim_ln", "sim_bn")
-FUSED_LOSSES = ("mse", "logistic")
-TRITON_ARCHS = ("nobias", "bias", "sim_ln")
-
-
-class TrainingDiverged(RuntimeError):
-    """A non-finite value appeared; the message names the epoch range and the last good checkpoint."""
-
-
-def fused_supported(arch: str, *, depth: int = 2, activation: str = "relu", loss: str = "mse") -> bool:
-    """Whether the fused steps cover this network and loss: every architecture of docs/paper.md §2
-    (depth > 2 for bias; relu, or softplus for bias), MSE or logistic.
-
-    >>> fused_supported("bias", activation="softplus"), fused_supported("sim_bn"), fused_supported("bias", depth=3)
-    (True, True, True)
-    >>> fused_supported("sim_ln", depth=3), fused_supported("sim_bn", activation="softplus")
-    (False, False)
-    """
-    return arch in FUSED_ARCHS and loss in FUSED_LOSSES and (depth == 2 or (arch == "bias" and depth > 2)) \
-        and (activation == "relu" or (arch == "bias" and activation == "softplus"))
-
-
-def triton_supported(arch: str, *, depth: int = 2) -> bool:
-    """Whether the GPU kernel covers this network (depth-2 nobias/bias/sim_ln; batch-1 phases).
-
-    >>> triton_supported("bias"), triton_supported("sim_bn"), triton_supported("bias", depth=3)
-    (True, False, False)
-    """
-    return arch in TRITON_ARCHS and depth == 2
-
-
-def resolve_backend(backend: str, *, fused: bool, device, dtype) -> str:
-    """What ``backend`` means for a run: "generic", "torch", "c" or "triton".
-
-    ``auto``, for fused cases: c on CPU when the C loops load here (else torch, announced once
-    with a warning); on CUDA triton when the package is installed, else torch; generic for the
-    rest. Explicit names are checked against the case and device. (``c`` and ``triton`` take
-    the cases their kernels do not cover, such as mini-batch phases, with the torch formulas.)
-
-    >>> import torch
-    >>> resolve_backend("auto", fused=False, device=torch.device("cpu"), dtype=torch.float64)
-    'generic'
-    """
-    from sharpgen.numerics.engine import c_kernel
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    if backend == "generic" or (backend == "auto" and not fused):
-        return "generic"
-    if not fused:
-        raise ValueError(f"backend: {backend!r} covers the networks of docs/paper.md §2 with MSE or logistic "
-                         f"loss; use 'generic' or 'auto'")
-    if backend == "auto":
-        if device.type != "cpu":
-            from sharpgen.numerics.engine.triton_steps import triton_available
-            return "triton" if device.type == "cuda" and triton_available() else "torch"
-        if c_kernel.c_available(dtype):
-            return "c"
-        _announce_torch_fallback()
-        return "torch"
-    if backend == "c" and device.type != "cpu":
-        raise ValueError(f"backend: 'c' runs on CPU only, got device {device}")
-    if backend == "triton":
-        from sharpgen.numerics.engine.triton_steps import triton_available
-        if device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
-            raise ValueError(f"backend: 'triton' runs on CUDA (or with TRITON_INTERPRET=1), got device {device}")
-        if not triton_available():
-            raise ValueError("backend: 'triton' needs the triton package (pip install 'sharpgen[triton]')")
-    return backend
-
-
-_ANNOUNCED = []
-
-
-def _announce_torch_fallback() -> None:
-    """Say once per process that the CPU runs the (much slower) torch steps for want of a C compiler."""
-    if not _ANNOUNCED:
-        _ANNOUNCED.append(True)
-        warnings.warn("no working C compiler: the fused steps run in torch on this CPU, about 50x slower "
-                      "than the C loops; install gcc (or set CC) for the fast backend", RuntimeWarning, stacklevel=3)
-
-
-def make_engine(config, model, X, backend: str):
-    """The engine for a resolved ``backend`` stepping ``model`` on training rows ``X``."""
-    if backend == "generic":
-        from sharpgen.numerics.engine.generic import GenericEngine
-        return GenericEngine(config, model, X)
-    from sharpgen.numerics.engine.fused import FusedEngine
-    return FusedEngine(config, model, X, backend)
+_TABLE = {"BACKENDS": "backends", "fused_supported": "backends", "triton_supported": "backends",
+          "resolve_backend": "backends", "ReplicaEngine": "replicas", "TrainingDiverged": "diverged"}
+__all__ = sorted(_TABLE)
+__getattr__, __dir__ = lazy_exports(__name__, _TABLE)

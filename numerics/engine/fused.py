@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.engine import TrainingDiverged
+from sharpgen.numerics.engine.diverged import TrainingDiverged
 from sharpgen.numerics.engine.replicas import ReplicaEngine
 
 

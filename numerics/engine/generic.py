@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.engine import TrainingDiverged
-from sharpgen.numerics.engine.torch_steps import minibatches
-from sharpgen.numerics.losses import get_loss
-from sharpgen.numerics.asam import make_asam
-from sharpgen.numerics.sam import SAM, make_optimizer, project_first_layer_
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.engine.torch_fused.shallow import minibatches
+from sharpgen.numerics.nets.losses import get_loss
+from sharpgen.numerics.optim.asam import make_asam
+from sharpgen.numerics.optim.sam import SAM, make_optimizer, project_first_layer_
 
 
 def layer_tensors(model):

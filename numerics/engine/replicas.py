@@ -3,7 +3,7 @@
 The paper's experiments want many seeds and grids (Table 1 over seeds, lr/ρ sweeps). A
 :class:`ReplicaEngine` steps R networks of one shape at once: each replica has its own
 parameters, its own training set (same n and d), its own sample order and targets, and its own
-(lr, ρ, weight decay, batch) through its own :class:`~sharpgen.numerics.config.Phase`.
+(lr, ρ, weight decay, batch) through its own :class:`~sharpgen.numerics.runs.config.Phase`.
 
 Backends (resolved once by :func:`sharpgen.numerics.engine.resolve_backend`):
 
@@ -72,8 +72,8 @@ class ReplicaEngine:
     (default: off the CPU only, since on CPU per-replica calls keep each replica's numbers
     bitwise those of a one-replica run).
 
-    >>> from sharpgen.numerics.config import Phase, TrainConfig
-    >>> from sharpgen.numerics.initialization import build
+    >>> from sharpgen.numerics.runs.config import Phase, TrainConfig
+    >>> from sharpgen.numerics.nets.initialization import build
     >>> cfg = TrainConfig(arch="bias", d=3, n=4, width=8)
     >>> nets = [build("bias", 3, 8, seed=s) for s in range(3)]
     >>> X = torch.tensor([[1., 1, 1], [1, -1, 1], [-1, 1, -1], [-1, -1, 1]], dtype=torch.float64)
@@ -100,7 +100,7 @@ class ReplicaEngine:
         self.kernel = self.generic = None
         self.batched = Xs[0].device.type != "cpu" if batched is None else bool(batched)
         if backend == "c":
-            from sharpgen.numerics.engine.c_kernel import load_c_kernel
+            from sharpgen.numerics.engine.c.loops import load_c_kernel
             self.kernel = load_c_kernel(Xs[0].dtype)
         elif backend == "generic":
             from sharpgen.numerics.engine.generic import GenericEngine
@@ -114,7 +114,7 @@ class ReplicaEngine:
         ∂ℓ/∂f = σ(f) − t (``torch_steps.kernel_targets``); the labels themselves for ``generic``."""
         if self.name == "generic":
             return Y
-        from sharpgen.numerics.engine.torch_steps import kernel_targets
+        from sharpgen.numerics.engine.torch_fused.shallow import kernel_targets
         return kernel_targets(self.config.loss, Y, self.config.p)
 
     def run(self, orders, targets, phases) -> list[str | None]:
@@ -131,7 +131,7 @@ class ReplicaEngine:
                              f"{len(orders)}, {len(targets)}, {len(phases)}")
         todo = [r for r in range(R) if self.diverged[r] is None]
         if self.name == "triton":
-            from sharpgen.numerics.engine.triton_steps import triton_run_
+            from sharpgen.numerics.engine.gpu.steps import triton_run_
             out = triton_run_(self, todo, orders, targets, phases)
         elif self.name == "torch" and self.batched:
             out = self.torch_together(todo, orders, targets, phases)
@@ -152,7 +152,7 @@ class ReplicaEngine:
             return []
         if len({phases[r].batch for r in todo}) > 1 or len({len(orders[r]) for r in todo}) > 1:
             return [self._one(r, orders[r], targets[r], phases[r]) for r in todo]
-        from sharpgen.numerics.engine.torch_batched import batched_run_
+        from sharpgen.numerics.engine.torch_fused.batched import batched_run_
         ok = batched_run_([self.tensors[r] for r in todo], [self.Xs[r] for r in todo], [orders[r] for r in todo],
                           [targets[r] for r in todo], [phases[r] for r in todo], radius=self.config.project_radius,
                           **self.kw)
@@ -161,7 +161,7 @@ class ReplicaEngine:
     def _one(self, r: int, order, targets, ph) -> str | None:
         """One replica's steps; None, or why it diverged."""
         if self.generic is not None:
-            from sharpgen.numerics.engine import TrainingDiverged
+            from sharpgen.numerics.engine.diverged import TrainingDiverged
             try:
                 self.generic[r].run(order, targets, ph)
             except TrainingDiverged as err:
@@ -171,6 +171,6 @@ class ReplicaEngine:
         if self.kernel is not None and ph.batch == 1:
             rc = self.kernel.run_tensors(self.tensors[r], self.Xs[r], order, targets, **kw)
             return f"non-finite output at step {rc - 1} of this chunk" if rc else None
-        from sharpgen.numerics.engine.torch_backend import torch_run_
+        from sharpgen.numerics.engine.torch_fused.single import torch_run_
         ok = torch_run_(self.tensors[r], self.Xs[r], order, targets, batch=ph.batch, **kw)
         return None if ok else "non-finite parameters"

@@ -14,7 +14,7 @@ import torch
 class NetTensors:
     """W1 (m, d), b1 (m,) or None, W2 (m,), gamma (m,) or None (sim_bn), middle: the (m, m) layers.
 
-    >>> from sharpgen.numerics.initialization import build
+    >>> from sharpgen.numerics.nets.initialization import build
     >>> t = NetTensors.of(build("bias", d=3, width=4, depth=3, seed=0))
     >>> t.W1.shape, t.b1.shape, len(t.middle), t.gamma
     (torch.Size([4, 3]), torch.Size([4]), 1, None)

@@ -9,13 +9,13 @@ import math
 import sympy as sp
 import torch
 
-from sharpgen.numerics.params import from_params
-from sharpgen.numerics.sharpness import trace_hessian as torch_trace
-from sharpgen.numerics.config import TrainConfig
+from sharpgen.numerics.nets.params import from_params
+from sharpgen.numerics.nets.sharpness import trace_hessian as torch_trace
+from sharpgen.numerics.runs.config import TrainConfig
 from sharpgen.theory import constructions, sharpness
 from sharpgen.theory.data import hypercube, xor_labels
 from sharpgen.theory.params import Params
-from sharpgen.numerics.train import make_dataset
+from sharpgen.numerics.runs.train import make_dataset
 from sharpgen.verify.theory_min import theory_min_for
 
 P = 0.2

@@ -10,11 +10,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sharpgen.numerics.initialization import build
+from sharpgen.numerics.nets.initialization import build
 
-from sharpgen.numerics.params import from_params, model_to_params
-from sharpgen.numerics.functional import forward as torch_forward
-from sharpgen.numerics.sharpness import trace_hessian
+from sharpgen.numerics.nets.params import from_params, model_to_params
+from sharpgen.numerics.nets.functional import forward as torch_forward
+from sharpgen.numerics.nets.sharpness import trace_hessian
 from sharpgen.theory import constructions as C
 from sharpgen.theory import data as TD
 from sharpgen.theory import sharpness as S

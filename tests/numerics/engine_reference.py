@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.config import Phase, TrainConfig
+from sharpgen.numerics.runs.config import Phase, TrainConfig
 from sharpgen.numerics.engine.generic import GenericEngine
-from sharpgen.numerics.initialization import build
+from sharpgen.numerics.nets.initialization import build
 
 TOL = 1e-12  # float64, two computations of the same steps that differ only in rounding order
 

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from sharpgen.numerics.asam import ASAM, ETA, asam_param_groups, make_asam
-from sharpgen.numerics.config import Phase, TrainConfig
-from sharpgen.numerics.initialization import build
-from sharpgen.numerics.losses import get_loss
-from sharpgen.numerics.params import from_params
-from sharpgen.numerics.sam import SAM
-from sharpgen.numerics.train import train
+from sharpgen.numerics.optim.asam import ASAM, ETA, asam_param_groups, make_asam
+from sharpgen.numerics.runs.config import Phase, TrainConfig
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.nets.losses import get_loss
+from sharpgen.numerics.nets.params import from_params
+from sharpgen.numerics.optim.sam import SAM
+from sharpgen.numerics.runs.train import train
 
 TOL = 1e-12
 
@@ -159,8 +159,8 @@ def test_trainer_runs_asam_like_the_optimizer_by_hand(tmp_path):
                       phases=(Phase(0.05, 0.3, 1, 0.01, 2),), seed=3)
     result = train(cfg, tmp_path / "run", progress="off")
     assert result.backends == ("generic",)
-    from sharpgen.numerics.schedule import epoch_plan
-    from sharpgen.numerics.train import make_dataset
+    from sharpgen.numerics.runs.schedule import epoch_plan
+    from sharpgen.numerics.runs.train import make_dataset
     data = make_dataset(cfg)
     net = build("bias", 4, 5, seed=3)
     opt = make_asam(net, lr=0.05, rho=0.3, weight_decay=0.01)

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from engine_reference import LOSSES, NETS, TOL, config, dataset, lr_for, maxdiff, net, reference
-from sharpgen.numerics.config import Phase
-from sharpgen.numerics.engine import c_kernel
+from sharpgen.numerics.runs.config import Phase
+from sharpgen.numerics.engine.c import loops as c_kernel
 from sharpgen.numerics.engine.replicas import ReplicaEngine
 
 BACKENDS = ["torch", "torch-batched"] + (["c"] if c_kernel.c_available() else [])

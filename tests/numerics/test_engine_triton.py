@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from engine_reference import LOSSES, TOL, config, dataset, lr_for, maxdiff, net, reference
-from sharpgen.numerics.config import Phase
+from sharpgen.numerics.runs.config import Phase
 from sharpgen.numerics.engine.replicas import ReplicaEngine
 
 pytest.importorskip("triton")

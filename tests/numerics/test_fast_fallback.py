@@ -5,8 +5,8 @@ import importlib.util
 import pytest
 import torch
 
-from sharpgen.numerics import engine
-from sharpgen.numerics.engine import c_kernel
+from sharpgen.numerics.engine import backends as engine
+from sharpgen.numerics.engine.c import loops as c_kernel
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
@@ -36,7 +36,7 @@ def test_failing_compiler_means_torch_backend(monkeypatch, fresh_kernel_cache):
 @pytest.mark.skipif(importlib.util.find_spec("ziglang") is None, reason="the ziglang package is not installed")
 def test_without_a_system_compiler_ziglang_builds_the_same_loops(monkeypatch, fresh_kernel_cache):
     from engine_reference import TOL, config, dataset, maxdiff, net, reference
-    from sharpgen.numerics.config import Phase
+    from sharpgen.numerics.runs.config import Phase
     from sharpgen.numerics.engine.replicas import ReplicaEngine
     monkeypatch.delenv("CC", raising=False)
     monkeypatch.setattr(c_kernel.shutil, "which", lambda name: None)
@@ -59,7 +59,7 @@ def test_cc_naming_a_missing_program_says_so(monkeypatch, fresh_kernel_cache):
 
 
 def test_cuda_device_never_uses_the_c_loop():
-    from sharpgen.numerics.engine.triton_steps import triton_available
+    from sharpgen.numerics.engine.gpu.steps import triton_available
     want = "triton" if triton_available() else "torch"
     assert engine.resolve_backend("auto", fused=True, device=CUDA, dtype=torch.float64) == want
     with pytest.raises(ValueError, match="backend: 'c' runs on CPU only"):

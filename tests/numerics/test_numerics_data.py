@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sharpgen.numerics.data import (Dataset, ball_dataset, circle_dataset, condition1_dataset, cube, xor_dataset,
+from sharpgen.numerics.nets.data import (Dataset, ball_dataset, circle_dataset, condition1_dataset, cube, xor_dataset,
                            xor_labels)
 from sharpgen.theory import data as TD
 

@@ -6,11 +6,11 @@ import math
 import pytest
 import torch
 
-from sharpgen.numerics.data import Dataset, xor_dataset
-from sharpgen.numerics.diagnostics import (activation_counts, column_norms, diagnose, path_norm, top_neurons,
+from sharpgen.numerics.nets.data import Dataset, xor_dataset
+from sharpgen.numerics.nets.diagnostics import (activation_counts, column_norms, diagnose, path_norm, top_neurons,
                                   zero_fraction)
-from sharpgen.numerics.initialization import build
-from sharpgen.numerics.params import from_params
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.nets.params import from_params
 from sharpgen.theory import constructions as C
 
 
@@ -124,10 +124,10 @@ def test_diagnostics_reject_bad_input():
 
 def test_an_evaluation_computes_the_trace_once(monkeypatch, tmp_path):
     # issue 8: evaluate used to compute Tr ∇²L and then diagnose computed it again
-    from sharpgen.numerics import diagnostics
-    from sharpgen.numerics import sharpness
-    from sharpgen.numerics.config import Phase, TrainConfig
-    from sharpgen.numerics.train import evaluate, make_dataset
+    from sharpgen.numerics.nets import diagnostics
+    from sharpgen.numerics.nets import sharpness
+    from sharpgen.numerics.runs.config import Phase, TrainConfig
+    from sharpgen.numerics.runs.train import evaluate, make_dataset
     calls = []
     real = sharpness._terms
     monkeypatch.setattr(sharpness, "_terms", lambda *a: (calls.append(1), real(*a))[1])

@@ -8,12 +8,12 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sharpgen.numerics.data import xor_dataset
-from sharpgen.numerics.losses import get_loss, logistic_ls, loss_derivatives, mse
-from sharpgen.numerics.functional import forward
-from sharpgen.numerics.initialization import build
-from sharpgen.numerics.params import from_params
-from sharpgen.numerics.sharpness import (AUTOGRAD_MAX_PARAMS, HutchinsonEstimate, per_sample_terms, trace_hessian,
+from sharpgen.numerics.nets.data import xor_dataset
+from sharpgen.numerics.nets.losses import get_loss, logistic_ls, loss_derivatives, mse
+from sharpgen.numerics.nets.functional import forward
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.nets.params import from_params
+from sharpgen.numerics.nets.sharpness import (AUTOGRAD_MAX_PARAMS, HutchinsonEstimate, per_sample_terms, trace_hessian,
                                 trace_parts)
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from sharpgen.numerics.presets import PRESETS, describe, get_preset, preset_names
+from sharpgen.numerics.runs.presets import PRESETS, describe, get_preset, preset_names
 
 # docs/paper.md §6, copied by hand: (arch, extra fields, rows (lr, rho, batch, wd, epochs)).
 PAPER_TABLE = {
@@ -111,7 +111,7 @@ def test_unknown_preset():
 # ------------------------------------------------------------------ acceptance (minutes each)
 
 def _quick(name, tmp_path):
-    from sharpgen.numerics.train import train
+    from sharpgen.numerics.runs.train import train
     from sharpgen.verify.theory_min import theory_min_for
     cfg = get_preset(name, quick=True)
     return train(cfg, tmp_path / name, theory_min=theory_min_for(cfg).value).rows[-1]

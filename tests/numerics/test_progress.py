@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from sharpgen.numerics.progress import Progress
+from sharpgen.numerics.runs.progress import Progress
 
 ROW = {"epoch": 400, "train_loss": 0.012345678, "test_error": 0.283, "trace": 22.7211}
 

@@ -4,11 +4,11 @@ import time
 
 import pytest
 
-from sharpgen.numerics import data as D
-from sharpgen.numerics import limits
-from sharpgen.numerics import train as T
-from sharpgen.numerics.config import Phase, TrainConfig
-from sharpgen.numerics.train import train
+from sharpgen.numerics.nets import data as D
+from sharpgen.numerics.runs import limits
+from sharpgen.numerics.runs import train as T
+from sharpgen.numerics.runs.config import Phase, TrainConfig
+from sharpgen.numerics.runs.train import train
 
 SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=12, eval_every=5, eval_log_points=0,
              phases=(Phase(0.05, 0.05, 1, 0.0, 4),))

@@ -10,19 +10,19 @@ import threading
 
 import pytest
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics import rundir
-from sharpgen.numerics import train as T
-from sharpgen.numerics.config import Phase, TrainConfig
-from sharpgen.numerics.rundir import RunDirBusy, RunDirError, locked
-from sharpgen.numerics.train import train
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs import rundir
+from sharpgen.numerics.runs import train as T
+from sharpgen.numerics.runs.config import Phase, TrainConfig
+from sharpgen.numerics.runs.rundir import RunDirBusy, RunDirError, locked
+from sharpgen.numerics.runs.train import train
 
 SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=12, eval_every=5, eval_log_points=0, seed=3,
              phases=(Phase(0.05, 0.05, 1, 0.0, 10),))
 
 HOLD = """
 import sys, time
-from sharpgen.numerics.rundir import locked
+from sharpgen.numerics.runs.rundir import locked
 with locked(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(600)

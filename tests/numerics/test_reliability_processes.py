@@ -11,8 +11,8 @@ import time
 import pytest
 
 from conftest import run_numbers as numbers
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.train import train
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.train import train
 
 ARGS = ["--arch", "bias", "--d", "6", "--n", "16", "--n-test", "20", "--width", "12", "--backend", "torch",
         "--phases", "0.05,0.05,1,0,200; 0.05,0.1,4,0,200", "--eval-every", "50", "--eval-log-points", "6",
@@ -32,7 +32,7 @@ def finish(proc, timeout=300):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The uninterrupted run of ARGS, made through the CLI's own config (its --print-config)."""
-    from sharpgen.numerics.config import TrainConfig
+    from sharpgen.numerics.runs.config import TrainConfig
     printed = subprocess.run([*CLI, "train", *ARGS, "--print-config"], capture_output=True, text=True, check=True)
     run_dir = tmp_path_factory.mktemp("ref") / "full"
     train(TrainConfig.from_dict(json.loads(printed.stdout)), run_dir)

@@ -10,15 +10,16 @@ import pytest
 import torch
 
 from conftest import run_numbers as numbers
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics import data as D
-from sharpgen.numerics import train as T
-from sharpgen.numerics.config import Phase, TrainConfig
-from sharpgen.numerics.engine import TrainingDiverged, c_kernel
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.nets import data as D
+from sharpgen.numerics.runs import train as T
+from sharpgen.numerics.runs.config import Phase, TrainConfig
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.engine.c import loops as c_kernel
 from sharpgen.numerics.engine.replicas import ReplicaEngine
-from sharpgen.numerics.interrupt import TrainingInterrupted
-from sharpgen.numerics.rundir import RunDirError
-from sharpgen.numerics.train import train
+from sharpgen.numerics.runs.interrupt import TrainingInterrupted
+from sharpgen.numerics.runs.rundir import RunDirError
+from sharpgen.numerics.runs.train import train
 
 SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=12, eval_every=5, eval_log_points=4, seed=3,
              phases=(Phase(0.05, 0.05, 1, 0.0, 10), Phase(0.05, 0.1, 1, 0.0, 10)), backend="torch")

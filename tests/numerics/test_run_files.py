@@ -6,10 +6,10 @@ import stat
 import pytest
 import torch
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.config import TrainConfig
-from sharpgen.numerics.atomic import atomic_write_json, atomic_write_text, default_file_mode
-from sharpgen.numerics.metrics_csv import append_csv_row, read_csv, read_header, truncate_csv, write_csv
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.config import TrainConfig
+from sharpgen.numerics.runs.atomic import atomic_write_json, atomic_write_text, default_file_mode
+from sharpgen.numerics.runs.metrics_csv import append_csv_row, read_csv, read_header, truncate_csv, write_csv
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from sharpgen.numerics.engine import c_kernel, torch_steps
-from sharpgen.numerics.losses import get_loss
-from sharpgen.numerics.initialization import build
-from sharpgen.numerics.params import from_params
-from sharpgen.numerics.sam import SAM, make_optimizer, project_first_layer_
+from sharpgen.numerics.engine.c import loops as c_kernel
+from sharpgen.numerics.engine.torch_fused import shallow as torch_steps
+from sharpgen.numerics.nets.losses import get_loss
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.nets.params import from_params
+from sharpgen.numerics.optim.sam import SAM, make_optimizer, project_first_layer_
 
 TOL = 1e-12
 

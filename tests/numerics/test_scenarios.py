@@ -6,13 +6,13 @@ import math
 import pytest
 import torch
 
-from sharpgen.numerics.config import TrainConfig, parse_phases
-from sharpgen.numerics.data import xor_dataset
-from sharpgen.numerics.diagnostics import diagnose, output_masses
-from sharpgen.numerics.initialization import build
-from sharpgen.numerics.params import from_params
-from sharpgen.numerics.engine import TrainingDiverged
-from sharpgen.numerics.train import train
+from sharpgen.numerics.runs.config import TrainConfig, parse_phases
+from sharpgen.numerics.nets.data import xor_dataset
+from sharpgen.numerics.nets.diagnostics import diagnose, output_masses
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.nets.params import from_params
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.runs.train import train
 
 BAD_GAMMA = [0.0, -0.5, float("nan"), float("inf"), True, "1"]
 

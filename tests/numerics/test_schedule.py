@@ -4,8 +4,8 @@ import math
 import numpy as np
 import torch
 
-from sharpgen.numerics.config import Phase, TrainConfig, parse_phases
-from sharpgen.numerics.schedule import chunk_plan, epoch_plan, evaluation_epochs, next_after
+from sharpgen.numerics.runs.config import Phase, TrainConfig, parse_phases
+from sharpgen.numerics.runs.schedule import chunk_plan, epoch_plan, evaluation_epochs, next_after
 
 
 def test_label_noise_is_sigma_times_the_epochs_own_normal_draws():

@@ -8,16 +8,17 @@ import stat
 import pytest
 import torch
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics import train as T
-from sharpgen.numerics.engine import c_kernel, torch_steps
-from sharpgen.numerics.config import Phase, TrainConfig, format_phases, parse_phases
-from sharpgen.numerics.engine import TrainingDiverged
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs import train as T
+from sharpgen.numerics.engine.c import loops as c_kernel
+from sharpgen.numerics.engine.torch_fused import shallow as torch_steps
+from sharpgen.numerics.runs.config import Phase, TrainConfig, format_phases, parse_phases
+from sharpgen.numerics.engine.diverged import TrainingDiverged
 from sharpgen.numerics.engine.replicas import ReplicaEngine
-from sharpgen.numerics.metrics_csv import append_csv_row as T_append, read_csv, write_csv as T_write
-from sharpgen.numerics.rundir import RunDirError
-from sharpgen.numerics.schedule import evaluation_epochs
-from sharpgen.numerics.train import train
+from sharpgen.numerics.runs.metrics_csv import append_csv_row as T_append, read_csv, write_csv as T_write
+from sharpgen.numerics.runs.rundir import RunDirError
+from sharpgen.numerics.runs.schedule import evaluation_epochs
+from sharpgen.numerics.runs.train import train
 
 SMALL = dict(arch="bias", d=6, n=16, n_test=20, width=16, eval_every=5, eval_log_points=0, seed=3)
 

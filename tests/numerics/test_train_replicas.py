@@ -16,13 +16,14 @@ import pytest
 import torch
 
 from conftest import run_numbers as numbers
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.config import Phase, TrainConfig
-from sharpgen.numerics.engine import TrainingDiverged, c_kernel
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.config import Phase, TrainConfig
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.engine.c import loops as c_kernel
 from sharpgen.numerics.engine.replicas import ReplicaEngine
-from sharpgen.numerics.interrupt import TrainingInterrupted
-from sharpgen.numerics.rundir import RunDirBusy
-from sharpgen.numerics.train import train, train_many
+from sharpgen.numerics.runs.interrupt import TrainingInterrupted
+from sharpgen.numerics.runs.rundir import RunDirBusy
+from sharpgen.numerics.runs.train import train, train_many
 
 # evaluations at 0, 1, 2, 4, 5, 6, 8, 10, 13, 15, 20; checkpoints every 5
 BASE = TrainConfig(arch="bias", d=6, n=16, n_test=20, width=16, eval_every=5, eval_log_points=8, checkpoint_every=5,
@@ -199,7 +200,7 @@ def test_what_cannot_train_together_is_refused_before_anything(tmp_path):
 
 
 def test_a_busy_directory_refuses_the_whole_call_and_touches_nothing(tmp_path):
-    from sharpgen.numerics.rundir import locked
+    from sharpgen.numerics.runs.rundir import locked
     train(BASE, tmp_path / "done", progress="off")
     before = {p.name: p.read_bytes() for p in (tmp_path / "done").iterdir()}
     with locked(tmp_path / "zbusy"):  # locked last (the directories are locked in sorted order)

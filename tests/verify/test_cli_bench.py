@@ -82,7 +82,7 @@ def test_json_rows_and_ratios(capsys):
 
 def test_plain_models_compute_the_architectures():
     # the plain loop trains the same functions as numerics' networks (so its timing is a fair baseline)
-    from sharpgen.numerics.functional import forward
+    from sharpgen.numerics.nets.functional import forward
     torch.manual_seed(0)
     X = torch.randn(64, 4)  # enough points that no neuron is dead on all of them (sim_bn's a_j > 0)
     for case, (arch, activation, depth, _) in bench.CASES.items():

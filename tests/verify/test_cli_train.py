@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.metrics_csv import read_csv
-from sharpgen.numerics.presets import PRESETS, preset_names
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.metrics_csv import read_csv
+from sharpgen.numerics.runs.presets import PRESETS, preset_names
 from sharpgen.verify import cmd_bench, cmd_train
 
 TINY = ["--arch", "bias", "--d", "6", "--n", "16", "--n-test", "20", "--width", "12",
@@ -287,7 +287,7 @@ def test_empty_out_is_refused(capsys):
 
 
 def test_a_read_only_directory(tmp_path, capsys, monkeypatch):
-    from sharpgen.numerics import rundir
+    from sharpgen.numerics.runs import rundir
     real = rundir.os.open
 
     def refusing(path, *a, **k):  # root ignores permissions: the OS's answer for a read-only place

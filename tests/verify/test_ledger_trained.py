@@ -9,9 +9,9 @@ import pytest
 import torch
 from conftest import run_numbers
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics import train as train_module
-from sharpgen.numerics.presets import get_preset
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs import train as train_module
+from sharpgen.numerics.runs.presets import get_preset
 from sharpgen.theory import constructions
 from sharpgen.verify.ledger import runs, trained
 from sharpgen.verify.ledger.profiles import PROFILES
@@ -200,7 +200,7 @@ def test_the_seeds_of_a_group_train_together_exactly_as_alone(tmp_path):
 
 def test_a_busy_directory_fails_only_its_own_run_of_the_group(tmp_path):
     import threading
-    from sharpgen.numerics.rundir import locked
+    from sharpgen.numerics.runs.rundir import locked
     specs = runs.specs_for("nobias-sam", replace(TINY, seeds=2))
     dirs = [str(tmp_path / s.name) for s in specs]
     out = []

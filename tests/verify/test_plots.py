@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.config import TrainConfig, parse_phases
-from sharpgen.numerics.diagnostics import column_norms, top_neurons
-from sharpgen.numerics.train import make_dataset, train
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.config import TrainConfig, parse_phases
+from sharpgen.numerics.nets.diagnostics import column_norms, top_neurons
+from sharpgen.numerics.runs.train import make_dataset, train
 from sharpgen.theory.minimum import min_sharpness
 from sharpgen.verify.plots import circle, curves, neurons, rundata, scenarios, style, table1
 from sharpgen.verify.plots.runplot import plot_runs

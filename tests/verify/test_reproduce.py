@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.config import parse_phases
-from sharpgen.numerics.presets import PRESETS
-from sharpgen.numerics.train import train
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.config import parse_phases
+from sharpgen.numerics.runs.presets import PRESETS
+from sharpgen.numerics.runs.train import train
 from sharpgen.verify import cli
 from sharpgen.verify import reproduce as R
 from sharpgen.verify.plots import curves

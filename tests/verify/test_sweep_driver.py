@@ -11,9 +11,9 @@ import distributed
 import pandas as pd
 import pytest
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.metrics_csv import read_csv
-from sharpgen.numerics.train import train
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.metrics_csv import read_csv
+from sharpgen.numerics.runs.train import train
 from sharpgen.verify.theory_min import theory_min_for
 from sharpgen.verify.sweep import expand, parse_spec, run_sweep
 from sharpgen.verify.sweep.driver import batches
@@ -199,7 +199,7 @@ def test_a_failing_joint_call_falls_back_to_one_run_at_a_time(tmp_path, monkeypa
 
 @pytest.mark.parametrize("batch", [False, True])
 def test_a_stop_request_is_not_recorded_as_a_failure(tmp_path, monkeypatch, batch):
-    from sharpgen.numerics.interrupt import TrainingInterrupted
+    from sharpgen.numerics.runs.interrupt import TrainingInterrupted
     from sharpgen.verify.sweep import runs
     points, tasks = _seed_tasks(tmp_path, [0, 1])
 

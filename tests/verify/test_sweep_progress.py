@@ -1,7 +1,7 @@
 """Sweep progress (verify.sweep.progress): the ETA model and the status line."""
 import io
 
-from sharpgen.numerics.config import TrainConfig, parse_phases
+from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, run_steps, step_kind
 
 FUSED = TrainConfig(arch="nobias", n=10, phases=parse_phases("0.1,0.05,1,0,3; 0.1,0,5,0,2"))  # 30 + 4 steps

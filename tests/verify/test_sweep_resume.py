@@ -15,8 +15,8 @@ import time
 import psutil
 import pytest
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.train import train
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.train import train
 from sharpgen.verify.sweep import expand, load_spec, run_sweep
 from sharpgen.verify.sweep.runs import run_dir, run_state
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sharpgen.numerics.config import TrainConfig, parse_phases
-from sharpgen.numerics.presets import get_preset
+from sharpgen.numerics.runs.config import TrainConfig, parse_phases
+from sharpgen.numerics.runs.presets import get_preset
 from sharpgen.verify.sweep.catalog import STUDIES_DIR, study_names
 from sharpgen.verify.sweep.grid import expand, full_batch_phases
 from sharpgen.verify.sweep.spec import load_spec, parse_spec

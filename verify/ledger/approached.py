@@ -21,10 +21,10 @@ import math
 
 import torch
 
-from sharpgen.numerics.checkpoint import load_checkpoint
-from sharpgen.numerics.diagnostics import activation_counts, top_neurons, zero_fraction
-from sharpgen.numerics.params import from_params
-from sharpgen.numerics.train import make_dataset
+from sharpgen.numerics.runs.checkpoint import load_checkpoint
+from sharpgen.numerics.nets.diagnostics import activation_counts, top_neurons, zero_fraction
+from sharpgen.numerics.nets.params import from_params
+from sharpgen.numerics.runs.train import make_dataset
 
 
 def _alignment(net) -> dict:

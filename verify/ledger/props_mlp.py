@@ -20,7 +20,7 @@ from sharpgen.verify import strategies as S
 from sharpgen.verify.ledger import props_norm, relu_mlp
 from sharpgen.theory.architectures import forward
 from sharpgen.verify.ledger.exact_tools import gap, same
-from sharpgen.numerics.sharpness import per_sample_terms, trace_hessian
+from sharpgen.numerics.nets.sharpness import per_sample_terms, trace_hessian
 from sharpgen.verify.ledger.prop_a1 import labels_on, prop_a1_network, support
 from sharpgen.verify.ledger.properties import Measure, Property
 

@@ -13,7 +13,7 @@ from sharpgen.theory import constructions, losses
 from sharpgen.theory.generalization import population_errors
 from sharpgen.verify import strategies as S
 from sharpgen.verify.ledger.exact_tools import gap, same
-from sharpgen.numerics.sharpness import per_sample_terms, trace_hessian
+from sharpgen.numerics.nets.sharpness import per_sample_terms, trace_hessian
 from sharpgen.verify.ledger.properties import Measure, Property
 
 REL = 1e-9

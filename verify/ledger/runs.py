@@ -28,13 +28,13 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sharpgen.numerics.checkpoint import CONFIG
-from sharpgen.numerics.config import TrainConfig
-from sharpgen.numerics.metrics_csv import read_csv
-from sharpgen.numerics.presets import get_preset
-from sharpgen.numerics.rundir import RunDirError
-from sharpgen.numerics.replica_runs import engine_key
-from sharpgen.numerics.train import train_many
+from sharpgen.numerics.runs.checkpoint import CONFIG
+from sharpgen.numerics.runs.config import TrainConfig
+from sharpgen.numerics.runs.metrics_csv import read_csv
+from sharpgen.numerics.runs.presets import get_preset
+from sharpgen.numerics.runs.rundir import RunDirError
+from sharpgen.numerics.runs.replica_runs import engine_key
+from sharpgen.numerics.runs.train import train_many
 from sharpgen.verify.theory_min import theory_min_for
 
 SIM_BN_PRESET = "fig2a-repro"  # the one place naming the reproducing sim_bn protocol (issue: Scenario III)
@@ -76,7 +76,7 @@ def shorten(config, cap: int):
     """``config`` with every phase's epochs scaled so the total is at most ``cap`` (each phase >= 1 epoch),
     evaluated about 10 times.
 
-    >>> from sharpgen.numerics.presets import get_preset
+    >>> from sharpgen.numerics.runs.presets import get_preset
     >>> c = shorten(get_preset("fig4b"), 60)
     >>> [p.epochs for p in c.phases], c.eval_every
     ([20, 40], 6)

@@ -132,9 +132,9 @@ def draw_panel(ax, params: dict, X: np.ndarray, Y: np.ndarray, title: str) -> di
 
 def draw_circle_figure(run) -> "matplotlib.figure.Figure":
     """Figure 3 for a ``bias`` run on ``circle`` data: C1 on its training set beside the trained net."""
-    from sharpgen.numerics.params import from_params, model_to_params
-    from sharpgen.numerics.sharpness import trace_hessian
-    from sharpgen.numerics.train import make_dataset
+    from sharpgen.numerics.nets.params import from_params, model_to_params
+    from sharpgen.numerics.nets.sharpness import trace_hessian
+    from sharpgen.numerics.runs.train import make_dataset
     from sharpgen.verify.plots.rundata import final, load_model, theory_minimum
 
     cfg = run.config

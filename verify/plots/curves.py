@@ -15,7 +15,7 @@ Every plotted series carries a gid (``"trace:0"`` is group 0's Tr ∇²L,
 ``"theory_min:0"`` its theory line, ``"trace_gn:0"``, ``"phase:200"``), so
 callers and tests can read the plotted data back.
 
->>> from sharpgen.numerics.config import TrainConfig, parse_phases
+>>> from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 >>> from sharpgen.verify.plots.rundata import Run
 >>> cfg = TrainConfig(arch="bias", d=3, n=4, phases=parse_phases("0.1,0.05,1,0,10; 0.1,0.1,1,0,10"))
 >>> rows = [{"epoch": float(e), "train_loss": 1.0 / (1 + e), "test_loss": 0.5, "test_error": 0.25,

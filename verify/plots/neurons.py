@@ -38,8 +38,8 @@ class NeuronTable:
 
 def neuron_table(run, k: int = TOP) -> NeuronTable:
     """Figure 2b's numbers from a run's checkpoint; ``out`` is the neuron's output weight (W2_j γ_j for sim_bn)."""
-    from sharpgen.numerics.diagnostics import column_norms, top_neurons
-    from sharpgen.numerics.params import model_to_params
+    from sharpgen.numerics.nets.diagnostics import column_norms, top_neurons
+    from sharpgen.numerics.nets.params import model_to_params
     from sharpgen.verify.plots.rundata import load_model
 
     model = load_model(run)

@@ -57,9 +57,9 @@ def load_run(run_dir) -> Run:
 
     Raises ValueError naming the directory when config.json or metrics.csv is missing or unreadable.
     """
-    from sharpgen.numerics import checkpoint as ckpt
-    from sharpgen.numerics.config import TrainConfig
-    from sharpgen.numerics.metrics_csv import read_csv
+    from sharpgen.numerics.runs import checkpoint as ckpt
+    from sharpgen.numerics.runs.config import TrainConfig
+    from sharpgen.numerics.runs.metrics_csv import read_csv
 
     path = Path(run_dir)
     if not path.is_dir():
@@ -139,7 +139,7 @@ def residual_matters(runs, *, rel: float = 1e-6) -> bool:
 def phase_boundaries(config) -> list[int]:
     """Epochs where a new phase starts (docs/paper.md §6), the first and the end excluded.
 
-    >>> from sharpgen.numerics.config import TrainConfig, parse_phases
+    >>> from sharpgen.numerics.runs.config import TrainConfig, parse_phases
     >>> phase_boundaries(TrainConfig(phases=parse_phases("0.01,0.05,1,0,200; 0.01,0.1,1,0,400; 0.1,1,1,0,5")))
     [200, 600]
     """
@@ -165,9 +165,9 @@ def group_seeds(runs) -> list[list[Run]]:
 
 def load_model(run: Run):
     """The network saved in the run's checkpoint.pt (float64), a ``numerics.models.Net``."""
-    from sharpgen.numerics import checkpoint as ckpt
-    from sharpgen.numerics.params import from_params
-    from sharpgen.numerics.train import make_dataset
+    from sharpgen.numerics.runs import checkpoint as ckpt
+    from sharpgen.numerics.nets.params import from_params
+    from sharpgen.numerics.runs.train import make_dataset
 
     state = ckpt.load_checkpoint(run.path)
     if state is None:

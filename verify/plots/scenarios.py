@@ -12,7 +12,7 @@ flat as the generalizing one (C2), so flatness alone cannot explain generalizati
 
 Gids: ``runs:ARCH:G`` (group G's seeds), ``runs_gn:ARCH:G``, ``construction:ARCH:KIND``, ``theory:ARCH``.
 
->>> from sharpgen.numerics.config import TrainConfig, parse_phases
+>>> from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 >>> from sharpgen.verify.plots.curves import make_groups
 >>> from sharpgen.verify.plots.rundata import Run
 >>> cfg = TrainConfig(arch="bias", d=3, n=4, phases=parse_phases("0.1,0.05,1,0,10"))

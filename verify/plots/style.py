@@ -8,7 +8,7 @@ colour-blind readers) and every figure is legible at a paper's column width
 Figures are built on ``matplotlib.figure.Figure`` with an Agg canvas, never through
 pyplot: no display is needed and no global figure state is touched.
 
->>> from sharpgen.numerics.config import TrainConfig, parse_phases
+>>> from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 >>> cfg = TrainConfig(arch="bias", phases=parse_phases("0.01,0.05,1,0,2e5; 0.01,0.1,1,0,4e5"))
 >>> role(cfg), setting_label(cfg)
 ('sam', '1-SAM · bias · lr 0.01 · ρ 0.05→0.1')
@@ -186,7 +186,7 @@ def add_caption(fig: Figure, text: str, *, width_chars: int | None = None) -> No
 
 def save(fig: Figure, stem, formats=FORMATS) -> list[Path]:
     """Write ``stem``.png and ``stem``.pdf (each atomically; the caption kept inside the image)."""
-    from sharpgen.numerics.atomic import atomic_write_bytes
+    from sharpgen.numerics.runs.atomic import atomic_write_bytes
 
     stem = Path(stem)
     paths = []

@@ -66,8 +66,8 @@ def construction_errors(d: int = EXACT_D, n: int = EXACT_N, seed: int = EXACT_SE
     """
     import sympy as sp
 
-    from sharpgen.numerics.data import xor_dataset
-    from sharpgen.numerics.presets import EPS_LN
+    from sharpgen.numerics.nets.data import xor_dataset
+    from sharpgen.numerics.runs.presets import EPS_LN
     from sharpgen.theory.constructions import generalizing, memorizing
     from sharpgen.theory.data import condition1_set
     from sharpgen.theory.generalization import population_errors

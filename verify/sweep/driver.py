@@ -29,8 +29,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.atomic import atomic_write_json, atomic_write_text
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.atomic import atomic_write_json, atomic_write_text
 from sharpgen.numerics.validate import is_int
 from sharpgen.verify.sweep.grid import GridPoint, expand
 from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, step_kind
@@ -122,7 +122,7 @@ def batches(points: list[GridPoint], replicas: int) -> list[list[GridPoint]]:
     """Group grid points into tasks of up to ``replicas`` points whose configs differ only in the seed.
 
     >>> from types import SimpleNamespace as NS
-    >>> from sharpgen.numerics.config import TrainConfig
+    >>> from sharpgen.numerics.runs.config import TrainConfig
     >>> pts = [NS(config=TrainConfig(seed=s, width=w)) for w in (5, 6) for s in (0, 1, 2)]
     >>> [[(p.config.width, p.config.seed) for p in b] for b in batches(pts, 2)]
     [[(5, 0), (5, 1)], [(5, 2)], [(6, 0), (6, 1)], [(6, 2)]]
@@ -139,7 +139,7 @@ def kinds_first(tasks: list) -> list:
     grid order, so the ETA measures every kind early (Dask starts tasks roughly in submission order).
 
     >>> from types import SimpleNamespace as NS
-    >>> from sharpgen.numerics.config import TrainConfig
+    >>> from sharpgen.numerics.runs.config import TrainConfig
     >>> kinds = [TrainConfig(), TrainConfig(), TrainConfig(optimizer="asam"), TrainConfig()]
     >>> [b[0].name for b in kinds_first([[NS(config=c, name=k)] for k, c in enumerate(kinds)])]
     [0, 2, 1, 3]

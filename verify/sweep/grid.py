@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from sharpgen.numerics.config import TrainConfig
+from sharpgen.numerics.runs.config import TrainConfig
 from sharpgen.verify.sweep.spec import DERIVED_AXES, SweepSpec
 
 
@@ -54,7 +54,7 @@ def full_batch_phases(phases, n: int):
 
 def _base_fields(spec: SweepSpec) -> dict:
     if spec.preset is not None:
-        from sharpgen.numerics.presets import get_preset
+        from sharpgen.numerics.runs.presets import get_preset
         fields = get_preset(spec.preset, quick=spec.quick).to_dict()
     else:
         fields = TrainConfig().to_dict()

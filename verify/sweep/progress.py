@@ -19,15 +19,15 @@ from __future__ import annotations
 import sys
 import time
 
-from sharpgen.numerics.progress import _hms
-from sharpgen.numerics.schedule import steps_before
+from sharpgen.numerics.runs.progress import _hms
+from sharpgen.numerics.runs.schedule import steps_before
 
 
 def step_kind(config) -> str:
     """The kind of step a run mostly takes: its architecture and "generic" (autograd), "one-sample"
     (fused, every phase at batch 1: the C loops on CPU) or "mini-batch" (fused, a larger batch somewhere).
 
-    >>> from sharpgen.numerics.config import TrainConfig, parse_phases
+    >>> from sharpgen.numerics.runs.config import TrainConfig, parse_phases
     >>> step_kind(TrainConfig(arch="nobias", n=10, phases=parse_phases("0.1,0,10,0,5")))
     'nobias mini-batch'
     """

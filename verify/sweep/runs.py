@@ -32,9 +32,9 @@ import traceback
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.atomic import atomic_write_json
-from sharpgen.numerics.interrupt import TrainingInterrupted
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.atomic import atomic_write_json
+from sharpgen.numerics.runs.interrupt import TrainingInterrupted
 
 FAILED = ("diverged", "error", "lost")
 RETRIED = ("lost",)
@@ -109,8 +109,8 @@ def _train_together(tasks: list[dict]) -> list[tuple[str, int]]:
     A run directory without a checkpoint never got past its start (the trainer writes the first
     checkpoint with config.json), so it is cleared and the run starts afresh.
     """
-    from sharpgen.numerics.config import TrainConfig
-    from sharpgen.numerics.train import make_dataset, train_many
+    from sharpgen.numerics.runs.config import TrainConfig
+    from sharpgen.numerics.runs.train import make_dataset, train_many
     from sharpgen.verify.theory_min import theory_min_for
     configs = [TrainConfig.from_dict(t["config"]) for t in tasks]
     dirs = [run_dir(t["out"], t["run_id"]) for t in tasks]

@@ -38,7 +38,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sharpgen.numerics.config import TrainConfig
+from sharpgen.numerics.runs.config import TrainConfig
 from sharpgen.verify.sweep.catalog import study_names, study_path
 
 DERIVED_AXES = ("n_per_d",)
@@ -206,7 +206,7 @@ def _rules(kind: str, data, axes: dict) -> tuple:
 
 
 def _record(value) -> tuple:
-    from sharpgen.numerics.train import METRIC_COLUMNS
+    from sharpgen.numerics.runs.train import METRIC_COLUMNS
     if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         raise ValueError(f"sweep.record: expected a non-empty list of metric names or glob patterns, got {value!r}")
     for pattern in value:
@@ -238,7 +238,7 @@ def parse_spec(data: dict, *, source: str = "<dict>", text: str | None = None) -
     base = _check_fields("base", data.get("base", {}), extra=("preset", "quick"))
     preset, quick = base.pop("preset", None), base.pop("quick", False)
     if preset is not None:
-        from sharpgen.numerics.presets import PRESETS
+        from sharpgen.numerics.runs.presets import PRESETS
         if preset not in PRESETS:
             raise ValueError(f"base.preset: expected one of {list(PRESETS)}, got {preset!r}")
     if not isinstance(quick, bool):

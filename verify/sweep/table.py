@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics.config import format_phases
-from sharpgen.numerics.metrics_csv import read_csv
-from sharpgen.numerics.train import METRIC_COLUMNS
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.config import format_phases
+from sharpgen.numerics.runs.metrics_csv import read_csv
+from sharpgen.numerics.runs.train import METRIC_COLUMNS
 from sharpgen.verify.sweep.runs import error_path, read_json, run_dir, run_state
 
 

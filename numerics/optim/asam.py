@@ -28,7 +28,7 @@ import math
 
 import torch
 
-from sharpgen.numerics.sam import SAM
+from sharpgen.numerics.optim.sam import SAM
 
 ETA = 0.01  # the reference implementation's default offset η
 BIAS_NAMES = ("b1",)  # parameters that keep t = 1 (the reference implementation normalises weights only)
@@ -37,7 +37,7 @@ BIAS_NAMES = ("b1",)  # parameters that keep t = 1 (the reference implementation
 def asam_param_groups(model: torch.nn.Module) -> list[dict]:
     """Parameter groups for :class:`ASAM`: weights adaptive, biases (``b1``) not.
 
-    >>> from sharpgen.numerics.initialization import build
+    >>> from sharpgen.numerics.nets.initialization import build
     >>> [(len(g["params"]), g["adaptive"]) for g in asam_param_groups(build("bias", 3, 4))]
     [(2, True), (1, False)]
     """
@@ -108,7 +108,7 @@ def make_asam(model: torch.nn.Module, *, lr: float, rho: float, weight_decay: fl
               eta: float = ETA) -> ASAM:
     """ASAM over SGD (weight decay in the descent step) on ``model``'s :func:`asam_param_groups`.
 
-    >>> from sharpgen.numerics.initialization import build
+    >>> from sharpgen.numerics.nets.initialization import build
     >>> opt = make_asam(build("nobias", 3, 4), lr=0.1, rho=0.5)
     >>> type(opt).__name__, opt.param_groups[0]["eta"], opt.param_groups[0]["lr"]
     ('ASAM', 0.01, 0.1)

@@ -14,7 +14,7 @@ import importlib.util
 
 import torch
 
-from sharpgen.numerics.engine.c_kernel import ACT_CODE, LOSS_CODE
+from sharpgen.numerics.engine.c.loops import ACT_CODE, LOSS_CODE
 
 
 @functools.lru_cache(maxsize=None)
@@ -33,8 +33,8 @@ def launch(tensors, Xs, orders, targets, hyper, *, arch, activation="relu", loss
     ``orders``/``targets``: equal-length 1-D tensors, one per replica; ``hyper``: per replica
     (lr, rho, wd, radius or None). Returns per replica 0 or k+1 (step k went non-finite).
     """
-    from sharpgen.numerics.engine.triton_kernel import sam_steps_kernel
-    from sharpgen.numerics.functional import SOFTPLUS_THRESHOLD, _eps_sq_is_normal
+    from sharpgen.numerics.engine.gpu.kernel import sam_steps_kernel
+    from sharpgen.numerics.nets.functional import SOFTPLUS_THRESHOLD, _eps_sq_is_normal
     t0 = tensors[0]
     dev, dtype = t0.W1.device, t0.W1.dtype
     (m, d), n, R, S = t0.W1.shape, Xs[0].shape[0], len(tensors), len(orders[0])
@@ -64,7 +64,7 @@ def launch(tensors, Xs, orders, targets, hyper, *, arch, activation="relu", loss
 
 def triton_run_(engine, todo, orders, targets, phases) -> list[str | None]:
     """:meth:`ReplicaEngine.run` for the ``triton`` backend: the kernel where it covers the case, else torch."""
-    from sharpgen.numerics.engine import triton_supported
+    from sharpgen.numerics.engine.backends import triton_supported
     cfg = engine.config
     covered = triton_supported(cfg.arch, depth=cfg.depth) and all(phases[r].batch == 1 for r in todo) \
         and len({len(orders[r]) for r in todo}) == 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.rundir import RunDirError
+from sharpgen.numerics.runs.rundir import RunDirError
 
 
 def check_params(own: dict, saved: dict, path) -> None:
@@ -22,7 +22,7 @@ def check_params(own: dict, saved: dict, path) -> None:
     >>> check_params({"W1": torch.zeros(2, 3)}, {"W1": torch.zeros(3, 2)}, "c.pt")
     Traceback (most recent call last):
     ...
-    sharpgen.numerics.rundir.RunDirError: checkpoint: c.pt holds parameters {'W1': (3, 2)} where the config's network has {'W1': (2, 3)}; start a new run in another directory
+    sharpgen.numerics.runs.rundir.RunDirError: checkpoint: c.pt holds parameters {'W1': (3, 2)} where the config's network has {'W1': (2, 3)}; start a new run in another directory
     """
     shapes = lambda params: {k: tuple(v.shape) for k, v in sorted(params.items())}
     if shapes(own) != shapes(saved):
@@ -49,7 +49,7 @@ def check_rows(epochs: list, expected: list, path) -> None:
     >>> check_rows([0, 5], [0, 5, 10], "m.csv")
     Traceback (most recent call last):
     ...
-    sharpgen.numerics.rundir.RunDirError: metrics.csv: m.csv has rows for epochs [0, 5] where the run evaluated [0, 5, 10]; it was edited or damaged: start a new run in another directory
+    sharpgen.numerics.runs.rundir.RunDirError: metrics.csv: m.csv has rows for epochs [0, 5] where the run evaluated [0, 5, 10]; it was edited or damaged: start a new run in another directory
     """
     if epochs != expected:
         short = lambda xs: xs if len(xs) <= 12 else [*xs[:5], "...", *xs[-5:]]
@@ -86,7 +86,7 @@ def check_compute(changes: dict, *, allowed: bool, reason: str | None = None) ->
 
 def c_unavailable_reason(dtype) -> str | None:
     """Why the C step loop cannot run here (its build or load error), or None when it can."""
-    from sharpgen.numerics.engine import c_kernel
+    from sharpgen.numerics.engine.c import loops as c_kernel
     try:
         c_kernel.load_c_kernel(dtype)
         return None

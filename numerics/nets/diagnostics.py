@@ -20,11 +20,11 @@ import math
 
 import torch
 
-from sharpgen.numerics.data import Dataset, check_points, cube
-from sharpgen.numerics.losses import get_loss
-from sharpgen.numerics.functional import activation_derivatives, first_layer, first_weights, middle_layers
-from sharpgen.numerics.models import Net
-from sharpgen.numerics.sharpness import trace_parts
+from sharpgen.numerics.nets.data import Dataset, check_points, cube
+from sharpgen.numerics.nets.losses import get_loss
+from sharpgen.numerics.nets.functional import activation_derivatives, first_layer, first_weights, middle_layers
+from sharpgen.numerics.nets.models import Net
+from sharpgen.numerics.nets.sharpness import trace_parts
 from sharpgen.numerics.validate import check_int, check_number
 
 ENUMERATE_LIMIT = 14  # enumerate the cube up to 2^14 points; sample beyond
@@ -45,7 +45,7 @@ def activation_counts(model: Net, X) -> torch.Tensor:
 
     A memorizing network (Thm 4.1, C1) has every used neuron firing on exactly one training point.
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0], [0.0, 1.0]], "b1": [0.0, -1.5], "W2": [1.0, 1.0]})
     >>> activation_counts(net, [[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0]]).tolist()
     [2, 0]
@@ -76,7 +76,7 @@ def zero_fraction(model: Net, X_train, *, samples: int = 4096, seed: int = 0) ->
     points are enumerated for d <= 14, else ``samples`` of them are drawn
     uniformly (with ``seed``). NaN when every cube point is a training point.
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 1.0]], "b1": [-1.5], "W2": [1.0]})
     >>> zero_fraction(net, [[1.0, 1.0]])  # the other 3 points of {-1,1}^2 leave the neuron off
     1.0
@@ -97,7 +97,7 @@ def zero_fraction(model: Net, X_train, *, samples: int = 4096, seed: int = 0) ->
 def column_norms(model: Net) -> torch.Tensor:
     """||W1[:, k]|| for every input coordinate k (Figure 2b: columns 1, 2 large, the rest small).
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> column_norms(from_params("nobias", {"W1": [[3.0, 0.0], [4.0, 1.0]], "W2": [1.0, 1.0]})).tolist()
     [5.0, 1.0]
     """
@@ -110,7 +110,7 @@ def top_neurons(model: Net, k: int = 4) -> dict[str, torch.Tensor]:
     Returns "index", "w1" (W1_j[1]), "w2" (W1_j[2]) and "rest" (||W1_j[3:d]||):
     a neuron of the Thm 3.2 solution has rest ≈ 0 and |w1| ≈ |w2|.
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> net = from_params("nobias", {"W1": [[1.0, 1.0, 0.0], [-3.0, 3.0, 0.1]], "W2": [1.0, 1.0]})
     >>> top = top_neurons(net, k=1)
     >>> top["index"].tolist(), top["w1"].tolist(), top["w2"].tolist()
@@ -129,7 +129,7 @@ def path_norm(model: Net) -> float:
     Depth D: Σ over paths, |W_D|ᵀ |W_{D-1}| ... |W_2| applied to the row norms of W1'.
     For sim_bn the output weight is W2_j γ_j (the normalisation itself is not included).
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> path_norm(from_params("nobias", {"W1": [[3.0, 4.0], [1.0, 0.0]], "W2": [2.0, -1.0]}))
     11.0
     """
@@ -147,7 +147,7 @@ def output_masses(model: Net) -> dict[str, float]:
     At interpolation F6 gives Tr ∇²L ≥ 2 Σ(γ² + W2²) ≥ 4 ||γ ⊙ W2||₁; both
     drop towards 0 when the net collapses to f ≈ 0.
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> net = from_params("sim_bn", {"W1": [[1.0, 0.0], [0.0, 1.0]], "b1": [0.0, 0.0], "W2": [1.0, -2.0],
     ...                              "gamma": [3.0, 0.5]})
     >>> output_masses(net)
@@ -166,8 +166,8 @@ def fit_metrics(model: Net, data: Dataset, *, loss: str = "mse", p=None) -> dict
 
     sim_bn statistics come from data.X.
 
-    >>> from sharpgen.numerics.params import from_params
-    >>> from sharpgen.numerics.data import Dataset
+    >>> from sharpgen.numerics.nets.params import from_params
+    >>> from sharpgen.numerics.nets.data import Dataset
     >>> net = from_params("bias", {"W1": [[1.0, 1.0]], "b1": [-1.0], "W2": [1.0]})
     >>> fit_metrics(net, Dataset([[1.0, 1.0]], [1.0], [[-1.0, 1.0]], [-1.0]))
     {'train_loss': 0.0, 'train_error': 0.0, 'mean_abs_f': 1.0, 'test_loss': 1.0, 'test_error': 1.0}
@@ -230,8 +230,8 @@ def diagnose(model: Net, data: Dataset, *, theory_min=None, loss: str = "mse", p
     ``theory_min``, NaN without it), and those of :func:`structure_metrics`.
     sim_bn statistics come from data.X.
 
-    >>> from sharpgen.numerics.params import from_params
-    >>> from sharpgen.numerics.data import Dataset
+    >>> from sharpgen.numerics.nets.params import from_params
+    >>> from sharpgen.numerics.nets.data import Dataset
     >>> net = from_params("bias", {"W1": [[1.0, 1.0]], "b1": [-1.0], "W2": [1.0]})
     >>> data = Dataset([[1.0, 1.0]], [1.0], [[-1.0, 1.0]], [-1.0])
     >>> out = diagnose(net, data, theory_min=8.0)

@@ -25,7 +25,7 @@ import math
 import os
 from pathlib import Path
 
-from sharpgen.numerics.atomic import atomic_write_text
+from sharpgen.numerics.runs.atomic import atomic_write_text
 
 
 def _cell(value) -> str:

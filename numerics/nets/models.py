@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sharpgen.numerics.functional import forward
+from sharpgen.numerics.nets.functional import forward
 from sharpgen.numerics.validate import check_finite, check_hyper
 
 
@@ -58,7 +58,7 @@ class Net(FirstLayerShape, nn.Module):
     def set_training_inputs(self, X: torch.Tensor) -> "Net":
         """Register the training inputs whose statistics ``sim_bn`` normalises with (docs/paper.md §2); returns self.
 
-        >>> from sharpgen.numerics.initialization import build
+        >>> from sharpgen.numerics.nets.initialization import build
         >>> net = build("sim_bn", d=2, width=3, seed=0).set_training_inputs(torch.ones(4, 2))
         >>> net.X_train.shape, net.X_train.dtype
         (torch.Size([4, 2]), torch.float64)
@@ -92,7 +92,7 @@ class Net(FirstLayerShape, nn.Module):
     def __repr__(self) -> str:
         """What the network is, for the REPL: architecture, d, width, and the hyperparameters that matter.
 
-        >>> from sharpgen.numerics.initialization import build
+        >>> from sharpgen.numerics.nets.initialization import build
         >>> build("bias", d=30, width=500, depth=3, seed=0)
         Net(arch='bias', d=30, width=500, depth=3, activation='relu', dtype=float64)
         >>> build("sim_ln", d=5, width=8, eps=1e-3, seed=0, dtype=torch.float32)

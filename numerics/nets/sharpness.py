@@ -23,10 +23,10 @@ from typing import NamedTuple
 
 import torch
 
-from sharpgen.numerics.data import check_labels, check_points
-from sharpgen.numerics.losses import get_loss, loss_derivatives
-from sharpgen.numerics.functional import activation_derivatives, first_weights, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
-from sharpgen.numerics.models import Net
+from sharpgen.numerics.nets.data import check_labels, check_points
+from sharpgen.numerics.nets.losses import get_loss, loss_derivatives
+from sharpgen.numerics.nets.functional import activation_derivatives, first_weights, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
+from sharpgen.numerics.nets.models import Net
 from sharpgen.numerics.validate import check_int
 
 METHODS = ("exact", "autograd", "hutchinson")
@@ -211,7 +211,7 @@ def per_sample_terms(model: Net, X) -> SampleTerms:
     through a_j (see the module source), with the registered training inputs
     as statistics (X itself if none).
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [2.0]}, activation="softplus")
     >>> terms = per_sample_terms(net, [[0.0, 1.0]])
     >>> terms.hess_trace  # 2 * σ''(0) * ||(0, 1, 1)||² = 2 * 0.25 * 2
@@ -260,7 +260,7 @@ def trace_parts(model: Net, X, Y, loss: str = "mse", *, p=None) -> TraceParts:
     At interpolation with MSE the residual term vanishes and the two agree;
     off it (e.g. ``sim_ln`` with a non-zero training loss) they differ.
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [1.0]})
     >>> trace_parts(net, [[1.0, 1.0]], [1.0])
     TraceParts(total=8.0, gauss_newton=8.0)
@@ -309,7 +309,7 @@ def trace_hessian(model: Net, X, Y, loss: str = "mse", method: str = "exact", *,
     "logistic" (with label smoothing ``p``). For sim_bn the statistics are the
     registered training inputs, or X when none are registered.
 
-    >>> from sharpgen.numerics.params import from_params
+    >>> from sharpgen.numerics.nets.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [1.0]})
     >>> trace_hessian(net, [[1.0, 1.0]], [1.0])  # interpolates: 2 (||(1, 1, 1)||² + 1) = 8
     8.0

@@ -7,7 +7,7 @@ loss, one backend and one schedule (phase lengths, batch sizes, evaluation and c
 epochs), so they can step chunk by chunk side by side, each replica with its own data, sample
 order and phase values. :func:`engine_key` is the one place that says so.
 
->>> from sharpgen.numerics.config import Phase, TrainConfig
+>>> from sharpgen.numerics.runs.config import Phase, TrainConfig
 >>> a = TrainConfig(phases=(Phase(0.01, 0.05, 1, 0.0, 10),))
 >>> group_runs([a, a.replace(seed=3), a.replace(width=20), a.replace(phases=(Phase(0.02, 0.1, 1, 0.0, 10),))])
 [[0, 1, 3], [2]]
@@ -46,7 +46,7 @@ def group_runs(configs) -> list[list[int]]:
 def check_shared(configs) -> None:
     """ValueError naming the first config that cannot train beside ``configs[0]`` and its fields.
 
-    >>> from sharpgen.numerics.config import TrainConfig
+    >>> from sharpgen.numerics.runs.config import TrainConfig
     >>> check_shared([TrainConfig(), TrainConfig(seed=1, width=20, n=10)])
     Traceback (most recent call last):
     ...
@@ -104,7 +104,7 @@ class MultiProgress:
     or one bar for them all on a terminal (the furthest run's epoch; the last evaluation shown)."""
 
     def __init__(self, total: int, starts, labels, mode):
-        from sharpgen.numerics.progress import Progress
+        from sharpgen.numerics.runs.progress import Progress
         first = Progress(total, start=min(starts), mode=mode,
                          label=labels[0] if len(labels) == 1 else f"{len(labels)} runs")
         self.shared = first if first.mode == "bar" or len(labels) == 1 else None

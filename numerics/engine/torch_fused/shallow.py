@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.functional import activation_derivatives, ln_norm_branch, ln_normaliser
+from sharpgen.numerics.nets.functional import activation_derivatives, ln_norm_branch, ln_normaliser
 
 
 def kernel_targets(loss: str, Y: torch.Tensor, p: float | None = None) -> torch.Tensor:
@@ -33,7 +33,7 @@ def kernel_targets(loss: str, Y: torch.Tensor, p: float | None = None) -> torch.
     """
     if loss == "mse":
         return Y
-    from sharpgen.numerics.losses import LOSSES, get_loss
+    from sharpgen.numerics.nets.losses import LOSSES, get_loss
     if loss != "logistic":
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
     fn = get_loss("logistic", p=p)
@@ -100,7 +100,7 @@ def torch_step_(W1, b1, W2, Xb, tb, *, arch, activation="relu", loss="mse", eps=
         b1.sub_(lr * (GZ.sum(dim=0) + wd * b1))
     W2.sub_(lr * (gW2 + wd * W2))
     if radius is not None:
-        from sharpgen.numerics.sam import project_first_layer_
+        from sharpgen.numerics.optim.sam import project_first_layer_
         project_first_layer_(W1, b1, radius)
 
 

@@ -57,7 +57,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sharpgen.numerics.config import TrainConfig, parse_phases
+from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 
 EPS_LN = 1e-3
 LOG_POINTS = 30  # log-spaced evaluations per run: about 6 per decade over the paper's 1e5 epochs

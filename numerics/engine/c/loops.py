@@ -101,7 +101,7 @@ class CKernel:
     def spec(self, *, arch, m, d, n, depth=2, activation="relu", loss="mse", eps=None, lr, rho=0.0, wd=0.0,
              radius=None):
         """The C ``spec`` of one replica's call (the sim_ln normaliser as numerics.functional has it)."""
-        from sharpgen.numerics.functional import _eps_sq_is_normal
+        from sharpgen.numerics.nets.functional import _eps_sq_is_normal
         eps = float(eps) if eps is not None else 0.0
         ln_sq = int(arch == "sim_ln" and _eps_sq_is_normal(eps, self.dtype))
         eps2 = float(torch.tensor(eps * eps, dtype=self.dtype))
@@ -175,7 +175,7 @@ def find_compiler() -> list[str]:
 
 
 def _defines(dtype: torch.dtype) -> list[str]:
-    from sharpgen.numerics.functional import SOFTPLUS_THRESHOLD
+    from sharpgen.numerics.nets.functional import SOFTPLUS_THRESHOLD
     suffix, defs = _C_VARIANTS[dtype]
     return [*defs.split(), f"-DSUFFIX={suffix}", f"-DSOFTPLUS_THRESHOLD={float(SOFTPLUS_THRESHOLD)!r}"]
 

@@ -56,7 +56,7 @@ def parameter_count(d: int, width: int, depth: int = 2) -> int:
 def estimated_bytes(config) -> int:
     """An upper estimate of the memory a run of ``config`` (a ``TrainConfig``) holds, in bytes (float64).
 
-    >>> from sharpgen.numerics.config import TrainConfig
+    >>> from sharpgen.numerics.runs.config import TrainConfig
     >>> round(estimated_bytes(TrainConfig()) / 2 ** 20)   # Figure 4b's network: about 160 MiB
     162
     """
@@ -81,7 +81,7 @@ def _gib(b: float) -> str:
 def check_memory(config, available: int | None = None) -> None:
     """ValueError when ``estimated_bytes(config)`` exceeds ``available`` (default: physical memory).
 
-    >>> from sharpgen.numerics.config import TrainConfig
+    >>> from sharpgen.numerics.runs.config import TrainConfig
     >>> check_memory(TrainConfig(width=10 ** 8), available=2 ** 34)
     Traceback (most recent call last):
     ...

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.engine.torch_steps import dloss
+from sharpgen.numerics.engine.torch_fused.shallow import dloss
 
 
 def with_ones(X: torch.Tensor) -> torch.Tensor:
@@ -65,6 +65,6 @@ def bn_step_(W1, b1, W2, gamma, X, Xb, tb, *, loss="mse", lr, rho=0.0, wd=0.0, r
     W2.sub_(lr * (gW2 + wd * W2))
     gamma.sub_(lr * (gg + wd * gamma))
     if radius is not None:
-        from sharpgen.numerics.sam import project_first_layer_
+        from sharpgen.numerics.optim.sam import project_first_layer_
         project_first_layer_(W1, b1, radius)
     return f

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from sharpgen.numerics.config import Phase, TrainConfig
+from sharpgen.numerics.runs.config import Phase, TrainConfig
 
 
 def phase_at(config: TrainConfig, epoch: int) -> tuple[int, Phase, int]:
@@ -72,7 +72,7 @@ def evaluation_epochs(config: TrainConfig) -> tuple[int, ...]:
     ``eval_log_points`` epochs spaced evenly in log(epoch) from 1 to the last (rounded, so
     fewer distinct ones early on).
 
-    >>> from sharpgen.numerics.config import Phase
+    >>> from sharpgen.numerics.runs.config import Phase
     >>> evaluation_epochs(TrainConfig(phases=(Phase(0.01, epochs=1000),), eval_every=500, eval_log_points=4))
     (0, 1, 10, 100, 500, 1000)
     """

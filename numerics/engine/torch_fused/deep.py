@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.engine.torch_steps import act_and_derivative, dloss
+from sharpgen.numerics.engine.torch_fused.shallow import act_and_derivative, dloss
 
 
 def deep_grads(W1, b1, mids, W2, Xb, tb, *, activation: str, loss: str):
@@ -52,6 +52,6 @@ def deep_step_(W1, b1, mids, W2, Xb, tb, *, activation="relu", loss="mse", lr, r
     for p, g in zip(params, grads):
         p.sub_(lr * (g + wd * p))
     if radius is not None:
-        from sharpgen.numerics.sam import project_first_layer_
+        from sharpgen.numerics.optim.sam import project_first_layer_
         project_first_layer_(W1, b1, radius)
     return f

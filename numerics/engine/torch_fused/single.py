@@ -10,10 +10,10 @@ from __future__ import annotations
 import torch
 
 from sharpgen.numerics.engine.tensors import NetTensors
-from sharpgen.numerics.engine.torch_deep import deep_step_
-from sharpgen.numerics.engine.torch_sim_bn import bn_step_
-from sharpgen.numerics.engine import torch_steps
-from sharpgen.numerics.engine.torch_steps import minibatches
+from sharpgen.numerics.engine.torch_fused.deep import deep_step_
+from sharpgen.numerics.engine.torch_fused.sim_bn import bn_step_
+from sharpgen.numerics.engine.torch_fused import shallow as torch_steps
+from sharpgen.numerics.engine.torch_fused.shallow import minibatches
 
 
 @torch.no_grad()
@@ -21,7 +21,7 @@ def torch_run_(t: NetTensors, X, order, targets, *, batch: int = 1, arch: str, a
                loss: str = "mse", eps=None, lr: float, rho: float = 0.0, wd: float = 0.0, radius=None) -> bool:
     """Take ``len(order) // batch`` steps of ``t`` in place; returns whether every parameter stayed finite.
 
-    >>> from sharpgen.numerics.initialization import build
+    >>> from sharpgen.numerics.nets.initialization import build
     >>> net = build("sim_bn", d=3, width=4, seed=0)
     >>> X = torch.tensor([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0]], dtype=torch.float64)
     >>> torch_run_(NetTensors.of(net), X, torch.tensor([0, 1]), torch.tensor([1.0, -1.0], dtype=torch.float64),

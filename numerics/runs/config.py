@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 
 from sharpgen.numerics import engine
-from sharpgen.numerics.limits import CUBE_DATA, SEED_MAX, check_cube_sizes
+from sharpgen.numerics.runs.limits import CUBE_DATA, SEED_MAX, check_cube_sizes
 from sharpgen.numerics.validate import (DEVICES, DTYPES, STEP_RANGES, check_choice, check_hyper, check_init_gamma,
                                         check_int, check_loss, check_number, check_step, is_int)
 

@@ -42,7 +42,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sharpgen.numerics.atomic import default_file_mode
+from sharpgen.numerics.runs.atomic import default_file_mode
 
 LOCK = ".lock"
 _HELD: dict[str, list] = {}  # real path -> [thread id, depth] of the locks this process holds

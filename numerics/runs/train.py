@@ -53,22 +53,24 @@ from pathlib import Path
 
 import torch
 
-from sharpgen.numerics import checkpoint as ckpt
-from sharpgen.numerics import data as D
-from sharpgen.numerics import resume as resume_checks, rundir
-from sharpgen.numerics.atomic import atomic_write_json, remove_orphans
-from sharpgen.numerics.config import TrainConfig
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.nets import data as D
+from sharpgen.numerics.runs import resume as resume_checks
+from sharpgen.numerics.runs import rundir
+from sharpgen.numerics.runs.atomic import atomic_write_json, remove_orphans
+from sharpgen.numerics.runs.config import TrainConfig
 from sharpgen.numerics.device import resolve_device
-from sharpgen.numerics.diagnostics import diagnose
-from sharpgen.numerics.engine import TrainingDiverged, resolve_backend, triton_supported
-from sharpgen.numerics.initialization import build
-from sharpgen.numerics.interrupt import StopRequests, TrainingInterrupted
-from sharpgen.numerics.limits import check_memory
-from sharpgen.numerics.metrics_csv import append_csv_row, read_header, truncate_csv, write_csv
-from sharpgen.numerics.params import from_params, model_to_params
-from sharpgen.numerics.progress import MODES as PROGRESS_MODES
-from sharpgen.numerics.replica_runs import Cohorts, MultiProgress, check_shared
-from sharpgen.numerics.schedule import chunk_plan, evaluation_epochs, next_after, phase_at, steps_before
+from sharpgen.numerics.nets.diagnostics import diagnose
+from sharpgen.numerics.engine.backends import resolve_backend, triton_supported
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.runs.interrupt import StopRequests, TrainingInterrupted
+from sharpgen.numerics.runs.limits import check_memory
+from sharpgen.numerics.runs.metrics_csv import append_csv_row, read_header, truncate_csv, write_csv
+from sharpgen.numerics.nets.params import from_params, model_to_params
+from sharpgen.numerics.runs.progress import MODES as PROGRESS_MODES
+from sharpgen.numerics.runs.replica_runs import Cohorts, MultiProgress, check_shared
+from sharpgen.numerics.runs.schedule import chunk_plan, evaluation_epochs, next_after, phase_at, steps_before
 from sharpgen.numerics.validate import check_choice, check_int, check_number, torch_dtype
 
 METRIC_COLUMNS = ["epoch", "step", "wall_s", "phase", "lr", "rho", "batch", "weight_decay", "train_loss",
@@ -99,7 +101,7 @@ def phase_backends(backend: str, config: TrainConfig) -> tuple[str, ...]:
     phases only (triton also only the networks ``engine.triton_supported`` names), and the engine
     runs the others with the torch formulas (``engine.replicas.ReplicaEngine``).
 
-    >>> from sharpgen.numerics.config import parse_phases
+    >>> from sharpgen.numerics.runs.config import parse_phases
     >>> phase_backends("c", TrainConfig(phases=parse_phases("0.01,0,100,0,5; 0.01,0.05,1,0,5")))
     ('torch', 'c')
     >>> phase_backends("triton", TrainConfig(arch="sim_bn", phases=parse_phases("0.01,0.05,1,0,5")))
@@ -239,7 +241,7 @@ def train_many(configs, run_dirs, *, datas=None, theory_mins=None, resume=False,
     ``replica_threads``: runs stepped side by side on that many cores (None: every core).
 
     >>> import tempfile
-    >>> from sharpgen.numerics.config import parse_phases
+    >>> from sharpgen.numerics.runs.config import parse_phases
     >>> cfg = TrainConfig(d=4, n=8, n_test=8, width=6, phases=parse_phases("0.05,0.05,1,0,4"), eval_every=2,
     ...                   eval_log_points=0)
     >>> with tempfile.TemporaryDirectory() as tmp:

@@ -9,7 +9,7 @@ the one place that decides whether ``run_dir`` may start a new run or resume
 one; the caller holds the directory's lock (``numerics.rundir``).
 
 Everything read back is checked before use: a damaged or foreign file is a
-:class:`~sharpgen.numerics.rundir.RunDirError` (a ValueError) naming the
+:class:`~sharpgen.numerics.runs.rundir.RunDirError` (a ValueError) naming the
 file and what to do, never a traceback and never a silent continuation.
 """
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from sharpgen.numerics.atomic import atomic_write_bytes
-from sharpgen.numerics.config import TrainConfig, config_digest
-from sharpgen.numerics.rundir import RunDirError
+from sharpgen.numerics.runs.atomic import atomic_write_bytes
+from sharpgen.numerics.runs.config import TrainConfig, config_digest
+from sharpgen.numerics.runs.rundir import RunDirError
 
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.json"

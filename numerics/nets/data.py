@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sharpgen.numerics.limits import CUBE_LIMIT, SEED_MAX, check_cube_sizes
+from sharpgen.numerics.runs.limits import CUBE_LIMIT, SEED_MAX, check_cube_sizes
 from sharpgen.numerics.validate import check_int
 
 

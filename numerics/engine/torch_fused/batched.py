@@ -14,9 +14,9 @@ import functools
 
 import torch
 
-from sharpgen.numerics.engine.torch_deep import deep_grads
-from sharpgen.numerics.engine.torch_sim_bn import bn_grads, with_ones
-from sharpgen.numerics.engine.torch_steps import grads as shallow_pieces
+from sharpgen.numerics.engine.torch_fused.deep import deep_grads
+from sharpgen.numerics.engine.torch_fused.sim_bn import bn_grads, with_ones
+from sharpgen.numerics.engine.torch_fused.shallow import grads as shallow_pieces
 
 
 def _shallow(params, X, Xb, tb, *, arch, activation, loss, eps):

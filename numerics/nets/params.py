@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sharpgen.numerics.models import FirstLayerShape, Net
+from sharpgen.numerics.nets.models import FirstLayerShape, Net
 from sharpgen.numerics.validate import check_dtype, check_finite
 
 
@@ -101,7 +101,7 @@ def from_params(arch: str, params, *, activation: str = "relu", eps=None, depth=
 def model_to_params(model: Net) -> Params:
     """The parameters of a ``Net`` as a ``numerics.params.Params`` of detached clones.
 
-    >>> from sharpgen.numerics.initialization import build
+    >>> from sharpgen.numerics.nets.initialization import build
     >>> p = model_to_params(build("sim_bn", d=2, width=3, seed=1))
     >>> p.gamma.tolist(), p.b1.shape, p.middle
     ([1.0, 1.0, 1.0], torch.Size([3]), ())

@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from sharpgen.numerics.models import Net
+from sharpgen.numerics.nets.models import Net
 from sharpgen.numerics.validate import check_dtype, check_hyper, check_init_gamma, check_int, check_number
 
 
