@@ -64,3 +64,12 @@ def test_wheel_works_beside_other_verify_and_numerics(wheel, tmp_path):
     assert str(target) in subprocess.run(
         [sys.executable, "-c", "import sharpgen.theory; print(sharpgen.theory.__file__)"],
         cwd=tmp_path, env=env, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("package", sorted(_packages_on_disk()))
+def test_every_package_names_its_api_and_every_name_resolves(package):
+    import importlib
+    module = importlib.import_module(package)
+    assert isinstance(getattr(module, "__all__", None), (list, tuple)) and module.__all__, package
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{package}.__all__ names what it does not have: {missing}"

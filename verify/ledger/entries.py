@@ -46,11 +46,14 @@ ENTRIES: tuple[Entry, ...] = (
        "(F1), every architecture; theory's exact trace = numerics' closed form = autograd",
        ("exact", "property"), ("F1", "F2")),
     _E("lemma-3.1", "Lemma 3.1 (Lemmas A.4, A.24)",
-       "nobias on P_xor: flattest interpolators have path norm Σ_j ||W1_j|| |W2_j| <= C independent of d and n, "
-       "and that class has Rademacher complexity <= 2C sqrt(d/n)",
+       "nobias on P_xor, under Thm 3.1's setting (n = Ω(d log(d/δ))), with probability >= 1 - δ: every flattest "
+       "interpolator has path norm Σ_j ||W1_j|| |W2_j| <= C, an absolute constant (independent of d and δ), "
+       "and that class has Rademacher complexity Õ(sqrt(d/n))",
        ("exact", "trained"), ("F3", "C3"),
-       "asymptotic (absolute C): checked as C3's path norm = 2 sqrt(2) for every d (exact), Lemma A.24's "
-       "bound 4 sqrt(2) sqrt(d/n) for it, and trained 1-SAM nets' path norms <= 2 x 2 sqrt(2) at two n"),
+       "asymptotic (absolute C, value not stated): checked as C3's path norm = 2 sqrt(2) for every d (exact), "
+       "Lemma A.24's bound 4 sqrt(2) sqrt(d/n) for it, and trained 1-SAM nets' path norms <= 2 x 2 sqrt(2) (the "
+       "ledger's constant) on training sets inside the setting; a training set with a dead direction (u.x_i < 0 "
+       "for all i, an exact LP certificate: no C can hold there) is reported as condition not met"),
     _E("thm-3.1", "Thm 3.1 (Thm A.1)",
        "nobias on P_xor: every flattest interpolator (Tr = 4 sqrt(d), F3) has population MSE Õ(d/n) "
        "once n = Ω(d log(d/δ))",

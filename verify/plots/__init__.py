@@ -14,3 +14,11 @@
 Every figure is a ``matplotlib.figure.Figure`` drawn without pyplot (Agg canvas, never
 a display), so the library works headless and leaves global state alone.
 """
+from sharpgen.numerics.lazy import lazy_exports
+
+_TABLE = {"draw_curves": "curves", "load_groups": "curves", "draw_neurons": "neurons", "neuron_table": "neurons",
+          "draw_circle_figure": "circle", "draw_scenarios": "scenarios", "draw_table": "table1",
+          "trained_claim_figure": "ledger", "sample_complexity_figure": "sweep", "minimizers_figure": "sweep",
+          "draw_runs": "runplot", "plot_runs": "runplot", "load_run": "rundata", "save": "style"}
+__all__ = sorted(_TABLE)
+__getattr__, __dir__ = lazy_exports(__name__, _TABLE)

@@ -9,16 +9,9 @@ its command line. The shipped sweep files are listed by ``verify.sweep.catalog``
 The names below load on first use, so importing this package (as
 ``sharpgen --help`` does) pulls in neither torch nor dask.
 """
-from __future__ import annotations
+from sharpgen.numerics.lazy import lazy_exports
 
-import importlib
-
-_EXPORTS = {"run_sweep": "driver", "collect_table": "driver", "expand": "grid", "GridPoint": "grid",
-            "SweepSpec": "spec", "load_spec": "spec", "parse_spec": "spec", "study_names": "catalog"}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+_TABLE = {"run_sweep": "driver", "collect_table": "driver", "expand": "grid", "GridPoint": "grid",
+          "SweepSpec": "spec", "load_spec": "spec", "parse_spec": "spec", "study_names": "catalog"}
+__all__ = sorted(_TABLE)
+__getattr__, __dir__ = lazy_exports(__name__, _TABLE)
