@@ -198,7 +198,7 @@ def torch_dtype(name: str):
     >>> torch_dtype("float32")
     torch.float32
     """
-    import torch
+    import torch  # deferred on purpose: the CLI validates arguments with this module before torch loads
     return getattr(torch, check_choice("dtype", name, DTYPES))
 
 
@@ -209,7 +209,7 @@ def check_dtype(dtype):
     >>> check_dtype(torch.float32)
     torch.float32
     """
-    import torch
+    import torch  # deferred on purpose (see torch_dtype)
     if not isinstance(dtype, torch.dtype) or dtype not in (torch.float64, torch.float32):
         raise ValueError(f"dtype: expected torch.float64 or torch.float32, got {dtype!r}")
     return dtype
@@ -217,7 +217,7 @@ def check_dtype(dtype):
 
 def check_finite(name: str, t):
     """``t`` (a tensor) if every entry is finite, else ValueError naming ``name``."""
-    import torch
+    import torch  # deferred on purpose (see torch_dtype)
     if not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
     return t

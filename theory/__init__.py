@@ -15,9 +15,10 @@ A five-line tour: a memorizing C1 net is as flat as the bound F3, which is
 
 Modules: ``params`` (the layout shared with numerics), ``data``, ``architectures``
 (forward pass), ``sharpness`` (exact Tr ∇²L, F1/F2), ``bounds`` (F3-F6),
-``minimum`` (exact minimum sharpness), ``constructions`` (C1-C6),
+``minimum`` (exact minimum sharpness), ``constructions`` (C1-C6), ``prop_a1`` (Prop A.1, eq. 16),
 ``generalization`` (population errors, Lemma 3.1), ``losses`` (MSE, F7),
-``symbols`` (``d``, ``k``), ``checks`` (argument validation), ``exact``, ``jets``.
+``symbols`` (``d``, ``k``), ``checks`` (argument validation), ``exact`` (canonical forms, the one exact
+equality ``same``), ``jets``.
 """
 from sharpgen.theory.symbols import d, k
 from sharpgen.theory.params import Params
@@ -27,7 +28,8 @@ from sharpgen.theory.sharpness import trace_hessian
 from sharpgen.theory.minimum import MinSharpness, min_sharpness, min_sharpness_xor
 from sharpgen.theory.constructions import generalizing, generalizing_symbolic, memorizing
 from sharpgen.theory.generalization import population_errors
+from sharpgen.theory.prop_a1 import prop_a1_network
 
 __all__ = ["d", "k", "Params", "hypercube", "xor_labels", "condition1_set", "ARCHITECTURES", "forward",
            "trace_hessian", "MinSharpness", "min_sharpness", "min_sharpness_xor", "memorizing", "generalizing",
-           "generalizing_symbolic", "population_errors"]
+           "generalizing_symbolic", "population_errors", "prop_a1_network"]

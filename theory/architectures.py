@@ -25,6 +25,17 @@ from sharpgen.theory.params import Params, check_is_params
 
 ARCHITECTURES = ("nobias", "bias", "sim_bn", "sim_ln")
 ACTIVATIONS = ("relu", "softplus")
+# f_θ(x) of each architecture (depth 2, docs/paper.md §2) in LaTeX, as ``forward`` computes it:
+# what ``sympy.latex`` prints for a network of that architecture.
+FORMULAS = {
+    "nobias": r"W_{2}^{\top} \operatorname{relu}\left(W_{1} x\right)",
+    "bias": r"W_{2}^{\top} \operatorname{relu}\left(W_{1} x + b_{1}\right)",
+    "sim_bn": r"\sum_{j} W_{2,j} \gamma_{j} \frac{h_{j}(x)}{a_{j}},\; "
+              r"h = \operatorname{relu}\left(W_{1} x + b_{1}\right),\; "
+              r"a_{j} = \sqrt{\tfrac{1}{n} \textstyle\sum_{i} h_{j}(x_{i})^{2}}",
+    "sim_ln": r"W_{2}^{\top} \frac{h(x)}{\max\left(\lVert h(x) \rVert, \varepsilon\right)},\; "
+              r"h = \operatorname{relu}\left(W_{1} x + b_{1}\right)",
+}
 
 
 def relu(z):

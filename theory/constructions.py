@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from sharpgen.theory import symbols
-from sharpgen.theory.architectures import check_arch, check_hyper
+from sharpgen.theory.architectures import FORMULAS, check_arch, check_hyper
 from sharpgen.theory.checks import (check_depth, check_dimension, check_eps, check_keywords, check_labels,
                                     check_points, check_positive, check_symbolic_dimension, to_exact)
 from sharpgen.theory.data import augmented_norm, extreme_point_witness, is_cube_data
@@ -57,7 +57,12 @@ def delta_max(X) -> sp.Expr:
     return _margin(X, extreme_point_witness(X))
 
 
-def _check_delta(delta, dmax) -> sp.Expr:
+def check_delta(delta, dmax) -> sp.Expr:
+    """δ of a memorizing first layer: ``dmax``/2 by default (1 when ``dmax`` is oo), else 0 < δ <= ``dmax``.
+
+    >>> check_delta(None, sp.sqrt(2)), check_delta(sp.Rational(1, 2), sp.sqrt(2)), check_delta(None, sp.oo)
+    (sqrt(2)/2, 1/2, 1)
+    """
     if delta is None:
         return sp.Integer(1) if dmax == sp.oo else dmax / 2
     what = f"a number with 0 < delta <= {dmax} (witness margin, see delta_max)"
@@ -74,7 +79,12 @@ def _memorizing_layer(X: sp.Matrix, W: sp.Matrix, u: list, delta) -> tuple[sp.Ma
     return W1, b1
 
 
-def _check_rule(rule) -> str:
+def check_rule(rule) -> str:
+    """``rule`` if it is one of ``RULES``: "infimum" (the value that attains the bound) or "paper" (as printed).
+
+    >>> check_rule("paper")
+    'paper'
+    """
     if rule not in RULES:
         raise ValueError(f"rule: expected one of {RULES}, got {rule!r}")
     return rule
@@ -100,7 +110,7 @@ def bias_scales(norm, y, depth: int = 2, *, rule: str = "infimum") -> tuple[sp.E
     >>> bias_scales(2, 1, rule="paper")
     (2, 2)
     """
-    depth, rule = check_depth(depth), _check_rule(rule)
+    depth, rule = check_depth(depth), check_rule(rule)
     y = sp.sympify(y)
     if y == 0:
         return (sp.Integer(1), sp.Integer(1)) if rule == "paper" else (sp.oo, sp.Integer(0))
@@ -127,7 +137,7 @@ def sim_ln_scales(norm, y, eps, *, rule: str = "infimum") -> tuple[sp.Expr, sp.E
     >>> sim_ln_scales(1, sp.Rational(3, 4), 1), sim_ln_scales(1, sp.Rational(3, 4), 1, rule="paper")
     ((1, 2), (2*sqrt(3)/3, sqrt(3)/2))
     """
-    rule, eps = _check_rule(rule), check_eps(eps)
+    rule, eps = check_rule(rule), check_eps(eps)
     y = sp.sympify(y)
     a = sp.sympify(norm) * abs(y)
     if y == 0:
@@ -175,11 +185,11 @@ def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", 
     activation, depth, eps = check_hyper(arch, activation=activation, depth=depth, eps=eps)
     if activation != "relu":
         raise ValueError(f"activation: the memorizing constructions use 'relu', got {activation!r}")
-    rule = _check_rule(rule)
+    rule = check_rule(rule)
     X = check_points(X)
     Y = check_labels(Y, X.rows)
     W = extreme_point_witness(X)
-    delta = _check_delta(delta, _margin(X, W))
+    delta = check_delta(delta, _margin(X, W))
     norms = [augmented_norm(X.row(i)) for i in range(X.rows)]
     if arch == "bias":
         scales = [bias_scales(norms[i], Y[i], depth, rule=rule) for i in range(X.rows)]
@@ -240,6 +250,24 @@ class XorNetwork:
         pairs = [("arch", self.arch), ("d", self.d), ("head", self.head), ("b1", self.b1), ("W2", self.W2),
                  ("gamma", self.gamma)]
         return fields_repr("XorNetwork", [(name, value) for name, value in pairs if value is not None])
+
+    def _latex(self, printer) -> str:
+        r"""``sympy.latex(net)``: f(x) of its architecture, then W1 = [head | 0] and the other fields.
+
+        >>> print(sp.latex(generalizing_symbolic("nobias").subs(d=16)))   # doctest: +NORMALIZE_WHITESPACE
+        f(x) = W_{2}^{\top} \operatorname{relu}\left(W_{1} x\right),\;
+        W_{1} = \left[\, \left[\begin{matrix}1 & 1\\1 & -1\\-1 & 1\\-1 & -1\end{matrix}\right]
+        \;\middle|\; 0_{4 \times 14} \,\right],\;
+        W_{2} = \left[\begin{matrix}\frac{1}{2} & - \frac{1}{2} & - \frac{1}{2} & \frac{1}{2}\end{matrix}\right]^{\top}
+        """
+        zeros = printer._print(self.d - 2)
+        zeros = zeros if (self.d - 2).is_number else f"\\left({zeros}\\right)"
+        head = printer._print(self.head)
+        parts = [f"f(x) = {FORMULAS[self.arch]}",
+                 f"W_{{1}} = \\left[\\, {head} \\;\\middle|\\; 0_{{4 \\times {zeros}}} \\,\\right]"]
+        parts += [f"{label} = {printer._print(m.T)}^{{\\top}}" for label, m in
+                  (("b_{1}", self.b1), ("W_{2}", self.W2), ("\\gamma", self.gamma)) if m is not None]
+        return ",\\; ".join(parts)
 
     @property
     def free_symbols(self) -> set:

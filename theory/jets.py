@@ -27,6 +27,18 @@ class Jet:
     def __init__(self, value, d=0, dd=0):
         self.value, self.d, self.dd = sp.sympify(value), sp.sympify(d), sp.sympify(dd)
 
+    def __repr__(self) -> str:
+        return f"Jet({self.value}, {self.d}, {self.dd})"
+
+    def _latex(self, printer) -> str:
+        """``sympy.latex(jet)``: the expansion v + d t + (dd/2) t² in the symbol t.
+
+        >>> print(sp.latex(Jet(sp.sqrt(2), 3, 4)))
+        2 t^{2} + 3 t + \\sqrt{2}
+        """
+        t = sp.Symbol("t")
+        return printer._print(self.value + self.d * t + self.dd / 2 * t ** 2)
+
     @staticmethod
     def lift(z) -> "Jet":
         return z if isinstance(z, Jet) else Jet(z)

@@ -26,7 +26,14 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from sharpgen.numerics.engine.backends import resolve_backend
+from sharpgen.numerics.engine.replicas import ReplicaEngine
+from sharpgen.numerics.nets.data import xor_dataset
+from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.nets.sharpness import trace_hessian
 from sharpgen.numerics.optim.sam import SAM
+from sharpgen.numerics.runs.config import Phase, TrainConfig
+from sharpgen.numerics.validate import torch_dtype
 
 # (name, arch, activation, depth, lr): the paper's 1-SAM step sizes (docs/paper.md §6; sim_bn and
 # softplus at the quick presets' smaller steps, which stay finite over long timings from our init)
@@ -68,7 +75,9 @@ class _SimLN(nn.Module):
 
 
 class _SimBN(nn.Module):
-    """sim_bn as a user writes it: the scale a_j recomputed from the whole training set each call."""
+    """sim_bn as a user writes it: the scale a_j recomputed from the whole training set each call; a
+    neuron dead on every training point (a_j = 0) outputs 0 with finite gradients, the rule of
+    ``numerics.nets.functional.bn_scale`` (a plain division gives 0/0 = NaN, and SAM refuses it)."""
 
     def __init__(self, d, m, X_train):
         super().__init__()
@@ -77,8 +86,10 @@ class _SimBN(nn.Module):
         self.X_train = X_train
 
     def forward(self, x):
-        a = torch.relu(self.first(self.X_train)).pow(2).mean(dim=0).sqrt()
-        return self.out(torch.relu(self.first(x)) * self.gamma / a)
+        a2 = torch.relu(self.first(self.X_train)).pow(2).mean(dim=0)
+        alive = a2 > 0
+        scale = torch.where(alive, self.gamma / torch.sqrt(torch.where(alive, a2, torch.ones_like(a2))), 0.0)
+        return self.out(torch.relu(self.first(x)) * scale)
 
 
 def plain_model(arch, activation, depth, d, m, X_train) -> nn.Module:
@@ -148,15 +159,12 @@ def time_plain(case: str, X, Y, width: int, *, dtype, device, threads: int, seco
 
 
 def _config(case: str, d: int, n: int, width: int, dtype: str, device: str):
-    from sharpgen.numerics.runs.config import TrainConfig
     arch, activation, depth, _ = CASES[case]
     return TrainConfig(arch=arch, activation=activation, depth=depth, d=d, n=n, width=width, dtype=dtype,
                        device=device, eps=EPS_LN if arch == "sim_ln" else None)
 
 
 def _nets(cfg, X, R: int, device):
-    from sharpgen.numerics.nets.initialization import build
-    from sharpgen.numerics.validate import torch_dtype
     nets = []
     for r in range(R):
         net = build(cfg.arch, cfg.d, cfg.width, depth=cfg.depth, activation=cfg.activation, eps=cfg.eps, seed=r,
@@ -171,9 +179,6 @@ def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | No
                 device) -> tuple[float, int]:
     """(µs per replica-step, replicas stepped at once) of R replicas in one engine
     (``backend`` "generic" times the reference)."""
-    from sharpgen.numerics.runs.config import Phase
-    from sharpgen.numerics.engine.replicas import ReplicaEngine
-    from sharpgen.numerics.validate import torch_dtype
     Xd = X.to(device=device, dtype=torch_dtype(cfg.dtype))
     eng = ReplicaEngine(cfg, _nets(cfg, Xd, R, device), [Xd] * R, backend, threads=threads)
     T = eng.targets(Y.to(device=device, dtype=Xd.dtype))
@@ -192,7 +197,6 @@ def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | No
 
 def time_trace(cfg, X, Y, device) -> float:
     """Milliseconds of one exact Tr ∇²L of the training loss (float64), fastest of three."""
-    from sharpgen.numerics.nets.sharpness import trace_hessian
     cfg64 = cfg.replace(dtype="float64")
     X64, Y64 = X.to(device=device, dtype=torch.float64), Y.to(device=device, dtype=torch.float64)
     net = _nets(cfg64, X64, 1, device)[0]
@@ -216,9 +220,6 @@ def machine_line(device) -> str:
 def bench_case(case: str, *, d: int, n: int, width: int, dtype: str, device, replicas, threads: int | None,
                seconds: float, plain_threads, progress=None) -> tuple[list[Row], float]:
     """Every path of one case: the rows and the ms of one exact Tr ∇²L."""
-    from sharpgen.numerics.nets.data import xor_dataset
-    from sharpgen.numerics.engine.backends import resolve_backend
-    from sharpgen.numerics.validate import torch_dtype
     data = xor_dataset(d, n, n_test=1, seed=0)
     cfg = _config(case, d, n, width, dtype, device.type)
     rows = []

@@ -14,7 +14,8 @@ import sys
 
 # name -> (module with add_parser, one-line summary for `sharpgen --help`)
 COMMANDS = {
-    "verify": ("sharpgen.verify.cmd_verify", "check the paper's claims by exact computation (the main job)"),
+    "verify": ("sharpgen.verify.cmd_verify",
+               "check every result of the paper: exact, property-based and trained evidence (the main job)"),
     "train": ("sharpgen.verify.cmd_train",
               "train with 1-SAM / GD baselines (presets from the paper's Appendix B), resumable"),
     "bench": ("sharpgen.verify.cmd_bench", "1-SAM replica-steps/s: plain PyTorch loop vs reference vs engine, side by side"),

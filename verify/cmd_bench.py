@@ -86,7 +86,7 @@ def run(args) -> int:
         cases, replicas = check_args(args)
     except ValueError as err:
         return usage_error("bench", err)
-    import torch
+    import torch  # deferred on purpose, with the two below: `sharpgen --help` must not load torch
 
     from sharpgen.numerics.device import resolve_device
     from sharpgen.verify import bench

@@ -31,7 +31,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from sharpgen.verify.plots.runplot import plot_runs
+    from sharpgen.verify.plots.runplot import plot_runs  # deferred on purpose: matplotlib and torch, not for --help
 
     try:
         paths = plot_runs(args.run_dirs, args.out, kind=args.kind, logx=args.logx, labels=args.labels,

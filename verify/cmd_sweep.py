@@ -56,6 +56,7 @@ def add_parser(subparsers) -> None:
 
 
 def _dry_run(spec, out) -> int:
+    # deferred on purpose here and in run(): dask, pandas and torch load only when a sweep is asked for
     from sharpgen.verify.sweep.driver import check_out, default_out
     from sharpgen.verify.sweep.grid import expand
     from sharpgen.verify.sweep.runs import run_state

@@ -3,8 +3,8 @@
 The handler parses; the library does the work: ``TrainConfig`` (validation,
 ``with_phase_values`` for ``--lr``/``--rho``/``--epochs``), ``verify.theory_min``
 (the exact theory minimum for the run's training set, sympy) and
-``numerics.train.train_many`` (one run, or with ``--seeds`` one per seed,
-stepped together by the multi-replica engine). Building the parser imports
+``verify.runs.launch`` (``numerics.train.train_many``: one run, or with ``--seeds``
+one per seed, stepped together by the multi-replica engine). Building the parser imports
 neither torch nor sympy, so ``sharpgen train --help`` is quick; they load
 when a run starts.
 
@@ -21,7 +21,6 @@ import argparse
 import dataclasses
 import json
 import math
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -252,16 +251,6 @@ def _saved_config(args, out: Path) -> TrainConfig:
     return _changes(args, saved)
 
 
-def _theory_min(config: TrainConfig, data) -> float | None:
-    from sharpgen.verify.theory_min import theory_min_for
-    result = theory_min_for(config, data)
-    if result.value is None:
-        print(f"sharpgen train: {result.source}", file=sys.stderr)
-    elif not result.exact:
-        print(f"sharpgen train: theory_min is a lower bound here ({result.source})", file=sys.stderr)
-    return result.value
-
-
 def _report(row: dict, result, out: Path) -> str:
     fmt = lambda v: "n/a" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
     cells = [f"{k} {fmt(row.get(k))}" for k in ("epoch", "train_loss", "test_loss", "test_error", "trace",
@@ -297,39 +286,37 @@ def _banner(args, configs: list[TrainConfig], outs: list[Path], theory_mins: lis
 
 
 def _start_and_train(args, configs: list[TrainConfig], outs: list[Path]):
-    """Holding every run directory's lock: whether each run may start or resume, the data, the theory
-    minima (on resume: the ones the runs logged), the header, and the runs."""
-    from contextlib import ExitStack
+    """The runs through ``verify.runs.launch``: holding every run directory's lock, whether each run may
+    start or resume, the data, the theory minima (on resume: the ones the runs logged), the header,
+    and the runs."""
+    from sharpgen.verify.runs import RunSpec, launch
 
-    from sharpgen.numerics.runs import checkpoint as ckpt
-    from sharpgen.numerics.runs.rundir import locked
-    from sharpgen.numerics.runs.train import make_dataset, train_many
-    with ExitStack() as held:
-        for out in sorted(outs, key=os.path.realpath):  # the order numerics.train.train_many locks them in
-            held.enter_context(locked(out))
-        states = [ckpt.open_run(out, c.to_dict(), resume=args.resume) for c, out in zip(configs, outs)]
-        datas = [make_dataset(c) for c in configs]  # refusals (above) come before any work
-        theory_mins = [state["theory_min"] if state is not None else None if args.no_theory else _theory_min(c, data)
-                       for c, data, state in zip(configs, datas, states)]
+    def announce(specs, theory_mins, notes):
+        for note in filter(None, notes):
+            print(f"sharpgen train: {note}", file=sys.stderr)
         print(_banner(args, configs, outs, theory_mins), file=sys.stderr)
-        return train_many(configs, outs, datas=datas, theory_mins=theory_mins, resume=args.resume,
-                          progress=progress_mode(args), threads=args.threads,
-                          allow_backend_change=args.allow_backend_change)
+
+    specs = [RunSpec(c, out, group=args.preset or "custom", preset=args.preset or "", theory=not args.no_theory)
+             for c, out in zip(configs, outs)]
+    done = launch(specs, reuse=False, resume=args.resume, progress=progress_mode(args), threads=args.threads,
+                  allow_backend_change=args.allow_backend_change, announce=announce)
+    return [d.result for d in done]
 
 
-def _diverged(out: Path) -> bool:
-    from sharpgen.numerics.runs.checkpoint import SUMMARY
+def _resumable(out: Path) -> bool:
+    """Whether the run in ``out`` started and can go on (``numerics.state``: interrupted or failed)."""
+    from sharpgen.numerics.runs.state import DIVERGED, read_run
     try:
-        return json.loads((out / SUMMARY).read_text()).get("status") == "diverged"
-    except (OSError, ValueError, AttributeError):
+        found = read_run(out)
+    except ValueError:  # a damaged file: resuming would be refused, so the command is not offered
         return False
+    return found.started and found.status != DIVERGED
 
 
 def _interrupted(err, args, outs: list[Path]) -> int:
     """Report the interruption and the command that resumes every run that started (diverged ones aside)."""
-    from sharpgen.numerics.runs.checkpoint import CONFIG
     print(f"sharpgen train: {err}", file=sys.stderr)
-    started = [out for out in outs if (out / CONFIG).is_file() and not _diverged(out)]
+    started = [out for out in outs if _resumable(out)]
     if started:
         print(f"sharpgen train: resume with: {resume_command(args, started)}", file=sys.stderr)
     return err.exit_code

@@ -1,19 +1,31 @@
 """``sharpgen verify``: check every result of the paper with exact, property-based and trained evidence.
 
-Parses and validates the arguments (every bad argument, and an ``--out`` that cannot be written,
-is refused with exit status 2 before any computation), then calls ``verify.ledger.command``.
-Exit status 1 only when a claim that should hold fails. Importing this module loads neither
-sympy nor torch (``sharpgen --help`` stays fast).
+Parses and validates the arguments (every bad argument, and an output folder that cannot be
+written, is refused with exit status 2 before any computation), then calls ``verify.ledger.command``.
+The report and the training runs are kept in ``--out``, by default ``./sharpgen-verify``. Exit
+status 1 only when a claim that should hold fails; 130 / 143 when interrupted by SIGINT / SIGTERM.
+Importing this module loads neither sympy nor torch (``sharpgen --help`` stays fast).
 """
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from sharpgen.verify.ledger.entries import ENTRIES, KINDS, known_keys, select
 from sharpgen.verify.ledger.profiles import PROFILES
+
+DEFAULT_OUT = Path("sharpgen-verify")  # in the current directory
+DEFAULT_PROFILE, DEFAULT_DEVICE = "quick", "cpu"
+EPILOG = ("Statuses: pass; fail (a claim that should hold does not: exit status 1); not reproduced (a "
+          "trained claim the ledger declares, before running, cannot be expected at this profile; reported "
+          "with its numbers and the reason); condition not met (the case checked lies outside the result's "
+          "stated conditions; reported with its numbers, never a failure); not run. Exit status: 0, 1 if "
+          "any fail, 2 for bad arguments, 130 / 143 when stopped by SIGINT (Ctrl-C) / SIGTERM: nothing is "
+          "written then, the training runs stop after saving a checkpoint, and the same command resumes "
+          "(finished runs are reused, interrupted ones resumed).")
 
 
 def add_parser(sub) -> None:
@@ -22,26 +34,30 @@ def add_parser(sub) -> None:
         description="Check each ledger entry (a lemma, theorem, proposition or Table 1 row of Wen, Li & Ma 2023) "
                     "with the evidence that applies: exact sympy computation, hypothesis properties run here with "
                     "a seed, and 1-SAM / GD training runs judged against the theory. Prints a table as it goes and "
-                    "the errata (the paper's printed value beside the exact one). Exit status 1 if a claim that "
-                    "should hold fails, 2 for bad arguments.")
-    p.add_argument("--profile", choices=sorted(PROFILES), default="quick",
+                    "the errata (the paper's printed value beside the exact one), and keeps the report and the "
+                    f"training runs in ./{DEFAULT_OUT} (or --out DIR). Exit status 1 if a claim that should hold "
+                    "fails, 2 for bad arguments.",
+        epilog=EPILOG)
+    p.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE,
                    help="quick: small exact cases, 200 examples per property, 3 seeds of the presets' quick "
                         "schedules (d=30, n=100, width 500; minutes on a 2-core CPU); paper: more cases, 1000 "
-                        "examples, 5 seeds of the paper's protocol (days on a CPU; resumable with --out)")
+                        "examples, 5 seeds of the paper's protocol (days on a CPU; rerun to resume)")
     p.add_argument("--only", metavar="ID", nargs="+", action="extend",
                    help=f"run only these entries (ids, or the docs/paper.md refs F1-F7, C1-C6 selecting every entry "
                         f"resting on them): {', '.join(known_keys())}")
     p.add_argument("--kind", metavar="KIND", nargs="+", action="extend", choices=KINDS,
                    help=f"evidence kinds to run: {', '.join(KINDS)} (default: all)")
     p.add_argument("--out", metavar="DIR", type=Path,
-                   help="write DIR/report.md, DIR/report.json, DIR/figures/*.png|pdf; training runs are kept in "
+                   help=f"where the report is kept (default: {DEFAULT_OUT}/ in the current directory): "
+                        "DIR/report.md, DIR/report.json, DIR/figures/*.png|pdf; training runs are kept in "
                         "DIR/runs and reused (finished) or resumed (interrupted) by the next invocation")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the exact checks' training sets, of the hypothesis search, and the first "
                         "training seed (default 0)")
     p.add_argument("--examples", type=int, metavar="N",
                    help="hypothesis examples per property (default: the profile's, 200 quick / 1000 paper)")
-    p.add_argument("--device", default="cpu", help="device of the training runs: cpu, cuda or auto (default cpu)")
+    p.add_argument("--device", default=DEFAULT_DEVICE,
+                   help="device of the training runs: cpu, cuda or auto (default cpu)")
     p.add_argument("--list", action="store_true", help="print the ledger (id, paper reference, evidence, "
                                                       "statement) and exit")
     p.set_defaults(func=run)
@@ -57,18 +73,40 @@ def print_ledger() -> None:
         print(f"{e.id:<14} {e.ref:<30} [{', '.join(e.kinds)}]\n    {e.statement}")
 
 
-def _check_out(out: Path) -> str | None:
+def _check_out(out: Path, flag: str = "--out") -> str | None:
     """Create ``out`` if needed and prove it writable (a probe file); an error message or None."""
     if out.exists() and not out.is_dir():
-        return f"--out: {out} exists and is not a directory"
+        return f"{flag}: {out} exists and is not a directory"
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".sharpgen-probe-{os.getpid()}"
         probe.write_text("")
         probe.unlink()
     except OSError as err:
-        return f"--out: cannot write to {out} ({err.strerror or err})"
+        return f"{flag}: cannot write to {out} ({err.strerror or err})"
     return None
+
+
+def command_line(args) -> str:
+    """The ``sharpgen verify`` command line that reruns ``args`` (options at their default left out).
+
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> add_parser(sub)
+    >>> command_line(sub.choices["verify"].parse_args(["--kind", "exact", "--only", "C2", "--out", "my dir"]))
+    "sharpgen verify --only C2 --kind exact --out 'my dir'"
+    """
+    words = ["sharpgen", "verify"]
+    if args.profile != DEFAULT_PROFILE:
+        words += ["--profile", args.profile]
+    words += ["--only", *args.only] if args.only else []
+    words += ["--kind", *args.kind] if args.kind else []
+    words += ["--out", str(args.out)] if args.out is not None else []
+    words += ["--seed", str(args.seed)] if args.seed else []
+    words += ["--examples", str(args.examples)] if args.examples is not None else []
+    if args.device != DEFAULT_DEVICE:
+        words += ["--device", args.device]
+    return shlex.join(words)
 
 
 def _check_device(device: str) -> str | None:
@@ -89,11 +127,13 @@ def run(args) -> int:
     if args.examples is not None and args.examples < 1:
         return _error(f"--examples: expected an integer >= 1, got {args.examples}")
     kinds = tuple(k for k in KINDS if k in (args.kind or KINDS))
+    out = args.out if args.out is not None else DEFAULT_OUT
     message = _check_device(args.device) if "trained" in kinds else None
-    if message is None and args.out is not None:
-        message = _check_out(args.out)
+    if message is None:
+        message = _check_out(out, "--out" if args.out is not None else f"--out (default {DEFAULT_OUT})")
     if message is not None:
         return _error(message)
     profile = replace(PROFILES[args.profile], seed=args.seed)
     from sharpgen.verify.ledger.command import Options, run_verify
-    return run_verify(Options(entries, kinds, profile, args.examples or profile.examples, args.out, args.device))
+    return run_verify(Options(entries, kinds, profile, args.examples or profile.examples, out, args.device,
+                              command_line(args)))

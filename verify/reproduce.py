@@ -21,11 +21,13 @@ before any training, naming the fields that differ.
 """
 from __future__ import annotations
 
-import json
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sharpgen.numerics.runs.presets import SCENARIOS
+from sharpgen.numerics.runs.state import DIVERGED, METRICS, RunState, read_run
+from sharpgen.verify.runs import RunSpec, launch
 
 PROFILES = ("quick", "paper")
 DEFAULT_SEEDS = 3
@@ -57,12 +59,9 @@ FIGURES = {spec.key: spec for spec in (
     FigureSpec("9", ("fig9a", "fig9b"), ("curves",), "Figure 9: bias, logistic loss, SGD + weight decay vs 1-SAM"),
     FigureSpec("10", ("fig10a", "fig10b"), ("curves",), "Figure 10: logistic loss, 1-SAM, sim_bn and sim_ln"),
     FigureSpec("11", ("fig11a", "fig11b"), ("curves",), "Figure 11: depth-3 bias, SGD + weight decay vs 1-SAM"),
-    FigureSpec("summary", ("fig1a", "fig1b", "fig4a", "fig4b", "fig2a-repro", "fig6a"), ("scenarios",),
+    FigureSpec("summary", tuple(p for s in SCENARIOS.values() for p in s.presets), ("scenarios",),
                "The four scenarios: Tr ∇²L / theory minimum against test error"),
 )}
-# Table 1 and the summary figure: (1-SAM preset, baseline presets) per architecture (docs/paper.md §5).
-SCENARIO_PRESETS = {"nobias": ("fig1b", ("fig1a",)), "bias": ("fig4b", ("fig4a",)),
-                    "sim_bn": ("fig2a-repro", ()), "sim_ln": ("fig6a", ())}
 
 
 def circle_config(profile: str):
@@ -98,20 +97,10 @@ def run_dir_name(name: str, profile: str, seed: int) -> str:
 
 
 def theory_min(config) -> float | None:
-    """The theory minimum of Tr ∇²L for the run's training set (the one place this module gets it from)."""
+    """The theory minimum of Tr ∇²L for the run's training set, as ``verify.runs.launch`` logs it."""
     from sharpgen.verify.theory_min import theory_min_for
 
     return theory_min_for(config).value
-
-
-@dataclass
-class RunSpec:
-    """One planned run: preset name, seed, validated config and its directory."""
-
-    name: str
-    seed: int
-    config: object
-    run_dir: Path
 
 
 def check_seeds(seeds) -> list[int]:
@@ -125,7 +114,8 @@ def check_seeds(seeds) -> list[int]:
 
 def plan(names, out, *, profile: str = "quick", seeds=range(DEFAULT_SEEDS), device: str = "cpu",
          configure=None) -> list[RunSpec]:
-    """One validated ``RunSpec`` per (preset, seed); raises ValueError before anything runs.
+    """One validated ``RunSpec`` per (preset, seed), its ``group`` the preset; raises ValueError before
+    anything runs, also when a run directory holds another config (:func:`check_run`).
 
     ``configure(name, config) -> config`` may change a planned config (smaller nets, other
     schedules); the seed and device given here are applied afterwards.
@@ -137,31 +127,19 @@ def plan(names, out, *, profile: str = "quick", seeds=range(DEFAULT_SEEDS), devi
         for seed in seeds:
             cfg = configure(name, base) if configure is not None else base
             cfg = cfg.replace(seed=seed, device=device).validate()
-            specs.append(RunSpec(name, seed, cfg, Path(out) / run_dir_name(name, profile, seed)))
+            specs.append(RunSpec(cfg, Path(out) / run_dir_name(name, profile, seed), group=name, preset=name))
     for spec in specs:
-        run_state(spec)
+        check_run(spec)
     return specs
 
 
-def run_state(spec: RunSpec) -> str:
-    """'done', 'diverged' (a finished outcome too: training is deterministic, so it is not rerun),
-    'partial' (interrupted: resume it) or 'missing'; ValueError if the directory holds another run."""
-    from sharpgen.numerics.runs import checkpoint as ckpt
-
-    saved = ckpt.load_config(spec.run_dir)
-    mine = spec.config.to_dict()
-    if saved is not None and saved != mine:
-        diff = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
-        raise ValueError(f"out: {spec.run_dir} holds a run with another config (differs in {diff}); "
-                         f"choose another --out or move that directory away")
-    summary = spec.run_dir / ckpt.SUMMARY
-    if summary.is_file() and json.loads(summary.read_text()).get("status") == "diverged":
-        return "diverged"
-    state = ckpt.load_checkpoint(spec.run_dir)
-    if state is None:
-        return "missing" if saved is None else "partial"
-    done = int(state["epoch"]) >= spec.config.total_epochs and (spec.run_dir / "metrics.csv").exists()
-    return "done" if done else "partial"
+def check_run(spec: RunSpec) -> RunState:
+    """The state of the spec's run directory (``numerics.state``: done, diverged, interrupted, failed or
+    missing); ValueError if it holds a run of another config."""
+    found = read_run(spec.run_dir)
+    found.check_config(spec.config.to_dict(), where="out",
+                       advice="choose another --out or move that directory away")
+    return found
 
 
 def _stderr(message: str) -> None:
@@ -172,38 +150,13 @@ def ensure_runs(specs, *, progress=None, log=_stderr) -> dict[str, str]:
     """Train, resume or reuse the run of every spec; returns what was done for each run directory
     ('reused', 'resumed', 'trained', or 'diverged'), in the order of ``specs``.
 
-    The runs that can share an engine (the seeds of a preset: ``numerics.replica_runs``) train
-    together in one ``train_many`` call, each written exactly as its single run; finished runs are
-    reused and interrupted ones resumed from their checkpoints. A run that diverges does not stop
-    the others: it is an outcome (e.g. Figure 2a's printed protocol), logged with its message,
-    drawn up to its last evaluation and reused as it is on the next call.
+    ``verify.runs.launch`` does it: the seeds of a preset train together in one ``train_many``
+    call, finished runs are reused and interrupted ones resumed from their checkpoints. A run that
+    diverges does not stop the others: it is an outcome (e.g. Figure 2a's printed protocol), logged
+    with its message, drawn up to its last evaluation and reused as it is on the next call.
     """
-    from sharpgen.numerics.runs.replica_runs import group_runs
-    from sharpgen.numerics.runs.train import train_many
-
-    actions = {}
-    for group in group_runs([s.config for s in specs]):
-        todo = []
-        for spec in (specs[i] for i in group):
-            state = run_state(spec)
-            verb = {"done": "reuse ", "diverged": "reuse ", "partial": "resume"}.get(state, "train ")
-            log(f"{verb} {spec.run_dir}{' (diverged)' if state == 'diverged' else ''}")
-            actions[str(spec.run_dir)] = {"done": "reused", "partial": "resumed", "diverged": "diverged"}.get(
-                state, "trained")
-            if state not in ("done", "diverged"):
-                todo.append((spec, state == "partial"))
-        if todo:
-            start = time.monotonic()
-            results = train_many([s.config for s, _ in todo], [s.run_dir for s, _ in todo],
-                                 theory_mins=[theory_min(s.config) for s, _ in todo], resume=[r for _, r in todo],
-                                 progress=progress)
-            for (spec, _), result in zip(todo, results):
-                if result.status == "diverged":
-                    actions[str(spec.run_dir)] = "diverged"
-                    log(f"  diverged: {spec.run_dir.name}: {result.message}")
-            together = f" ({len(todo)} runs together)" if len(todo) > 1 else ""
-            log(f"  done in {time.monotonic() - start:.1f} s{together}")
-    return {str(s.run_dir): actions[str(s.run_dir)] for s in specs}
+    done = launch(specs, progress=progress, log=log, threads=1)
+    return {str(d.spec.run_dir): DIVERGED if d.status == DIVERGED else d.action for d in done}
 
 
 @dataclass
@@ -227,21 +180,21 @@ def _runs_by_name(specs, *, progress, log) -> tuple[dict, dict]:
     actions = ensure_runs(specs, progress=progress, log=log)
     runs: dict = {}
     for s in specs:
-        mine = runs.setdefault(s.name, [])
-        if actions[str(s.run_dir)] == "diverged" and not (s.run_dir / "metrics.csv").exists():
+        mine = runs.setdefault(s.group, [])
+        if actions[str(s.run_dir)] == DIVERGED and not (s.run_dir / METRICS).exists():
             continue  # diverged at initialisation: nothing to draw
         mine.append(load_run(s.run_dir))
     return runs, actions
 
 
 def scenario_panels(runs: dict, constructions: dict) -> list:
-    """The summary figure's panels from runs by preset name (``SCENARIO_PRESETS``)."""
+    """The summary figure's panels from runs by preset name (``numerics.presets.SCENARIOS``)."""
     from sharpgen.verify.plots.curves import make_groups
     from sharpgen.verify.plots.scenarios import ScenarioPanel
 
     panels = []
-    for arch, (sam, baselines) in SCENARIO_PRESETS.items():
-        chosen = [r for name in (*baselines, sam) for r in runs.get(name, [])]
+    for arch, scenario in SCENARIOS.items():
+        chosen = [r for name in scenario.presets for r in runs.get(name, [])]
         if chosen:
             panels.append(ScenarioPanel(arch, make_groups(chosen), constructions[arch]))
     return panels
@@ -306,7 +259,7 @@ def table1(out, *, profile: str = "quick", seeds=range(DEFAULT_SEEDS), device: s
     from sharpgen.verify.plots import style
     from sharpgen.verify.plots import table1 as T
 
-    sam = {arch: name for arch, (name, _) in SCENARIO_PRESETS.items()}
+    sam = {arch: scenario.sam for arch, scenario in SCENARIOS.items()}
     specs = plan(sam.values(), out, profile=profile, seeds=seeds, device=device, configure=configure)
     runs, actions = _runs_by_name(specs, progress=progress, log=log)
     trained = {arch: T.trained_summary(runs[name]) for arch, name in sam.items()}

@@ -3,7 +3,7 @@
 1-SAM is millions of one-sample steps, so per-step overhead decides what can
 be checked. Backends:
 
-* ``generic`` (:mod:`.generic`) — autograd through ``numerics.sam`` on a
+* ``generic`` (:mod:`.generic`) — autograd through ``numerics.optim.sam`` on a
   ``Net``: every architecture, and the reference the fused steps are tested
   against (to 1e-12 in float64);
 * ``torch`` (:mod:`.torch_fused`) — hand-derived fused steps in torch for every

@@ -8,7 +8,8 @@ BACKENDS = ("auto", "generic", "torch", "c", "triton")
 FUSED_ARCHS = ("nobias", "bias", "sim_ln", "sim_bn")
 FUSED_LOSSES = ("mse", "logistic")
 TRITON_ARCHS = ("nobias", "bias", "sim_ln")
-
+# Whether this process has said that the fused steps run in torch on CPU (said once, not per run).
+_ANNOUNCED = []
 
 
 def fused_supported(arch: str, *, depth: int = 2, activation: str = "relu", loss: str = "mse") -> bool:
@@ -45,7 +46,10 @@ def resolve_backend(backend: str, *, fused: bool, device, dtype) -> str:
     >>> resolve_backend("auto", fused=False, device=torch.device("cpu"), dtype=torch.float64)
     'generic'
     """
-    from sharpgen.numerics.engine.c import loops as c_kernel
+    # deferred: config validation and ``sharpgen train --help`` read this module's tables, and must
+    # not import torch (tests/verify/test_cli_train.py::test_help_does_not_import_torch)
+    from sharpgen.numerics.engine.c.loops import c_available
+    from sharpgen.numerics.engine.gpu.steps import triton_available
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
     if backend == "generic" or (backend == "auto" and not fused):
@@ -55,16 +59,14 @@ def resolve_backend(backend: str, *, fused: bool, device, dtype) -> str:
                          f"loss; use 'generic' or 'auto'")
     if backend == "auto":
         if device.type != "cpu":
-            from sharpgen.numerics.engine.gpu.steps import triton_available
             return "triton" if device.type == "cuda" and triton_available() else "torch"
-        if c_kernel.c_available(dtype):
+        if c_available(dtype):
             return "c"
-        _announce_torch_fallback()
+        announce_torch_fallback()
         return "torch"
     if backend == "c" and device.type != "cpu":
         raise ValueError(f"backend: 'c' runs on CPU only, got device {device}")
     if backend == "triton":
-        from sharpgen.numerics.engine.gpu.steps import triton_available
         if device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
             raise ValueError(f"backend: 'triton' runs on CUDA (or with TRITON_INTERPRET=1), got device {device}")
         if not triton_available():
@@ -72,21 +74,26 @@ def resolve_backend(backend: str, *, fused: bool, device, dtype) -> str:
     return backend
 
 
-_ANNOUNCED = []
-
-
-def _announce_torch_fallback() -> None:
-    """Say once per process that the CPU runs the (much slower) torch steps for want of a C compiler."""
+def announce_torch_fallback() -> None:
+    """Warn (RuntimeWarning), once per process until :func:`reset_fallback_notice`, that the CPU
+    runs the (much slower) torch steps for want of a C compiler."""
     if not _ANNOUNCED:
         _ANNOUNCED.append(True)
         warnings.warn("no working C compiler: the fused steps run in torch on this CPU, about 50x slower "
                       "than the C loops; install gcc (or set CC) for the fast backend", RuntimeWarning, stacklevel=3)
 
 
-def make_engine(config, model, X, backend: str):
-    """The engine for a resolved ``backend`` stepping ``model`` on training rows ``X``."""
-    if backend == "generic":
-        from sharpgen.numerics.engine.generic import GenericEngine
-        return GenericEngine(config, model, X)
-    from sharpgen.numerics.engine.fused import FusedEngine
-    return FusedEngine(config, model, X, backend)
+def reset_fallback_notice(announced: bool = False) -> None:
+    """Set whether the torch fallback counts as announced in this process (False: the next
+    :func:`announce_torch_fallback` warns again; True: it stays silent).
+
+    >>> import warnings
+    >>> reset_fallback_notice()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     announce_torch_fallback()
+    ...     announce_torch_fallback()
+    >>> len(caught)
+    1
+    """
+    _ANNOUNCED[:] = [True] if announced else []

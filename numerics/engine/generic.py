@@ -1,4 +1,5 @@
-"""The generic engine: autograd SAM / SGD steps through ``numerics.sam`` on a ``Net``."""
+"""The generic engine: autograd SAM / ASAM / SGD steps through :mod:`sharpgen.numerics.optim`
+on a ``Net`` (every architecture; the reference the fused steps are tested against)."""
 from __future__ import annotations
 
 import torch
@@ -8,6 +9,7 @@ from sharpgen.numerics.engine.torch_fused.shallow import minibatches
 from sharpgen.numerics.nets.losses import get_loss
 from sharpgen.numerics.optim.asam import make_asam
 from sharpgen.numerics.optim.sam import SAM, make_optimizer, project_first_layer_
+from sharpgen.numerics.runs.config import Phase, TrainConfig
 
 
 def layer_tensors(model):
@@ -16,12 +18,22 @@ def layer_tensors(model):
 
 
 def check_finite_tensors(tensors) -> None:
+    """Raise :class:`TrainingDiverged` (value "parameters") unless every entry of ``tensors`` is finite.
+
+    >>> check_finite_tensors([torch.ones(2)])
+    >>> check_finite_tensors([torch.tensor([1.0, float("nan")])])
+    Traceback (most recent call last):
+    ...
+    sharpgen.numerics.engine.diverged.TrainingDiverged: non-finite parameters
+    """
     if not all(bool(torch.isfinite(t).all()) for t in tensors):
-        raise TrainingDiverged("non-finite parameters")
+        raise TrainingDiverged.non_finite("parameters")
 
 
 class GenericEngine:
-    """Autograd steps through ``numerics.sam`` on a ``Net``: any architecture (the reference path)."""
+    """Autograd steps through :mod:`sharpgen.numerics.optim` (SAM, or ASAM for ``optimizer="asam"``)
+    on a ``Net``: any architecture (the reference path). ``run`` raises :class:`TrainingDiverged`
+    when the parameters end a call non-finite."""
 
     name = "generic"
 

@@ -4,20 +4,22 @@ The paper's experiments want many seeds and grids (Table 1 over seeds, lr/ρ swe
 :class:`ReplicaEngine` steps R networks of one shape at once: each replica has its own
 parameters, its own training set (same n and d), its own sample order and targets, and its own
 (lr, ρ, weight decay, batch) through its own :class:`~sharpgen.numerics.runs.config.Phase`.
+A single run is a ReplicaEngine of one replica.
 
-Backends (resolved once by :func:`sharpgen.numerics.engine.resolve_backend`):
+Backends (resolved once by :func:`sharpgen.numerics.engine.backends.resolve_backend`):
 
-* ``c`` — the compiled loops of :mod:`.c_kernel`, one replica per call; the call releases the
+* ``c`` — the compiled loops of :mod:`.c.loops`, one replica per call; the call releases the
   GIL, so ``threads`` Python threads keep that many cores busy with different replicas. Each
   replica's arithmetic is the same whatever else runs, so a replica's numbers are bitwise those
   of a one-replica run with the same backend. Mini-batch phases use the torch formulas.
-* ``torch`` — on CPU :func:`.torch_backend.torch_run_` per replica (any batch); off the CPU
-  (or with ``batched=True``) :func:`.torch_batched.batched_run_`, every replica in each torch
+* ``torch`` — on CPU :func:`.torch_fused.single.torch_run_` per replica (any batch); off the CPU
+  (or with ``batched=True``) :func:`.torch_fused.batched.batched_run_`, every replica in each torch
   call (``torch.func.vmap``), when the replicas share one batch size and order length.
-* ``triton`` — :mod:`.triton_steps`: one GPU launch steps every replica (one program each).
+* ``triton`` — :mod:`.gpu.steps`: one GPU launch steps every replica (one program each).
 * ``generic`` — the autograd reference (:class:`.generic.GenericEngine`) per replica.
 
-A replica whose step goes non-finite is reported (its message returned by :meth:`ReplicaEngine.run`),
+A replica whose values go non-finite is reported by :meth:`ReplicaEngine.run` as a
+:class:`~.diverged.TrainingDiverged` (which value, and the step where the backend knows it),
 and skipped by later calls; the others go on.
 """
 from __future__ import annotations
@@ -27,7 +29,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
+from sharpgen.numerics.engine.c.loops import load_c_kernel
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.engine.generic import GenericEngine
+from sharpgen.numerics.engine.gpu.steps import triton_run_
 from sharpgen.numerics.engine.tensors import NetTensors
+from sharpgen.numerics.engine.torch_fused.batched import batched_run_
+from sharpgen.numerics.engine.torch_fused.shallow import kernel_targets
+from sharpgen.numerics.engine.torch_fused.single import torch_run_
 
 ENGINE_BACKENDS = ("c", "torch", "triton", "generic")
 
@@ -95,15 +104,13 @@ class ReplicaEngine:
         self.config, self.models, self.Xs, self.name = config, models, Xs, backend
         self.tensors = [NetTensors.of(m) for m in models]
         self.threads = min(threads or default_threads(), len(models))
-        self.diverged: list[str | None] = [None] * len(models)
+        self.diverged: list[TrainingDiverged | None] = [None] * len(models)
         self.kw = dict(arch=config.arch, activation=config.activation, loss=config.loss, eps=config.eps)
         self.kernel = self.generic = None
         self.batched = Xs[0].device.type != "cpu" if batched is None else bool(batched)
         if backend == "c":
-            from sharpgen.numerics.engine.c.loops import load_c_kernel
             self.kernel = load_c_kernel(Xs[0].dtype)
         elif backend == "generic":
-            from sharpgen.numerics.engine.generic import GenericEngine
             self.generic = [GenericEngine(config, m, X) for m, X in zip(models, Xs)]
 
     def __len__(self) -> int:
@@ -111,18 +118,18 @@ class ReplicaEngine:
 
     def targets(self, Y: torch.Tensor) -> torch.Tensor:
         """Targets in the steps' form for labels Y (one replica's): y for MSE; logistic: the t with
-        ∂ℓ/∂f = σ(f) − t (``torch_steps.kernel_targets``); the labels themselves for ``generic``."""
+        ∂ℓ/∂f = σ(f) − t (:func:`.torch_fused.shallow.kernel_targets`); the labels themselves for ``generic``."""
         if self.name == "generic":
             return Y
-        from sharpgen.numerics.engine.torch_fused.shallow import kernel_targets
         return kernel_targets(self.config.loss, Y, self.config.p)
 
-    def run(self, orders, targets, phases) -> list[str | None]:
+    def run(self, orders, targets, phases) -> list[TrainingDiverged | None]:
         """Step every replica not yet diverged: replica r takes ``len(orders[r]) // phases[r].batch``
         steps on its rows ``orders[r]`` with ``targets[r]`` (one per entry of the order).
 
-        ``phases``: one Phase per replica, or one for all. Returns per replica None, or the message
-        of its divergence (in this call or an earlier one: a diverged replica is skipped from then on).
+        ``phases``: one Phase per replica, or one for all. Returns per replica None, or the
+        :class:`TrainingDiverged` of its divergence (in this call or an earlier one: a diverged
+        replica is skipped from then on, and the same object is returned again).
         """
         R = len(self)
         phases = list(phases) if isinstance(phases, (list, tuple)) else [phases] * R
@@ -131,7 +138,6 @@ class ReplicaEngine:
                              f"{len(orders)}, {len(targets)}, {len(phases)}")
         todo = [r for r in range(R) if self.diverged[r] is None]
         if self.name == "triton":
-            from sharpgen.numerics.engine.gpu.steps import triton_run_
             out = triton_run_(self, todo, orders, targets, phases)
         elif self.name == "torch" and self.batched:
             out = self.torch_together(todo, orders, targets, phases)
@@ -141,36 +147,33 @@ class ReplicaEngine:
             with ThreadPoolExecutor(self.threads) as pool:
                 out = list(pool.map(lambda r: self._one(r, orders[r], targets[r], phases[r]), todo))
         result = list(self.diverged)
-        for r, message in zip(todo, out):
-            result[r] = self.diverged[r] = message
+        for r, err in zip(todo, out):
+            result[r] = self.diverged[r] = err
         return result
 
-    def torch_together(self, todo, orders, targets, phases) -> list[str | None]:
+    def torch_together(self, todo, orders, targets, phases) -> list[TrainingDiverged | None]:
         """The torch formulas for replicas ``todo``: all in each call when they share one batch size
-        and order length (:func:`.torch_batched.batched_run_`), else one replica at a time."""
+        and order length (:func:`.torch_fused.batched.batched_run_`), else one replica at a time."""
         if not todo:
             return []
         if len({phases[r].batch for r in todo}) > 1 or len({len(orders[r]) for r in todo}) > 1:
             return [self._one(r, orders[r], targets[r], phases[r]) for r in todo]
-        from sharpgen.numerics.engine.torch_fused.batched import batched_run_
         ok = batched_run_([self.tensors[r] for r in todo], [self.Xs[r] for r in todo], [orders[r] for r in todo],
                           [targets[r] for r in todo], [phases[r] for r in todo], radius=self.config.project_radius,
                           **self.kw)
-        return [None if good else "non-finite parameters" for good in ok]
+        return [None if good else TrainingDiverged.non_finite("parameters") for good in ok]
 
-    def _one(self, r: int, order, targets, ph) -> str | None:
-        """One replica's steps; None, or why it diverged."""
+    def _one(self, r: int, order, targets, ph) -> TrainingDiverged | None:
+        """One replica's steps; None, or its divergence."""
         if self.generic is not None:
-            from sharpgen.numerics.engine.diverged import TrainingDiverged
             try:
                 self.generic[r].run(order, targets, ph)
             except TrainingDiverged as err:
-                return str(err)
+                return err
             return None
         kw = dict(self.kw, lr=ph.lr, rho=ph.rho, wd=ph.weight_decay, radius=self.config.project_radius)
         if self.kernel is not None and ph.batch == 1:
             rc = self.kernel.run_tensors(self.tensors[r], self.Xs[r], order, targets, **kw)
-            return f"non-finite output at step {rc - 1} of this chunk" if rc else None
-        from sharpgen.numerics.engine.torch_fused.single import torch_run_
+            return TrainingDiverged.non_finite("output", step=rc - 1) if rc else None
         ok = torch_run_(self.tensors[r], self.Xs[r], order, targets, batch=ph.batch, **kw)
-        return None if ok else "non-finite parameters"
+        return None if ok else TrainingDiverged.non_finite("parameters")

@@ -39,14 +39,22 @@ def safe_norm(sq: torch.Tensor) -> torch.Tensor:
     return torch.where(pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq))
 
 
-def _eps_sq_is_normal(eps: float, dtype) -> bool:
+def eps_sq_is_normal(eps: float, dtype) -> bool:
+    """Whether eps² is a normal number of ``dtype`` (neither underflows nor overflows): then the sim_ln
+    normaliser max(||h||, eps) is computed as sqrt(max(||h||², eps²)), in torch (:func:`ln_normaliser`),
+    in the C loops and in the GPU kernel alike.
+
+    >>> [eps_sq_is_normal(eps, dtype) for eps, dtype in ((1e-3, torch.float64), (1e-200, torch.float64),
+    ...                                                   (1e-30, torch.float32))]
+    [True, False, False]
+    """
     info = torch.finfo(dtype)
     return info.tiny <= eps * eps <= info.max
 
 
 def ln_norm_branch(sq: torch.Tensor, eps: float) -> torch.Tensor:
     """Where ``ln_normaliser`` takes the norm branch (||h|| >= eps, the tie included), as a bool tensor."""
-    return sq >= eps * eps if _eps_sq_is_normal(eps, sq.dtype) else safe_norm(sq) >= eps
+    return sq >= eps * eps if eps_sq_is_normal(eps, sq.dtype) else safe_norm(sq) >= eps
 
 
 def ln_normaliser(sq: torch.Tensor, eps: float) -> torch.Tensor:
@@ -60,7 +68,7 @@ def ln_normaliser(sq: torch.Tensor, eps: float) -> torch.Tensor:
     >>> ln_normaliser(torch.tensor([0.0, 4.0], dtype=torch.float64), 1e-200).tolist()
     [1e-200, 2.0]
     """
-    if _eps_sq_is_normal(eps, sq.dtype):
+    if eps_sq_is_normal(eps, sq.dtype):
         # eps² is a normal number in this dtype: the cheaper sqrt(max(||h||², eps²)) is exact enough and
         # its gradient is finite (clamp passes none below eps², and sqrt is evaluated at >= eps² > 0)
         return torch.sqrt(torch.clamp(sq, min=eps * eps))

@@ -1,6 +1,6 @@
-"""Sharpness Tr ∇²L(θ) of a ``Net`` on a training set (docs/paper.md §1, §3 F1/F2).
+"""Sharpness Tr ∇²L(θ) of a ``Net`` or any ``torch.nn.Module`` on a training set (docs/paper.md §1, §3 F1/F2).
 
-Three methods:
+Three methods (``"exact"`` for our nets only):
 
 - ``"exact"``: Lemma 4.1 (F1) without assuming interpolation,
   Tr ∇²L = (1/n) Σ_i l''(f_i) ||∇θ f(x_i)||² + (1/n) Σ_i l'(f_i) Tr ∇²θ f(x_i),
@@ -9,7 +9,8 @@ Three methods:
   gradients with torch.func is 10-100x slower there; the tests compare these
   closed forms with torch.func's Jacobians and Hessians instead.)
 - ``"autograd"``: the full Hessian of L by ``torch.func.hessian`` over the
-  flat parameter vector (small nets only; the independent check).
+  flat parameter vector (small nets only; the independent check, and the
+  default for a module that is not one of our nets).
 - ``"hutchinson"``: the Rademacher estimator E[vᵀ ∇²L v] by Hessian-vector
   products, with its standard error.
 
@@ -27,7 +28,7 @@ from sharpgen.numerics.nets.data import check_labels, check_points
 from sharpgen.numerics.nets.losses import get_loss, loss_derivatives
 from sharpgen.numerics.nets.functional import activation_derivatives, first_weights, ln_norm_branch, ln_normaliser, middle_layers, safe_norm
 from sharpgen.numerics.nets.models import Net
-from sharpgen.numerics.validate import check_int
+from sharpgen.numerics.validate import LOSSES, check_int
 
 METHODS = ("exact", "autograd", "hutchinson")
 AUTOGRAD_MAX_PARAMS = 4000  # the full Hessian is P x P float64: 128 MB at this limit
@@ -232,17 +233,29 @@ class TraceParts(NamedTuple):
 
 # ---------------------------------------------------------------- methods
 
-def _flat_loss(model: Net, X: torch.Tensor, Y: torch.Tensor, loss_fn):
-    names = [k for k, _ in model.named_parameters()]
-    tensors = [v.detach() for _, v in model.named_parameters()]
+def _flat_loss(named: list[tuple[str, torch.Tensor]], forward, loss_fn, Y: torch.Tensor):
+    """L(θ) over the flat vector θ of the ``named`` tensors, ``forward(params) -> outputs``; and θ itself."""
+    names = [k for k, _ in named]
+    tensors = [v.detach() for _, v in named]
     sizes = [t.numel() for t in tensors]
-    X_train = _training_inputs(model, X)
 
     def L(theta):
         params = {k: chunk.reshape(t.shape) for k, chunk, t in zip(names, torch.split(theta, sizes), tensors)}
-        return loss_fn(model.functional(params, X, X_train), Y)
+        return loss_fn(forward(params), Y)
 
     return L, torch.cat([t.reshape(-1) for t in tensors])
+
+
+def _net_loss(model: Net, X: torch.Tensor, Y: torch.Tensor, loss_fn):
+    X_train = _training_inputs(model, X)
+    return _flat_loss(list(model.named_parameters()), lambda params: model.functional(params, X, X_train), loss_fn, Y)
+
+
+def _module_loss(model: torch.nn.Module, X: torch.Tensor, Y: torch.Tensor, loss_fn):
+    named = [(k, v) for k, v in model.named_parameters() if v.requires_grad]
+    if not named:
+        raise ValueError(f"model: expected a module with parameters that require grad, got {type(model).__name__}")
+    return _flat_loss(named, lambda params: torch.func.functional_call(model, params, (X,)), loss_fn, Y)
 
 
 def _exact(model, X, Y, loss, p) -> TraceParts:
@@ -274,40 +287,88 @@ def _checked(model, X, Y) -> tuple[Net, torch.Tensor, torch.Tensor]:
     return model, X, check_labels("Y", Y, X.shape[0]).to(dtype=X.dtype, device=X.device)
 
 
-def _autograd(model, X, Y, loss_fn) -> float:
-    P = sum(v.numel() for v in model.parameters())
+def _checked_module(model: torch.nn.Module, X, Y, named_loss: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(X, Y) for a generic module: tensors in the dtype and on the device of its first parameter."""
+    first = next(model.parameters(), None)
+    if first is None:
+        raise ValueError(f"model: expected a module with parameters, got {type(model).__name__}")
+    X = torch.as_tensor(X).to(dtype=first.dtype, device=first.device)
+    if X.ndim < 1 or X.shape[0] < 1 or not bool(torch.isfinite(X).all()):
+        raise ValueError(f"X: expected a finite tensor with at least one row, got shape {tuple(X.shape)}")
+    if named_loss:
+        return X, check_labels("Y", Y, X.shape[0]).to(dtype=X.dtype, device=X.device)
+    Y = torch.as_tensor(Y).to(device=X.device)
+    if Y.ndim < 1 or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y: expected {X.shape[0]} rows (one target per input row), got shape {tuple(Y.shape)}")
+    return X, (Y.to(X.dtype) if Y.is_floating_point() else Y)
+
+
+def _loss_function(loss, p):
+    """The loss as ``fn(outputs, Y) -> scalar``: a name of ``LOSSES`` (outputs of shape (n, 1) read
+    as (n,)), or a callable."""
+    if isinstance(loss, str):
+        named = get_loss(loss, p)
+        return lambda out, Y: named(out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out, Y)
+    if not callable(loss):
+        raise ValueError(f"loss: expected one of {LOSSES} or a callable loss(output, target), got {loss!r}")
+    if p is not None:
+        raise ValueError(f"p: expected None for a callable loss (label smoothing is for 'logistic'), got {p!r}")
+    return loss
+
+
+def _autograd(L, theta: torch.Tensor) -> float:
+    P = theta.numel()
     if P > AUTOGRAD_MAX_PARAMS:
         raise ValueError(f"method: 'autograd' builds the full Hessian and allows at most "
-                         f"{AUTOGRAD_MAX_PARAMS} parameters, got {P}; use 'exact' or 'hutchinson'")
-    L, theta = _flat_loss(model, X, Y, loss_fn)
+                         f"{AUTOGRAD_MAX_PARAMS} parameters, got {P}; use 'exact' (our nets) or 'hutchinson'")
     return float(torch.diagonal(torch.func.hessian(L)(theta)).sum())
 
 
-def _hutchinson(model, X, Y, loss_fn, samples: int, seed: int) -> HutchinsonEstimate:
-    L, theta = _flat_loss(model, X, Y, loss_fn)
+def _hutchinson(L, theta: torch.Tensor, samples: int, seed: int) -> HutchinsonEstimate:
     gen = torch.Generator().manual_seed(seed)
-    grad_L = torch.func.grad(L)
+    # reverse over reverse (Hv = vᵀ∇²L, ∇²L symmetric): forward-mode jvp through nn.Linear's backward
+    # fails in torch.func ("ZeroTensors are immutable")
+    _, hvp = torch.func.vjp(torch.func.grad(L), theta)
     values = []
     for _ in range(samples):
         v = (2 * torch.randint(0, 2, theta.shape, generator=gen) - 1).to(dtype=theta.dtype, device=theta.device)
-        Hv = torch.func.jvp(grad_L, (theta,), (v,))[1]
+        Hv = hvp(v)[0]
         values.append(float(v @ Hv))
     vals = torch.tensor(values, dtype=torch.float64)
-    stderr = float(vals.std() / samples ** 0.5) if samples > 1 else float("inf")
-    return HutchinsonEstimate(float(vals.mean()), stderr, samples)
+    return HutchinsonEstimate(float(vals.mean()), float(vals.std() / samples ** 0.5), samples)
 
 
-def trace_hessian(model: Net, X, Y, loss: str = "mse", method: str = "exact", *, p=None,
+def _check_method(model, loss, method) -> str:
+    """The method to use: ``method``, or by default "exact" for a ``Net`` and "autograd" for other modules."""
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model: expected a torch.nn.Module (e.g. a numerics.models.Net), got {type(model).__name__}")
+    if method is None:
+        method = "exact" if isinstance(model, Net) else "autograd"
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    if method == "exact" and not isinstance(model, Net):
+        raise ValueError(f"method: 'exact' is the closed form of Lemma 4.1 for sharpgen's Net only, got a "
+                         f"{type(model).__name__}; use 'autograd' or 'hutchinson'")
+    if method == "exact" and not isinstance(loss, str):
+        raise ValueError(f"loss: method 'exact' needs a loss named in {LOSSES}, got {loss!r}")
+    return method
+
+
+def trace_hessian(model: torch.nn.Module, X, Y, loss="mse", method: str | None = None, *, p=None,
                   samples: int = 200, seed: int = 0):
     """Sharpness Tr ∇²L(θ) of the training loss on (X, Y) (docs/paper.md §1; Lemma 4.1 / F1, F2).
 
-    ``"exact"`` (float): (1/n) Σ l''(f_i) ||∇θ f(x_i)||² + (1/n) Σ l'(f_i) Tr ∇²θ f(x_i)
-    (MSE: l'' = 2, l' = 2 (f - y)), both terms in closed form. ``"autograd"``
-    (float): trace of the full Hessian from torch.func, at most
-    ``AUTOGRAD_MAX_PARAMS`` parameters. ``"hutchinson"``: a ``HutchinsonEstimate``
-    from ``samples`` Rademacher vectors drawn with ``seed``. ``loss`` is "mse" or
-    "logistic" (with label smoothing ``p``). For sim_bn the statistics are the
-    registered training inputs, or X when none are registered.
+    ``model`` is one of our nets (``Net``) or any ``torch.nn.Module`` (θ: its parameters that
+    require grad; L as the module computes it in its current train/eval mode). ``"exact"``
+    (float, our nets only, the default for them): (1/n) Σ l''(f_i) ||∇θ f(x_i)||² +
+    (1/n) Σ l'(f_i) Tr ∇²θ f(x_i) (MSE: l'' = 2, l' = 2 (f - y)), both terms in closed form.
+    ``"autograd"`` (float, the default for other modules): trace of the full Hessian from
+    torch.func, at most ``AUTOGRAD_MAX_PARAMS`` parameters. ``"hutchinson"``: a
+    ``HutchinsonEstimate`` (mean and standard error) from ``samples`` Rademacher vectors drawn
+    with ``seed``. ``loss`` is "mse" or "logistic" (with label smoothing ``p``; a module's
+    output of shape (n, 1) is read as (n,) and Y must have shape (n,)), or any callable
+    ``loss(output, target) -> scalar`` such as ``torch.nn.MSELoss()``. For sim_bn the
+    statistics are the registered training inputs, or X when none are registered.
 
     >>> from sharpgen.numerics.nets.params import from_params
     >>> net = from_params("bias", {"W1": [[1.0, 0.0]], "b1": [0.0], "W2": [1.0]})
@@ -318,15 +379,22 @@ def trace_hessian(model: Net, X, Y, loss: str = "mse", method: str = "exact", *,
     >>> est = trace_hessian(net, [[1.0, 1.0]], [1.0], method="hutchinson", samples=50, seed=0)
     >>> abs(est.value - 8.0) <= 4 * est.stderr
     True
+    >>> lin = torch.nn.Linear(2, 1, bias=False).double()   # L = (w·x - y)²: ∇²L = 2 x xᵀ, Tr = 2 ||x||²
+    >>> trace_hessian(lin, [[1.0, 2.0]], [[0.0]], loss=torch.nn.MSELoss())
+    10.0
     """
-    if method not in METHODS:
-        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    loss_fn = get_loss(loss, p)
-    model, X, Y = _checked(model, X, Y)
-    if method == "exact":
-        return _exact(model, X, Y, loss, p).total
+    method = _check_method(model, loss, method)
+    loss_fn = _loss_function(loss, p)
+    if isinstance(model, Net):
+        model, X, Y = _checked(model, X, Y)
+        if method == "exact":
+            return _exact(model, X, Y, loss, p).total
+        L, theta = _net_loss(model, X, Y, loss_fn)
+    else:
+        X, Y = _checked_module(model, X, Y, isinstance(loss, str))
+        L, theta = _module_loss(model, X, Y, loss_fn)
     if method == "autograd":
-        return _autograd(model, X, Y, loss_fn)
+        return _autograd(L, theta)
     check_int("samples", samples, 2)
     check_int("seed", seed, 0)
-    return _hutchinson(model, X, Y, loss_fn, samples, seed)
+    return _hutchinson(L, theta, samples, seed)

@@ -17,14 +17,14 @@ invertible at θ_i = 0; as in the authors' reference implementation
 parameter names of the shared layout (``W1``, ``b1``, ``W2``, ``gamma``,
 ``middle``); γ counts as a weight, as BatchNorm's ``weight`` does there.
 
-Convention (as for :class:`numerics.sam.SAM`): when ‖T g‖ = 0 the ascent step
-is zero.
+The formula lives in :class:`numerics.optim.sam.SAM` (``adaptive=True``); :class:`ASAM`
+only sets its defaults (ρ = 0.5, η = ``ETA``). davda54/sam's ``adaptive=True`` is the same
+with η = 0 and every parameter adaptive, which is ``SAM``'s default ``eta``. Convention (as
+for SAM): when ‖T g‖ = 0 the ascent step is zero.
 
 ASAM runs on the generic (autograd) engine; the fused kernels implement SAM only.
 """
 from __future__ import annotations
-
-import math
 
 import torch
 
@@ -51,10 +51,11 @@ def asam_param_groups(model: torch.nn.Module) -> list[dict]:
 
 
 class ASAM(SAM):
-    """Two-step ASAM around ``base_optimizer``, used exactly like :class:`numerics.sam.SAM`.
+    """``SAM(..., adaptive=True)`` with the ASAM paper's defaults: ρ = 0.5 and η = ``ETA``.
 
-    ``rho`` is the radius of the normalised ball, ``eta`` the offset η of
-    t = |θ| + η. A parameter group with ``adaptive=False`` keeps t = 1 (plain
+    Used exactly like :class:`SAM`, whose ``first_step`` holds the one formula
+    e = ρ T² g / ‖T g‖ with t = |θ| + η. ``rho`` is the radius of the normalised ball,
+    ``eta`` the offset η. A parameter group with ``adaptive=False`` keeps t = 1 (plain
     SAM coordinates) for its parameters.
 
     >>> w = torch.nn.Parameter(torch.tensor([3.0, -4.0], dtype=torch.float64))
@@ -64,44 +65,8 @@ class ASAM(SAM):
     [3.735391859449, -5.743151074249]
     """
 
-    def __init__(self, params, base_optimizer=torch.optim.SGD, *, rho: float = 0.5, eta: float = ETA,
-                 **base_kwargs):
-        if isinstance(eta, bool) or not isinstance(eta, (int, float)) or not (math.isfinite(eta) and eta >= 0):
-            raise ValueError(f"eta: must be a finite number >= 0, got {eta!r}")
-        super().__init__(params, base_optimizer, rho=rho, **base_kwargs)
-        for group in self.param_groups:
-            group.setdefault("adaptive", True)
-            group.setdefault("eta", float(eta))
-        self.defaults.update(adaptive=True, eta=float(eta))
-
-    @staticmethod
-    def _t(group: dict, p: torch.Tensor):
-        """The diagonal of T for ``p``: |p| + η when the group is adaptive, else 1."""
-        return p.abs() + group["eta"] if group["adaptive"] else 1.0
-
-    @torch.no_grad()
-    def grad_norm(self) -> torch.Tensor:
-        """‖T g‖ over every parameter of every group."""
-        total = torch.zeros((), dtype=torch.float64)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    total = total + ((self._t(group, p) * p.grad) ** 2).sum().to(torch.float64)
-        return torch.sqrt(total)
-
-    @torch.no_grad()
-    def first_step(self, zero_grad: bool = False) -> None:
-        """Ascend: θ ← θ + ρ T² g/‖T g‖ (nothing when ‖T g‖ = 0); remembers the offset."""
-        norm = float(self.grad_norm())
-        offsets = []
-        for group in self.param_groups:
-            factor = group["rho"] / norm if norm > 0 else 0.0
-            offsets += [(p, factor * self._t(group, p) ** 2 * p.grad) for p in group["params"] if p.grad is not None]
-        for p, e in offsets:  # T is read at θ for every parameter before any of them moves
-            p.add_(e)
-            self.state[p]["e"] = e
-        if zero_grad:
-            self.zero_grad()
+    def __init__(self, params, base_optimizer=torch.optim.SGD, rho: float = 0.5, *, eta: float = ETA, **kwargs):
+        super().__init__(params, base_optimizer, rho, True, eta=eta, **kwargs)
 
 
 def make_asam(model: torch.nn.Module, *, lr: float, rho: float, weight_decay: float = 0.0,
@@ -113,8 +78,4 @@ def make_asam(model: torch.nn.Module, *, lr: float, rho: float, weight_decay: fl
     >>> type(opt).__name__, opt.param_groups[0]["eta"], opt.param_groups[0]["lr"]
     ('ASAM', 0.01, 0.1)
     """
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr: must be a finite number > 0, got {lr!r}")
-    if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay: must be a finite number >= 0, got {weight_decay!r}")
     return ASAM(asam_param_groups(model), torch.optim.SGD, rho=rho, eta=eta, lr=lr, weight_decay=weight_decay)

@@ -5,10 +5,12 @@
   evaluation falls (:mod:`.schedule`);
 * training: :func:`train` (one run) and :func:`train_many` (many runs stepped together through
   the multi-replica engine, :mod:`.replica_runs`);
-* the run directory (:mod:`.rundir`): its lock, ``config.json``, ``metrics.csv``
-  (:mod:`.metrics_csv`), ``checkpoint.pt`` (:mod:`.checkpoint`), ``summary.json``, written
-  atomically (:mod:`.atomic`), resumed (:mod:`.resume`) after an interrupt (:mod:`.interrupt`),
-  with progress (:mod:`.progress`) and up-front limits (:mod:`.limits`).
+* the run directory: what it holds and its one status vocabulary (done, diverged, interrupted,
+  failed, missing), read by :func:`read_run` (:mod:`.state`); its lock (:mod:`.rundir`),
+  ``config.json``, ``metrics.csv`` (:mod:`.metrics_csv`), ``checkpoint.pt`` (:mod:`.checkpoint`),
+  ``summary.json``, written atomically as strict JSON (:mod:`.atomic`), resumed (:mod:`.resume`)
+  after an interrupt (:mod:`.interrupt`), with progress (:mod:`.progress`) and up-front limits
+  (:mod:`.limits`).
 
 Names are imported on first use: ``TrainConfig`` and the presets load without torch.
 
@@ -25,6 +27,10 @@ _TABLE = {
     "RunDirError": "rundir", "RunDirBusy": "rundir", "locked": "rundir",
     "load_checkpoint": "checkpoint", "read_config": "checkpoint",
     "TrainingInterrupted": "interrupt",
+    "read_run": "state", "RunState": "state", "RunFileError": "state", "read_metrics": "state",
+    "read_summary": "state", "number": "state", "DONE": "state", "DIVERGED": "state", "INTERRUPTED": "state",
+    "FAILED": "state", "MISSING": "state", "STATUSES": "state", "FINISHED": "state",
+    "SCENARIOS": "presets", "Scenario": "presets", "strict_json": "atomic",
 }
 __all__ = sorted(_TABLE)
 __getattr__, __dir__ = lazy_exports(__name__, _TABLE)

@@ -21,6 +21,7 @@ killed mid-write leaves the temporary file behind, and
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -75,9 +76,27 @@ def atomic_write_text(path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def strict_json(obj):
+    """``obj`` with every non-finite float (NaN, ±Infinity) replaced by None, so it is strict JSON (RFC 8259).
+
+    Readers map None back to NaN where they need a number.
+
+    >>> strict_json({"loss": float("nan"), "rows": [1.5, float("inf")], "name": "x"})
+    {'loss': None, 'rows': [1.5, None], 'name': 'x'}
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    return obj
+
+
 def atomic_write_json(path, obj) -> None:
-    """Pretty, key-sorted JSON (reproducible bytes for the same object)."""
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    """Pretty, key-sorted, strict JSON (:func:`strict_json`: ``null``, never bare ``NaN`` or ``Infinity``;
+    reproducible bytes for the same object)."""
+    atomic_write_text(path, json.dumps(strict_json(obj), indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
 def remove_orphans(directory, names) -> list[Path]:

@@ -1,7 +1,7 @@
 """The run directory of a training run: its files, the torch checkpoint, and whether a run may start or resume.
 
-Files (all written atomically, ``numerics.atomic``): ``config.json`` (the
-``TrainConfig`` and what was resolved at the start), ``metrics.csv``
+Files (named in ``numerics.state``, which also reads them without torch; all written atomically,
+``numerics.atomic``): ``config.json`` (the ``TrainConfig`` and what was resolved at the start), ``metrics.csv``
 (``numerics.metrics_csv``), ``checkpoint.pt`` (parameters, epoch, cumulative
 wall time, the sessions so far, the theory minimum logged, and the config
 that produced it with its digest) and ``summary.json``. :func:`open_run` is
@@ -14,9 +14,7 @@ file and what to do, never a traceback and never a silent continuation.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
-import json
 import math
 from pathlib import Path
 
@@ -25,12 +23,9 @@ import torch
 from sharpgen.numerics.runs.atomic import atomic_write_bytes
 from sharpgen.numerics.runs.config import TrainConfig, config_digest
 from sharpgen.numerics.runs.rundir import RunDirError
+# The file names and the config reader live in numerics.state (torch-free); imported here for the callers of both.
+from sharpgen.numerics.runs.state import CHECKPOINT, CONFIG, METRICS, RUN_FILES, SUMMARY, load_config
 
-CHECKPOINT = "checkpoint.pt"
-CONFIG = "config.json"
-METRICS = "metrics.csv"
-SUMMARY = "summary.json"
-RUN_FILES = (CHECKPOINT, CONFIG, METRICS, SUMMARY)
 # 3: the checkpoint carries its config and digest and the theory minimum; 2: metric rows live in metrics.csv only
 FORMAT = 3
 _STATE_KEYS = ("epoch", "wall_s", "sessions", "params", "config", "config_digest", "theory_min")
@@ -44,27 +39,6 @@ def differing_fields(a: dict, b: dict) -> list[str]:
     ['seed']
     """
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-
-
-def load_config(run_dir) -> dict | None:
-    """The ``config`` entry of run_dir/config.json (a complete ``TrainConfig.to_dict()``), or None when absent.
-
-    Invalid JSON, another layout, or missing or unknown fields raise RunDirError naming the file.
-    """
-    path = Path(run_dir) / CONFIG
-    if not path.is_file():
-        return None
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))["config"]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
-        raise RunDirError(f"config.json: {path} is not a run's config ({type(err).__name__}: {err}); restore it, "
-                          f"or start a new run in another directory") from None
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    if not isinstance(saved, dict) or set(saved) != fields:
-        got = set(saved) if isinstance(saved, dict) else set()
-        raise RunDirError(f"config.json: {path} is incomplete or foreign (missing {sorted(fields - got)}, "
-                          f"unknown {sorted(got - fields)}); restore it, or start a new run in another directory")
-    return saved
 
 
 def read_config(run_dir) -> TrainConfig | None:

@@ -126,9 +126,14 @@ class TrainConfig:
     ``optimizer``: "sam" (each phase's ρ; ρ = 0 rows are plain (S)GD), "sgd"
     (every ρ must be 0: the GD/SGD + weight-decay baseline) or
     "label_noise_sgd" (ρ = 0 and some label_noise > 0) or "asam" (adaptive SAM,
-    ``numerics.asam``, generic engine only). ``backend``: "generic"
-    (autograd through ``numerics.sam.SAM``), "torch" or "c" (the fused kernels
-    of ``numerics.engine``), "auto" (c, else torch, for fused cases; else generic).
+    ``numerics.optim.asam``, generic engine only). ``backend``: "generic"
+    (autograd through ``numerics.optim.sam.SAM``); "torch", "c" or "triton"
+    (the hand-derived steps of ``numerics.engine``, for the networks
+    ``engine.fused_supported`` names: every architecture of docs/paper.md §2 at
+    depth 2 with relu, bias also deeper and with softplus; MSE or logistic loss;
+    triton: depth-2 nobias/bias/sim_ln on CUDA); "auto" (for those networks: on
+    CPU c where a C compiler works, else torch; on CUDA triton where installed,
+    else torch; generic for the rest).
     Evaluation: every ``eval_every`` epochs, at epoch 0 and at the end, and at
     ``eval_log_points`` epochs spaced evenly in log(epoch) from 1 to the end
     (so the early drop shows on a log axis; 0: none).
@@ -231,9 +236,11 @@ class TrainConfig:
         if self.backend not in ("generic", "auto") and self.optimizer == "asam":
             raise ValueError(f"backend: optimizer 'asam' runs on the generic engine; use 'generic' or 'auto', "
                              f"got {self.backend!r}")
-        if self.backend in ("torch", "c") and not self.fused:
-            raise ValueError(f"backend: {self.backend!r} covers only depth-2 nobias/bias/sim_ln "
-                             f"(got arch {self.arch!r}, depth {self.depth}); use 'generic' or 'auto'")
+        if self.backend in ("torch", "c", "triton") and not self.fused:
+            raise ValueError(f"backend: {self.backend!r} runs the fused steps, which cover nobias, bias, sim_ln and "
+                             f"sim_bn at depth 2, bias at any depth (relu, or softplus for bias), MSE or logistic "
+                             f"loss, optimizers other than asam (got arch {self.arch!r}, depth {self.depth}, "
+                             f"activation {self.activation!r}, optimizer {self.optimizer!r}); use 'generic' or 'auto'")
 
     def describe(self) -> list[str]:
         """The run in a few lines, every number labelled (for headers and logs): the network, data

@@ -79,9 +79,38 @@ def _parse(value: str):
 
 
 def read_csv(path) -> list[dict]:
-    """The rows of a CSV written here: integers as int, other numbers as float, empty cells as None."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    """The rows of a CSV written here: integers as int, other numbers as float, empty cells as None.
+
+    A last line without its newline is a row whose append was cut short (a killed or running run)
+    and is left out. Any other damage (no header, a complete row with the wrong number of cells, bytes
+    that are not UTF-8) raises ValueError naming the file and the line.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "metrics.csv"
+    ...     _ = path.write_text("epoch,loss\\n0,0.5\\n10,0.2")   # the last append was cut short
+    ...     read_csv(path)
+    [{'epoch': 0, 'loss': 0.5}]
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"metrics.csv: {path} is damaged (not UTF-8 text: {err.reason}); "
+                         f"restore it, or start a new run in another directory") from None
+    lines = text.split("\n")[:-1]  # the last piece is "" after a final newline, else a partial line
+    if not lines or not lines[0]:
+        raise ValueError(f"metrics.csv: {path} has no header line (damaged); restore it, or start a new run "
+                         f"in another directory")
+    header = next(csv.reader([lines[0]]))
+    rows = []
+    for number, line in enumerate(lines[1:], 2):
+        cells = next(csv.reader([line]), [])
+        if len(cells) != len(header):
+            raise ValueError(f"metrics.csv: {path} line {number} has {len(cells)} cells for {len(header)} columns "
+                             f"(damaged); restore it, or start a new run in another directory")
+        rows.append({k: _parse(v) for k, v in zip(header, cells)})
+    return rows
 
 
 def read_header(path) -> list[str]:

@@ -195,3 +195,30 @@ def describe(name: str) -> list[str]:
         for k, ph in enumerate(cfg.phases):
             lines.append(f"    {label + ':' if k == 0 else ' ' * (len(label) + 1)} {ph.describe()}")
     return lines
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One of the paper's four scenarios (docs/paper.md §5, Table 1): the architecture, the 1-SAM preset
+    judged, the baseline presets drawn beside it, and the preset as printed where the judged one deviates
+    from it (``fig2a-repro`` for ``fig2a``, module docstring)."""
+
+    number: str
+    arch: str
+    sam: str
+    baselines: tuple = ()
+    printed: str | None = None
+
+    @property
+    def presets(self) -> tuple:
+        """Its presets as figures draw them: the baselines, then 1-SAM."""
+        return (*self.baselines, self.sam)
+
+
+# The one scenario -> preset table: Table 1, the summary figure and the ledger's run groups read it.
+SCENARIOS = {s.arch: s for s in (
+    Scenario("I", "nobias", "fig1b", ("fig1a",)),
+    Scenario("II", "bias", "fig4b", ("fig4a",)),
+    Scenario("III", "sim_bn", "fig2a-repro", printed="fig2a"),
+    Scenario("IV", "sim_ln", "fig6a"),
+)}

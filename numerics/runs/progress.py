@@ -31,7 +31,12 @@ def _g(value, digits: int = 4) -> str:
     return "n/a" if value is None else f"{value:.{digits}g}"
 
 
-def _hms(seconds: float) -> str:
+def hms(seconds: float) -> str:
+    """A duration as tqdm prints it ("?" for NaN: an ETA not known yet).
+
+    >>> hms(3725), hms(float("nan"))
+    ('1:02:05', '?')
+    """
     return tqdm.format_interval(seconds) if seconds == seconds else "?"
 
 
@@ -76,7 +81,7 @@ class Progress:
             rate = (self.done - self.start) / elapsed if elapsed > 0 else 0.0
             eta = (self.total - self.done) / rate if rate > 0 else float("nan")
             head = f"{self.label} epoch {self.done}/{self.total} ({100 * self.done / max(self.total, 1):.1f}%)"
-            print(f"{head.strip()}  {self.where}  {note}  elapsed {_hms(elapsed)}  eta {_hms(eta)}",
+            print(f"{head.strip()}  {self.where}  {note}  elapsed {hms(elapsed)}  eta {hms(eta)}",
                   file=self.stream, flush=True)
 
     def close(self) -> None:

@@ -17,6 +17,9 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+from sharpgen.numerics.engine.replicas import ReplicaEngine
+from sharpgen.numerics.runs.progress import Progress
+
 SEED_FIELDS = ("seed", "data_seed")
 PHASE_FIELDS = ("lr", "rho", "weight_decay")
 _ALLOWED = "seed, data_seed and the phases' lr, rho and weight_decay"
@@ -71,7 +74,6 @@ class Cohorts:
     """
 
     def __init__(self, config, models, Xs, backend: str, *, threads: int | None = None):
-        from sharpgen.numerics.engine.replicas import ReplicaEngine
         self._make = lambda idx: ReplicaEngine(config, [models[i] for i in idx], [Xs[i] for i in idx], backend,
                                                threads=threads)
         everyone = tuple(range(len(models)))
@@ -104,7 +106,6 @@ class MultiProgress:
     or one bar for them all on a terminal (the furthest run's epoch; the last evaluation shown)."""
 
     def __init__(self, total: int, starts, labels, mode):
-        from sharpgen.numerics.runs.progress import Progress
         first = Progress(total, start=min(starts), mode=mode,
                          label=labels[0] if len(labels) == 1 else f"{len(labels)} runs")
         self.shared = first if first.mode == "bar" or len(labels) == 1 else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from sharpgen.numerics.engine.c import loops as c_kernel
 from sharpgen.numerics.runs.rundir import RunDirError
 
 
@@ -86,7 +87,6 @@ def check_compute(changes: dict, *, allowed: bool, reason: str | None = None) ->
 
 def c_unavailable_reason(dtype) -> str | None:
     """Why the C step loop cannot run here (its build or load error), or None when it can."""
-    from sharpgen.numerics.engine.c import loops as c_kernel
     try:
         c_kernel.load_c_kernel(dtype)
         return None

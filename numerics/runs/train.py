@@ -148,7 +148,8 @@ class TrainResult:
 
     ``backends``: the step backend of each phase in this session; ``wall_s`` and
     ``steps_run``: this session's wall time and optimizer steps. ``status``: "done", or
-    "diverged" (only from ``train_many``, which goes on with the other runs; ``message`` says why).
+    "diverged" (only from ``train_many``, which goes on with the other runs; ``message`` says why
+    and ``error`` is the ``TrainingDiverged`` the engine or the trainer raised, unchanged).
     """
 
     run_dir: Path
@@ -159,6 +160,7 @@ class TrainResult:
     steps_run: int = 0
     status: str = "done"
     message: str = ""
+    error: TrainingDiverged | None = None
 
     @property
     def final(self) -> dict:
@@ -185,6 +187,7 @@ class _Run:
     steps_run: int = 0
     status: str = "running"
     message: str = ""
+    error: TrainingDiverged | None = None
 
     def wall(self) -> float:
         return self.wall_before + (time.monotonic() - self.t0)
@@ -221,7 +224,7 @@ def train(config: TrainConfig, run_dir, *, data: D.Dataset | None = None, theory
                            progress=progress, max_chunk_steps=max_chunk_steps, threads=threads,
                            allow_backend_change=allow_backend_change)
     if result.status == "diverged":
-        raise TrainingDiverged(result.message)
+        raise result.error
     return result
 
 
@@ -367,7 +370,7 @@ def _write_status(run: _Run, status: str, message: str) -> None:
 
 def _diverged(run: _Run, err: TrainingDiverged) -> None:
     """This run stops as diverged (summary.json says why; its last good checkpoint stays); others go on."""
-    run.status, run.message = "diverged", str(err)
+    run.status, run.message, run.error = "diverged", str(err), err
     if (run.run_dir / ckpt.CHECKPOINT).is_file():  # a run diverged at initialisation wrote nothing
         _write_status(run, "diverged", run.message)
 
@@ -402,7 +405,7 @@ def _setup(configs, run_dirs, datas, theory_mins, replica_threads) -> tuple[list
     config = configs[0]
     try:
         device, dtype = resolve_device(config.device), torch_dtype(config.dtype)
-        made = [_setup_model(c, data, device, dtype) for c, data in zip(configs, datas)]
+        made = [setup_model(c, data, device, dtype) for c, data in zip(configs, datas)]
         backend = resolve_backend(config.backend, fused=config.fused, device=device, dtype=dtype)
         cohorts = Cohorts(config, [model for _, model, _ in made], [X for _, _, X in made], backend,
                           threads=replica_threads)
@@ -416,8 +419,17 @@ def _setup(configs, run_dirs, datas, theory_mins, replica_threads) -> tuple[list
     return runs, cohorts
 
 
-def _setup_model(config: TrainConfig, data, device, dtype):
-    """(data on the device, the network, its training inputs in the run's dtype) of one run."""
+def setup_model(config: TrainConfig, data, device, dtype):
+    """(data on the device, the network, its training inputs in the run's dtype) as a run of
+    ``config`` starts with them; ``data`` None builds ``make_dataset(config)``.
+
+    >>> import torch
+    >>> from sharpgen.numerics.runs.config import TrainConfig
+    >>> data, net, X = setup_model(TrainConfig(arch="nobias", d=3, n=4, width=5), None, torch.device("cpu"),
+    ...                            torch.float64)
+    >>> tuple(X.shape), tuple(net.W1.shape)
+    ((4, 3), (5, 3))
+    """
     data = make_dataset(config) if data is None else data
     if not isinstance(data, D.Dataset) or (data.n, data.d) != (config.n, config.d):
         raise ValueError(f"data: expected the run's dataset (make_dataset(config), n={config.n}, d={config.d})")
@@ -563,14 +575,13 @@ def _loop(runs: list[_Run], cohorts: Cohorts, stop: StopRequests, bars: MultiPro
 
 def _step(runs: list[_Run], members: list[int], cohorts: Cohorts, targets: list, k: int, epoch: int, end: int) -> None:
     """Epochs [epoch, end) of phase ``k`` for runs ``members`` in one engine call; a run whose steps
-    went non-finite is marked diverged."""
+    went non-finite is marked diverged with the engine's own ``TrainingDiverged``, told where it was."""
     phases = [runs[i].config.phases[k] for i in members]
     plans = [chunk_plan(runs[i].config, epoch, end, ph, targets[i]) for i, ph in zip(members, phases)]
-    messages = cohorts.engine(members).run([p[0] for p in plans], [p[1] for p in plans], phases)
-    for i, ph, message in zip(members, phases, messages):
-        if message:
-            _diverged(runs[i], TrainingDiverged(f"training diverged in epochs [{epoch}, {end}) (phase {k}: "
-                                                f"lr={ph.lr}, rho={ph.rho}): {message}. {_kept(runs[i])}"))
+    errors = cohorts.engine(members).run([p[0] for p in plans], [p[1] for p in plans], phases)
+    for i, ph, err in zip(members, phases, errors):
+        if err is not None:
+            _diverged(runs[i], err.locate(epochs=(epoch, end), phase=k, lr=ph.lr, rho=ph.rho, kept=_kept(runs[i])))
 
 
 def _row_or_divergence(run: _Run):
@@ -639,7 +650,7 @@ def _finish(run: _Run) -> TrainResult:
     result = TrainResult(run_dir=run.run_dir, rows=run.rows, backends=run.backends, device=run.session["device"],
                          wall_s=wall, steps_run=run.steps_run)
     if run.status == "diverged":
-        result.status, result.message = "diverged", run.message
+        result.status, result.message, result.error = "diverged", run.message, run.error
         return result
     atomic_write_json(run.run_dir / ckpt.SUMMARY, {
         "status": "done", "final": run.rows[-1], "wall_s": run.wall(), "sessions": run.sessions, **run.session,

@@ -1,5 +1,5 @@
 """The reference every fused backend is tested against: R independent autograd runs
-(``numerics.sam`` through ``GenericEngine``, one per replica), and small problems to run."""
+(``numerics.optim.sam`` through ``GenericEngine``, one per replica), and small problems to run."""
 from __future__ import annotations
 
 import torch

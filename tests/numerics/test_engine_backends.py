@@ -1,10 +1,13 @@
 """Every fused backend (C loops, torch formulas) against the autograd reference, replica by replica.
 
 One ReplicaEngine call trains three replicas with different (lr, ρ, weight decay) and different
-training sets; each must equal its own reference run (numerics.sam through GenericEngine) to
+training sets; each must equal its own reference run (numerics.optim.sam through GenericEngine) to
 1e-12 in float64, for every architecture × loss.
 """
 import math
+import pickle
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -12,6 +15,7 @@ import torch
 from engine_reference import LOSSES, NETS, TOL, config, dataset, lr_for, maxdiff, net, reference
 from sharpgen.numerics.runs.config import Phase
 from sharpgen.numerics.engine.c import loops as c_kernel
+from sharpgen.numerics.engine.diverged import TrainingDiverged
 from sharpgen.numerics.engine.replicas import ReplicaEngine
 
 BACKENDS = ["torch", "torch-batched"] + (["c"] if c_kernel.c_available() else [])
@@ -117,13 +121,18 @@ def test_c_float32_follows_the_float32_reference(arch, depth, activation):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS + ["generic"])
 def test_a_diverging_replica_does_not_disturb_the_others(backend):
     cfg = config("bias", 2, "relu", "mse")
     data, orders, phases = _replica_problem(cfg)
     phases[1] = Phase(1e3, 0.0)
     models, out = _run(cfg, backend, data, orders, phases)
-    assert out[0] is None and out[2] is None and out[1]
+    assert out[0] is None and out[2] is None and isinstance(out[1], TrainingDiverged)
+    if backend == "c":  # the C loop names the step of the call at which the output went non-finite
+        assert out[1].value == "output" and 0 <= out[1].step < len(orders[1])
+        assert str(out[1]) == f"non-finite output at step {out[1].step} of this chunk"
+    else:  # the torch formulas and the reference check the parameters at the end of the call
+        assert (out[1].value, out[1].step, str(out[1])) == ("parameters", None, "non-finite parameters")
     for r in (0, 2):
         alone, _ = _run(cfg, backend, data[r:r + 1], orders[r:r + 1], phases[r:r + 1], first_seed=1 + r)
         for a, b in zip(models[r].parameters(), alone[0].parameters()):
@@ -137,9 +146,10 @@ def test_a_diverged_replica_is_skipped_afterwards():
     eng = ReplicaEngine(cfg, models, [X for X, _ in data], "torch")
     T = [eng.targets(Y)[o] for (_, Y), o in zip(data, orders)]
     first = eng.run(orders, T, [Phase(0.05), Phase(1e3)])
-    assert first[0] is None and first[1]
+    assert first[0] is None and isinstance(first[1], TrainingDiverged)
     frozen = [p.detach().clone() for p in models[1].parameters()]
-    assert eng.run(orders, T, [Phase(0.05), Phase(0.05)]) == [None, first[1]]  # still reported, not stepped
+    again = eng.run(orders, T, [Phase(0.05), Phase(0.05)])
+    assert again[0] is None and again[1] is first[1]  # the same object still reported, the replica not stepped
     for p, q in zip(models[1].parameters(), frozen):  # bit patterns, so NaNs compare too
         assert torch.equal(p.detach().view(torch.int64), q.view(torch.int64))
 
@@ -192,3 +202,41 @@ def test_sim_bn_dead_neurons_stay_finite_and_equal_the_reference():
         assert eng.run([order], [eng.targets(Y)[order]], ph) == [None]
         assert maxdiff(ref, model) < TOL
         assert torch.equal(model.W1.data[:5], mk().W1.data[:5])  # dead neurons get zero gradient
+
+
+def test_a_divergence_is_one_object_that_gains_its_place_in_the_run():
+    err = TrainingDiverged.non_finite("output", step=4)
+    assert (str(err), err.value, err.step, err.epochs) == ("non-finite output at step 4 of this chunk", "output", 4,
+                                                           None)
+    assert err.locate(epochs=(3, 5), phase=0, lr=0.5, rho=0.0, kept="Kept.") is err
+    text = "training diverged in epochs [3, 5) (phase 0: lr=0.5, rho=0.0): non-finite output at step 4 of this chunk. Kept."
+    assert str(err) == text
+    back = pickle.loads(pickle.dumps(err))  # a worker process hands it back whole
+    assert (type(back), str(back), back.value, back.step, back.epochs) == (TrainingDiverged, text, "output", 4, (3, 5))
+    assert str(TrainingDiverged("anything said")) == "anything said"
+
+
+def test_the_gpu_steps_import_and_answer_without_triton():
+    code = ("import sys\n"
+            "sys.modules['triton'] = None  # as if the package were not installed\n"
+            "import sharpgen.numerics.engine.gpu as gpu, sharpgen.numerics.engine.gpu.steps as steps\n"
+            "assert sorted(gpu.__all__) == ['launch', 'triton_available', 'triton_run_'] and gpu.launch is steps.launch\n"
+            "assert steps.triton_available() is False\n"
+            "try:\n"
+            "    import sharpgen.numerics.engine.gpu.kernel\n"
+            "except ImportError:\n"
+            "    pass\n"
+            "else:\n"
+            "    raise AssertionError('the kernel imported without triton')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_torch_step_uses_the_one_ascent_scale():
+    from sharpgen.numerics.engine import torch_fused
+    from sharpgen.numerics.engine.torch_fused import batched, deep, shallow, sim_bn
+    assert all(module.ascent_scale is shallow.ascent_scale for module in (batched, deep, sim_bn))
+    assert torch_fused.ascent_scale is shallow.ascent_scale
+    norm = torch.tensor([0.0, 4.0, 0.5], dtype=torch.float64)  # powers of two: the quotients are exact
+    assert shallow.ascent_scale(0.2, norm).tolist() == [0.0, 0.05, 0.4]
+    assert shallow.ascent_scale(torch.tensor(0.0, dtype=torch.float64), norm).tolist() == [0.0, 0.0, 0.0]

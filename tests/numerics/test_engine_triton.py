@@ -1,4 +1,4 @@
-"""The GPU kernel (numerics.engine.triton_kernel) checked on CPU in Triton's interpreter.
+"""The GPU kernel (numerics.engine.gpu.kernel) checked on CPU in Triton's interpreter.
 
 ``TRITON_INTERPRET=1`` runs the same kernel source with numpy, so its logic is tested without a
 GPU: one launch steps three replicas with different (lr, ρ, weight decay) and training sets, and
@@ -12,6 +12,7 @@ import torch
 
 from engine_reference import LOSSES, TOL, config, dataset, lr_for, maxdiff, net, reference
 from sharpgen.numerics.runs.config import Phase
+from sharpgen.numerics.engine.diverged import TrainingDiverged
 from sharpgen.numerics.engine.replicas import ReplicaEngine
 
 pytest.importorskip("triton")
@@ -61,7 +62,9 @@ def test_kernel_reports_the_diverging_replica_only():
     models = [net(cfg, 1 + r, X) for r, (X, _) in enumerate(data)]
     eng = ReplicaEngine(cfg, models, [X for X, _ in data], "triton")
     out = eng.run(orders, [eng.targets(Y)[o] for (_, Y), o in zip(data, orders)], phases)
-    assert out[0].startswith("non-finite output at step") and out[1] is None
+    assert isinstance(out[0], TrainingDiverged) and out[1] is None
+    assert (out[0].value, 0 <= out[0].step < len(orders[0])) == ("output", True)
+    assert str(out[0]) == f"non-finite output at step {out[0].step} of this chunk"
 
 
 def test_cases_the_kernel_does_not_cover_run_the_torch_formulas():

@@ -12,7 +12,7 @@ CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
 def test_no_compiler_means_torch_backend_announced_once(monkeypatch, no_c_compiler):
-    monkeypatch.setattr(engine, "_ANNOUNCED", [])
+    engine.reset_fallback_notice()
     with pytest.raises(RuntimeError, match="no C compiler found"):
         c_kernel.compile_c_kernel(torch.float64)
     assert not c_kernel.c_available(torch.float64)
@@ -26,7 +26,7 @@ def test_no_compiler_means_torch_backend_announced_once(monkeypatch, no_c_compil
 
 def test_failing_compiler_means_torch_backend(monkeypatch, fresh_kernel_cache):
     monkeypatch.setenv("CC", "false")  # a "compiler" that always fails
-    monkeypatch.setattr(engine, "_ANNOUNCED", [True])
+    engine.reset_fallback_notice(announced=True)
     with pytest.raises(RuntimeError, match="compilation failed"):
         c_kernel.compile_c_kernel(torch.float32)
     assert engine.resolve_backend("auto", fused=True, device=CPU, dtype=torch.float32) == "torch"

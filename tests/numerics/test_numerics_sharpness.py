@@ -221,8 +221,89 @@ def test_trace_hessian_rejects_bad_data():
     bad[0, 0] = float("inf")
     with pytest.raises(ValueError, match="^X: expected finite values"):
         trace_hessian(net, bad, data.Y)
-    with pytest.raises(ValueError, match="^model: expected a numerics.models.Net"):
+    with pytest.raises(ValueError, match="^model: expected a torch.nn.Module"):
         trace_hessian("bias", data.X, data.Y)
+    with pytest.raises(ValueError, match="^model: expected a numerics.models.Net"):
+        per_sample_terms("bias", data.X)
+
+
+# ---------------------------------------------------------------- any torch.nn.Module
+
+def _sequential(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 1)).double()
+
+
+def _independent_trace(model, X, Y):
+    """Tr of torch.autograd.functional.hessian of the MSE over the flat parameter vector, forward written out."""
+    shapes = [p.shape for p in model.parameters()]
+    theta = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+    def L(flat):
+        W1, b1, W2, b2 = (c.reshape(s) for c, s in zip(torch.split(flat, [math.prod(s) for s in shapes]), shapes))
+        out = torch.tanh(X @ W1.T + b1) @ W2.T + b2
+        return ((out[:, 0] - Y) ** 2).mean()
+
+    return float(torch.diagonal(torch.autograd.functional.hessian(L, theta)).sum())
+
+
+def _regression(n=7, seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 3, generator=gen, dtype=torch.float64), torch.randn(n, generator=gen, dtype=torch.float64)
+
+
+def test_trace_of_a_sequential_equals_an_independent_full_hessian():
+    model, (X, Y) = _sequential(), _regression()
+    want = _independent_trace(model, X, Y)
+    assert abs(want) > 1e-3  # not a vacuous comparison
+    by_default = trace_hessian(model, X, Y)
+    assert abs(by_default - want) <= 1e-10
+    assert trace_hessian(model, X, Y, method="autograd") == by_default
+    assert abs(trace_hessian(model, X, Y[:, None], loss=torch.nn.MSELoss()) - want) <= 1e-10
+    assert all(p.grad is None for p in model.parameters())  # the module's own state is untouched
+
+
+def test_hutchinson_on_a_sequential_within_four_standard_errors():
+    model, (X, Y) = _sequential(2), _regression(seed=3)
+    want = _independent_trace(model, X, Y)
+    for loss, targets in (("mse", Y), (torch.nn.MSELoss(), Y[:, None])):
+        est = trace_hessian(model, X, targets, loss=loss, method="hutchinson", samples=400, seed=5)
+        assert isinstance(est, HutchinsonEstimate) and est.samples == 400 and est.stderr > 0
+        assert abs(est.value - want) <= 4 * est.stderr
+
+
+def test_net_with_a_callable_loss_equals_its_exact_closed_form():
+    data = xor_dataset(4, 8, seed=0)
+    net = build("bias", 4, 6, seed=0, activation="softplus")
+    exact = trace_hessian(net, data.X, data.Y)
+    assert close(trace_hessian(net, data.X, data.Y, loss=torch.nn.MSELoss(), method="autograd"), exact)
+    assert close(trace_hessian(net, data.X, data.Y, method="autograd"), exact)
+
+
+def test_frozen_parameters_are_not_part_of_theta():
+    model, (X, Y) = _sequential(), _regression()
+    full = trace_hessian(model, X, Y)
+    model[0].weight.requires_grad_(False)
+    assert trace_hessian(model, X, Y) < full - 1e-6  # the first layer's diagonal is left out
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"method": "exact"}, "^method: 'exact' is the closed form of Lemma 4.1 for sharpgen's Net only"),
+    ({"loss": torch.nn.MSELoss(), "p": 0.2}, "^p: expected None for a callable loss"),
+    ({"loss": 3}, "^loss: expected one of"),
+])
+def test_trace_hessian_refuses_for_a_generic_module(kwargs, message):
+    model, (X, Y) = _sequential(), _regression()
+    with pytest.raises(ValueError, match=message):
+        trace_hessian(model, X, Y, **kwargs)
+    with pytest.raises(ValueError, match=r"^Y: expected shape \(7,\)"):
+        trace_hessian(model, X, Y[:3])
+
+
+def test_exact_needs_a_named_loss():
+    data = xor_dataset(3, 4, seed=0)
+    with pytest.raises(ValueError, match="^loss: method 'exact' needs a loss named in"):
+        trace_hessian(build("bias", 3, 3, seed=0), data.X, data.Y, loss=torch.nn.MSELoss())
 
 
 # ---------------------------------------------------------------- losses

@@ -14,7 +14,9 @@ from sharpgen.numerics.engine.torch_fused import shallow as torch_steps
 from sharpgen.numerics.nets.losses import get_loss
 from sharpgen.numerics.nets.initialization import build
 from sharpgen.numerics.nets.params import from_params
-from sharpgen.numerics.optim.sam import SAM, make_optimizer, project_first_layer_
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.optim.asam import ASAM, ETA, asam_param_groups
+from sharpgen.numerics.optim.sam import SAM, NonFiniteGradient, make_optimizer, project_first_layer_
 
 TOL = 1e-12
 
@@ -96,6 +98,151 @@ def test_zero_gradient_gives_zero_ascent():
     (w ** 2).sum().backward()
     opt.first_step()
     assert torch.equal(w.detach(), torch.zeros(2, dtype=torch.float64))
+
+
+# ------------------------------------------------------------------ the davda54/sam signature, adaptive
+
+def test_rho_positional_equals_rho_keyword_bitwise():
+    X, Y = torch.tensor([[1.0, -1.0, 1.0]], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64)
+    a, b = (build("bias", 3, 5, seed=4) for _ in range(2))
+    _sam_step(a, get_loss("mse"), X, Y, SAM(a.parameters(), torch.optim.SGD, 0.05, lr=0.1))
+    _sam_step(b, get_loss("mse"), X, Y, SAM(b.parameters(), torch.optim.SGD, rho=0.05, lr=0.1))
+    assert all(torch.equal(pa, pb) for pa, pb in zip(a.parameters(), b.parameters()))
+    assert _maxdiff(a, build("bias", 3, 5, seed=4)) > 1e-4
+
+
+def test_adaptive_equals_davda54_formula_on_an_nn_module():
+    # davda54/sam, adaptive=True: e = ρ |w|² g / ‖ |w| g ‖ over every parameter (biases too), by hand here.
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
+    X, Y = torch.randn(5, 3, dtype=torch.float64), torch.randn(5, 1, dtype=torch.float64)
+    theta = [p.detach().clone() for p in model.parameters()]
+    opt = SAM(model.parameters(), torch.optim.SGD, rho=0.05, adaptive=True, lr=0.1)
+    torch.nn.functional.mse_loss(model(X), Y).backward()
+    g = [p.grad.clone() for p in model.parameters()]
+    norm = math.sqrt(sum(float(((w.abs() * gi) ** 2).sum()) for w, gi in zip(theta, g)))
+    opt.first_step(zero_grad=True)
+    for p, w, gi in zip(model.parameters(), theta, g):
+        assert float((p.detach() - (w + 0.05 * w * w * gi / norm)).abs().max()) < TOL
+    torch.nn.functional.mse_loss(model(X), Y).backward()
+    g_at = [p.grad.clone() for p in model.parameters()]
+    opt.second_step(zero_grad=True)
+    for p, w, gi in zip(model.parameters(), theta, g_at):
+        assert float((p.detach() - (w - 0.1 * gi)).abs().max()) < TOL
+
+
+def test_asam_is_sam_adaptive_with_its_eta_bitwise():
+    X, Y = torch.tensor([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0]], dtype=torch.float64), torch.tensor([1.0, -1.0],
+                                                                                                   dtype=torch.float64)
+    a, b = build("bias", 3, 6, seed=2), build("bias", 3, 6, seed=2)
+    opt_a = ASAM(asam_param_groups(a), torch.optim.SGD, rho=0.3, lr=0.1)
+    opt_b = SAM(asam_param_groups(b), torch.optim.SGD, 0.3, True, eta=ETA, lr=0.1)
+    for _ in range(3):
+        _sam_step(a, get_loss("mse"), X, Y, opt_a)
+        _sam_step(b, get_loss("mse"), X, Y, opt_b)
+    assert all(torch.equal(pa, pb) for pa, pb in zip(a.parameters(), b.parameters()))
+
+
+def test_a_group_may_turn_adaptive_off():
+    w, v = (torch.nn.Parameter(torch.tensor([3.0, -4.0], dtype=torch.float64)) for _ in range(2))
+    opt = SAM([{"params": [w]}, {"params": [v], "adaptive": False}], torch.optim.SGD, rho=0.5, adaptive=True, lr=0.1)
+    ((w ** 2).sum() + (v ** 2).sum()).backward()  # g = (6, -8) for both
+    opt.first_step()
+    norm = math.sqrt(18.0 ** 2 + 32.0 ** 2 + 6.0 ** 2 + 8.0 ** 2)  # T g: |w| g = (18, -32) for w, g for v
+    want_w = torch.tensor([3.0 + 0.5 * 54 / norm, -4.0 - 0.5 * 128 / norm], dtype=torch.float64)  # T² g = (54, -128)
+    want_v = torch.tensor([3.0 + 0.5 * 6 / norm, -4.0 - 0.5 * 8 / norm], dtype=torch.float64)
+    assert float((w.detach() - want_w).abs().max()) < TOL
+    assert float((v.detach() - want_v).abs().max()) < TOL
+
+
+# ------------------------------------------------------------------ guards
+
+def _one_param_opt(**kw):
+    w = torch.nn.Parameter(torch.tensor([1.0, -2.0], dtype=torch.float64))
+    return w, SAM([w], torch.optim.SGD, rho=0.1, lr=0.1, **kw)
+
+
+def test_two_steps_must_alternate():
+    w, opt = _one_param_opt()
+    with pytest.raises(RuntimeError, match="^second_step: called without first_step"):
+        opt.second_step()
+    (w ** 2).sum().backward()
+    opt.first_step(zero_grad=True)
+    moved = w.detach().clone()
+    (w ** 2).sum().backward()
+    with pytest.raises(RuntimeError, match="^first_step: called twice"):
+        opt.first_step()
+    assert torch.equal(w.detach(), moved)  # the refused ascent moved nothing
+    opt.second_step(zero_grad=True)
+    with pytest.raises(RuntimeError, match="^second_step: called without first_step"):
+        opt.second_step()
+    opt.step(lambda: (w ** 2).sum().backward())  # a closure step after a complete pair is fine
+
+
+@pytest.mark.parametrize("group, message", [
+    ({"rho": -0.1}, r"^param_groups\[1\]\.rho: expected a finite number >= 0, got -0.1"),
+    ({"lr": 0.0}, r"^param_groups\[1\]\.lr: expected a finite number > 0, got 0.0"),
+    ({"weight_decay": -1.0}, r"^param_groups\[1\]\.weight_decay: expected a finite number >= 0"),
+    ({"eta": float("nan")}, r"^param_groups\[1\]\.eta: expected a finite number >= 0"),
+])
+def test_a_groups_own_values_are_checked(group, message):
+    groups = [{"params": [torch.nn.Parameter(torch.ones(2))]}, dict(group, params=[torch.nn.Parameter(torch.ones(2))])]
+    with pytest.raises(ValueError, match=message):
+        SAM(groups, torch.optim.SGD, rho=0.05, lr=0.1)
+    w, opt = _one_param_opt()
+    with pytest.raises(ValueError, match=message):
+        opt.add_param_group(dict(group, params=[torch.nn.Parameter(torch.ones(2))]))
+
+
+def test_a_missing_lr_is_refused_not_taken_from_the_base_default():
+    groups = [{"params": [torch.nn.Parameter(torch.ones(2))], "lr": 0.1}, {"params": [torch.nn.Parameter(torch.ones(2))]}]
+    with pytest.raises(ValueError, match=r"^param_groups\[1\]\.lr: missing"):
+        SAM(groups, torch.optim.SGD, rho=0.05)
+    with pytest.raises(ValueError, match=r"^param_groups\[0\]\.lr: missing"):
+        SAM([torch.nn.Parameter(torch.ones(2))], torch.optim.SGD)
+    opt = SAM(groups[:1], torch.optim.SGD)
+    with pytest.raises(ValueError, match=r"^param_groups\[1\]\.lr: missing"):
+        opt.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))]})
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], "lr": 0.2})
+    assert opt.param_groups[1]["momentum"] == 0  # a later group gets the base optimizer's defaults too
+
+
+@pytest.mark.parametrize("kw, message", [(dict(rho=-1.0), "^rho"), (dict(rho=0.1, lr=0.0), "^lr"),
+                                         (dict(rho=0.1, lr=0.1, adaptive=1), "^adaptive"),
+                                         (dict(rho=0.1, lr=0.1, eta=-0.5), "^eta")])
+def test_constructor_arguments_are_checked(kw, message):
+    with pytest.raises(ValueError, match=message):
+        SAM([torch.nn.Parameter(torch.ones(2))], torch.optim.SGD, **kw)
+
+
+def test_a_rho_changed_after_construction_is_checked_at_first_step():
+    w, opt = _one_param_opt()
+    opt.param_groups[0]["rho"] = -0.5
+    (w ** 2).sum().backward()
+    with pytest.raises(ValueError, match=r"^param_groups\[0\]\.rho"):
+        opt.first_step()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_non_finite_gradient_raises_and_moves_nothing(bad, adaptive):
+    w, opt = _one_param_opt(adaptive=adaptive)
+    before = w.detach().clone()
+    w.grad = torch.tensor([1.0, bad], dtype=torch.float64)
+    with pytest.raises(NonFiniteGradient, match="^grad: NaN or inf in the gradient at first_step"):
+        opt.first_step()
+    assert torch.equal(w.detach(), before)
+    assert issubclass(NonFiniteGradient, TrainingDiverged)  # the trainer records such a run as diverged
+    with pytest.raises(RuntimeError, match="^second_step: called without first_step"):
+        opt.second_step()
+
+
+def test_finite_gradient_whose_squares_overflow_still_ascends_by_rho():
+    w = torch.nn.Parameter(torch.tensor([1.0, 1.0]))  # float32: (3e30)² overflows
+    opt = SAM([w], torch.optim.SGD, rho=0.5, lr=0.1)
+    w.grad = torch.tensor([3e30, 4e30])
+    opt.first_step()
+    assert torch.allclose(w.detach(), torch.tensor([1.3, 1.4]), rtol=1e-6, atol=0)
 
 
 @pytest.mark.parametrize("bad", [dict(lr=0.0), dict(lr=float("nan")), dict(lr=0.1, rho=-1.0),

@@ -161,8 +161,11 @@ def test_resume_with_other_config_is_refused(tmp_path):
 
 def test_divergence_stops_with_message_and_keeps_checkpoint(tmp_path):
     cfg = small(phases=(Phase(0.01, 0.0, 1, 0.0, 5), Phase(1e6, 0.0, 1, 0.0, 10)))
-    with pytest.raises(TrainingDiverged, match="last good checkpoint \\(epoch 5\\)"):
+    with pytest.raises(TrainingDiverged, match="last good checkpoint \\(epoch 5\\)") as err:
         train(cfg, tmp_path / "d")
+    # the engine's own object, located in the run, is what the caller gets and what summary.json says
+    assert err.value.epochs is not None and err.value.value is not None
+    assert json.loads((tmp_path / "d" / "summary.json").read_text())["message"] == str(err.value)
     state = ckpt.load_checkpoint(tmp_path / "d")
     assert state["epoch"] == 5
     assert all(bool(torch.isfinite(v).all()) for v in state["params"].values())

@@ -141,14 +141,26 @@ def test_auto_takes_the_closed_form_for_exact_relu_nets(monkeypatch):
     ("nobias", Params(W1=sp.Matrix([[sp.Symbol("s", positive=True), 1]]), W2=sp.Matrix([2])), [[1, 1]], [1], {}),
     ("bias", Params(W1=sp.Matrix([[1, 1]]), b1=sp.Matrix([0]), W2=sp.Matrix([2])), [[1, 1]], [1],
      {"activation": "softplus"}),
-    ("bias", Params(W1=sp.Matrix([[1, 1]]), b1=sp.Matrix([0]), W2=sp.Matrix([2]), middle=(sp.Matrix([[1]]),)),
-     [[1, 1]], [1], {}),
     ("sim_ln", Params(W1=sp.Matrix([[1, 1]]), b1=sp.Matrix([0]), W2=sp.Matrix([2])), [[1, 1]], [1], {"eps": 1}),
 ])
 def test_auto_keeps_jets_where_the_closed_form_is_not_identical_or_does_not_apply(monkeypatch, arch, params, X, Y,
                                                                                  hyper):
     _forbid(monkeypatch, "_relu_trace")
     assert exact_equal(trace_hessian(arch, params, X, Y, **hyper), trace_from_gradients(arch, params, X, Y, **hyper))
+
+
+DEEP = Params(W1=sp.Matrix([[1, -2], [R(1, 2), 1]]), b1=sp.Matrix([0, -1]), W2=sp.Matrix([2, -3]),
+              middle=(sp.Matrix([[1, R(-1, 3)], [2, 1]]), sp.Matrix([[1, 1], [-1, R(1, 2)]])))
+
+
+def test_backpropagation_f2_is_the_trace_at_any_depth(monkeypatch):
+    X, Y = [[1, 1], [-1, 2], [2, -1]], [1, 0, -1]
+    jets = trace_hessian("bias", DEEP, X, Y, method="jets")
+    assert relu_trace(DEEP, X) == jets == trace_hessian_by_diff("bias", DEEP, X, Y)
+    for x in X:
+        assert relu_grad_norm_sq(DEEP, x) == grad_norm_sq("bias", DEEP, x)
+    _forbid(monkeypatch, "evaluate")  # exact depth-4 relu net: auto takes the closed form
+    assert trace_hessian("bias", DEEP, X, Y) == jets
 
 
 def test_closed_form_on_request_with_floats_and_symbols():
@@ -167,7 +179,7 @@ P_F2 = Params(W1=sp.Matrix([[1, 0]]), b1=sp.Matrix([0]), W2=sp.Matrix([2]))
 @pytest.mark.parametrize("arch, params, hyper, message", [
     ("bias", P_F2, {"method": "hutchinson"},
      r"^method: expected one of \('auto', 'jets', 'closed_form'\), got 'hutchinson'$"),
-    ("sim_ln", P_F2, {"method": "closed_form", "eps": 1}, r"^method: 'closed_form' \(F2\) is for 2-layer relu"),
+    ("sim_ln", P_F2, {"method": "closed_form", "eps": 1}, r"^method: 'closed_form' \(F2\) is for relu nobias/bias nets"),
     ("bias", P_F2, {"method": "closed_form", "activation": "softplus"}, r"^method: 'closed_form' \(F2\)"),
 ])
 def test_bad_method_names_the_argument(arch, params, hyper, message):

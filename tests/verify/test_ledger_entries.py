@@ -3,7 +3,7 @@ import pytest
 
 from sharpgen.verify.ledger.entries import ENTRIES, KINDS, entry, known_keys, select
 from sharpgen.verify.ledger.exact import EXACT
-from sharpgen.verify.ledger.props_mlp import PROPERTIES
+from sharpgen.verify.ledger.properties import PROPERTIES
 from sharpgen.verify.ledger.trained import TRAINED
 
 REQUIRED = {"Lemma 3.1", "Lemma 4.1", "Lemma A.1", "Lemma A.3", "Lemma A.12", "Lemma A.13", "Thm 3.1", "Thm 3.2",

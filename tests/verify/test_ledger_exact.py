@@ -6,7 +6,7 @@ import sympy as sp
 
 from sharpgen.theory import constructions
 from sharpgen.theory.params import Params
-from sharpgen.verify.ledger import exact, exact_norm, exact_tools
+from sharpgen.verify.ledger import exact, exact_mlp, exact_norm, exact_tools
 from sharpgen.verify.ledger.exact import EXACT
 from sharpgen.verify.ledger.profiles import PROFILES
 
@@ -43,7 +43,7 @@ def test_other_seeds_pass_too():
 def test_a_planted_wrong_constant_fails(monkeypatch):
     real = exact_tools.min_sharpness
     monkeypatch.setattr(exact_tools, "min_sharpness", lambda *a, **k: replace(real(*a, **k), value=2 * real(*a, **k).value))
-    out = exact.check_thm_4_1(QUICK)
+    out = exact_mlp.check_thm_4_1(QUICK)
     assert not out.passed and out.worst > 0
 
 
@@ -55,12 +55,19 @@ def test_a_broken_construction_fails(monkeypatch):
         return Params(W1=p.W1, b1=p.b1, W2=p.W2 * sp.Rational(11, 10), middle=p.middle)
 
     monkeypatch.setattr(constructions, "memorizing", broken)
-    assert not exact.check_thm_4_1(QUICK).passed
+    assert not exact_mlp.check_thm_4_1(QUICK).passed
     assert not exact_norm.check_thm_5_1(QUICK).passed
 
 
 def test_a_wrong_trace_fails(monkeypatch):
-    real = exact.sharpness.trace_from_gradients
-    monkeypatch.setattr(exact.sharpness, "trace_from_gradients", lambda *a, **k: real(*a, **k) + sp.Rational(1, 10 ** 6))
-    out = exact.check_lemma_4_1(QUICK)
+    real = exact_mlp.sharpness.trace_from_gradients
+    monkeypatch.setattr(exact_mlp.sharpness, "trace_from_gradients",
+                        lambda *a, **k: real(*a, **k) + sp.Rational(1, 10 ** 6))
+    out = exact_mlp.check_lemma_4_1(QUICK)
     assert not out.passed and out.worst == pytest.approx(1e-6)
+
+
+def test_the_registry_merges_disjoint_parts():
+    parts = (exact_mlp.EXACT, exact_norm.EXACT)
+    assert not set(parts[0]) & set(parts[1])
+    assert exact.EXACT == {**parts[0], **parts[1]} and len(exact.EXACT) == sum(map(len, parts))

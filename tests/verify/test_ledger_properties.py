@@ -2,9 +2,8 @@
 and a planted error makes the property fail with its shrunk counterexample kept in full."""
 import pytest
 
-from sharpgen.verify.ledger import props_mlp, props_norm
-from sharpgen.verify.ledger.properties import run_entry_properties, run_property
-from sharpgen.verify.ledger.props_mlp import PROPERTIES
+from sharpgen.verify.ledger import checks, properties, props_mlp, props_norm
+from sharpgen.verify.ledger.properties import PROPERTIES, run_entry_properties, run_property
 
 ALL = [p for props in PROPERTIES.values() for p in props]
 
@@ -41,13 +40,13 @@ def test_a_wrong_numerics_trace_fails_with_a_full_counterexample(monkeypatch):
 
 
 def test_a_wrong_constant_fails(monkeypatch):
-    real = props_mlp.min_sharpness
+    real = checks.min_sharpness
 
     def wrong(arch, X, Y, **kw):
         m = real(arch, X, Y, **kw)
         return type(m)(m.value * 101 / 100, m.attained, m.exact, m.source)
 
-    monkeypatch.setattr(props_mlp, "min_sharpness", wrong)
+    monkeypatch.setattr(checks, "min_sharpness", wrong)
     out = run_entry_properties(PROPERTIES["thm-3.1"], examples=30, seed=0)
     assert not out.passed and out.counterexample["values"]["min"]
 
@@ -66,3 +65,10 @@ def test_a_broken_construction_fails(monkeypatch):
     monkeypatch.setattr(constructions, "memorizing", broken)
     assert not run_entry_properties(PROPERTIES["thm-4.1"], examples=30, seed=0).passed
     assert not run_entry_properties(props_norm.PROPERTIES["thm-5.1"], examples=30, seed=0).passed
+
+
+def test_the_registry_merges_disjoint_parts():
+    parts = (props_mlp.PROPERTIES, props_norm.PROPERTIES)
+    assert not set(parts[0]) & set(parts[1])
+    assert properties.PROPERTIES == {**parts[0], **parts[1]} and len(PROPERTIES) == sum(map(len, parts))
+    assert all(p.entry == entry for entry, props in PROPERTIES.items() for p in props)

@@ -15,7 +15,8 @@ from sharpgen.numerics.runs.presets import get_preset
 from sharpgen.theory import constructions
 from sharpgen.verify.ledger import runs, trained
 from sharpgen.verify.ledger.profiles import PROFILES
-from sharpgen.verify.ledger.runs import RunRecord, RunSpec
+from sharpgen.verify.ledger.runs import RunRecord
+from sharpgen.verify.runs import RunSpec
 
 SQ = 4 * math.sqrt(30)      # 4 sqrt(d), nobias, d = 30
 SQB = 4 * math.sqrt(31)     # 4 sqrt(d + 1), bias
@@ -24,8 +25,9 @@ SQB = 4 * math.sqrt(31)     # 4 sqrt(d + 1), bias
 def record(tmp_path, group, seed, *, test_error, trace, theory_min, trace_gn=None, preset="fig1b", expected=True,
            status="done", **extra):
     config = get_preset(preset, quick=True).replace(seed=seed)
-    spec = RunSpec(group, preset, config, expected, "" if expected else "declared in advance")
-    run_dir = tmp_path / spec.name
+    spec = RunSpec(config, tmp_path / runs.run_name(group, config), group=group, preset=preset, expected=expected,
+                   reason="" if expected else "declared in advance")
+    run_dir = spec.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     row = {"epoch": 10, "test_error": test_error, "trace": trace, "trace_gn": trace if trace_gn is None else trace_gn,
            "theory_min": theory_min, "train_loss": 1e-4, **extra}
@@ -156,7 +158,8 @@ def test_runs_resume_after_an_interruption_and_match_an_uninterrupted_run(tmp_pa
 def test_run_names_change_with_the_config():
     a, b = runs.specs_for("bias-sam", TINY)[0], runs.specs_for("bias-gd", TINY)[0]
     assert a.name != b.name and a.name.startswith("bias-sam-seed0-")
-    assert replace(a, config=a.config.replace(width=7)).name != a.name
+    assert runs.run_name("bias-sam", a.config.replace(width=7)) != a.name
+    assert runs.specs_for("bias-sam", TINY, root=Path("r"))[0].run_dir == Path("r") / a.name
 
 
 def test_paper_profile_uses_the_paper_protocol_with_five_seeds():

@@ -72,10 +72,23 @@ def test_curves_series_equal_the_metrics_and_the_theory_line_the_exact_minimum(r
     lines = curves.series_by_gid(fig)
     for name in curves.PANELS:
         assert xs(lines[f"{name}:0"]) == column(run, "epoch")
-        assert ys(lines[f"{name}:0"]) == column(run, name)
+        if name != "trace":
+            assert ys(lines[f"{name}:0"]) == column(run, name)
     # F3 on cube data: (4/n) Σ sqrt(d+1) |y_i| = 4 sqrt(7) at d = 6.
     assert exact_min(run) == pytest.approx(4 * math.sqrt(7), rel=1e-12)
-    assert ys(lines["theory_min:0"]) == pytest.approx([exact_min(run)] * 2, rel=1e-12)
+    # The Tr panel shows the gap to theory: Tr ∇²L over the exact minimum, the minimum a line at 1.
+    assert ys(lines["trace:0"]) == pytest.approx([v / exact_min(run) for v in column(run, "trace")], rel=1e-12)
+    assert ys(lines["theory_min:ratio"]) == [1.0, 1.0]
+    trace_ax = [ax for ax in fig.axes if lines["trace:0"] in ax.lines][0]
+    assert trace_ax.get_ylabel() == style.TRACE_RATIO_LABEL
+    low, high = trace_ax.get_ylim()
+    assert low < 1.0 < high and high - low < 0.5 * max(column(run, "trace"))  # a ratio axis, not Tr's own
+    # linear within 1 ± GAP_WIDTH, logarithmic beyond: a 2% gap takes a visible share of a 10x axis
+    to_axis = trace_ax.transData.transform
+    height = to_axis((0, 11.0))[1] - to_axis((0, 1.0))[1]
+    assert to_axis((0, 1.02))[1] - to_axis((0, 1.0))[1] > 0.15 * height
+    caption = " ".join([t.get_text() for t in fig.texts if t.get_gid() == "caption"][0].split())
+    assert "divided by the theory's least" in caption and "linear within 1 ± 1%" in caption
     assert "trace_gn:0" not in lines  # relu bias: Tr ∇²L is its interpolation part (F1)
     assert not [g for g in lines if g.startswith("phase:")]  # one phase: no boundary
     paths = style.save(fig, tmp_path / "gd")
@@ -91,8 +104,8 @@ def test_seeds_are_averaged_with_a_min_max_band_and_phases_marked(runs):
     assert "(2 seeds)" in groups[1].label and "ρ 0.05→0.1" in groups[1].label and "lr 0.05" in groups[1].label
     fig = curves.draw_curves(groups)
     lines = curves.series_by_gid(fig)
-    traces = np.array([column(r, "trace") for r in sam])
-    assert lines["trace:1"].get_ydata() == pytest.approx(traces.mean(axis=0), rel=1e-14)
+    traces = np.array([[v / exact_min(r) for v in column(r, "trace")] for r in sam])  # each seed over its own minimum
+    assert lines["trace:1"].get_ydata() == pytest.approx(traces.mean(axis=0), rel=1e-12)
     assert lines["trace:1"].get_color() == style.SAM_COLOURS[0]
     band = [c for ax in fig.axes for c in ax.collections if c.get_gid() == "band:trace:1"][0]
     ys = band.get_paths()[0].vertices[:, 1]
@@ -106,9 +119,11 @@ def test_interpolation_part_is_drawn_where_the_residual_term_matters(runs):
     run = runs["sim_ln"][0]
     lines = curves.series_by_gid(curves.draw_curves(curves.make_groups([run])))
     assert rundata.residual_matters([run])
-    assert ys(lines["trace_gn:0"]) == column(run, "trace_gn")
+    assert exact_min(run) == 2.0
+    assert ys(lines["trace_gn:0"]) == pytest.approx([v / 2.0 for v in column(run, "trace_gn")], rel=1e-15)
+    assert ys(lines["trace:0"]) == pytest.approx([v / 2.0 for v in column(run, "trace")], rel=1e-15)
     assert ys(lines["trace_gn:0"]) != ys(lines["trace:0"])
-    assert ys(lines["theory_min:0"])[0] == pytest.approx(exact_min(run), rel=1e-12) == 2.0
+    assert ys(lines["theory_min:ratio"])[0] == 1.0
 
 
 def test_uneven_epochs_unknown_columns_log_scales():
@@ -122,8 +137,27 @@ def test_uneven_epochs_unknown_columns_log_scales():
     by_label = {ax.get_ylabel(): ax for ax in fig.axes}
     assert by_label["training loss L"].get_yscale() == "log"
     assert by_label["test error (0-1: y·f ≤ 0)"].get_yscale() == "linear"
-    assert by_label[style.TRACE_LABEL + " (exact)"].get_yscale() == "symlog"  # spans decades, crosses 0
+    ratio_ax = by_label[style.TRACE_RATIO_LABEL]  # -5e4 / 8 and 9 / 8: below and above the minimum
+    assert ratio_ax.get_yscale() == "function" and 1.0 in ratio_ax.get_yticks()
+    low, high = ratio_ax.get_ylim()
+    assert low < -5e4 / 8 and 9 / 8 < high
     assert all(ax.get_xscale() == "symlog" for ax in fig.axes)
+
+
+def test_without_a_theory_minimum_for_every_run_tr_is_drawn_on_a_log_axis():
+    cfg = TrainConfig(arch="bias", d=3, n=4, phases=parse_phases("0.1,0.05,1,0,10"))
+    rows = [{"epoch": float(e), "test_error": 0.1, "trace": 9.0 - e / 5, "trace_gn": 9.0 - e / 5} for e in (0, 5, 10)]
+    with_min = [dict(r, theory_min=8.0) for r in rows]
+    fig = curves.draw_curves(curves.make_groups([rundata.Run(None, cfg, rows),
+                                                 rundata.Run(None, cfg.replace(seed=1), with_min)]))
+    lines = curves.series_by_gid(fig)
+    by_label = {ax.get_ylabel(): ax for ax in fig.axes}
+    trace_ax = by_label[style.TRACE_LABEL + " (exact)"]
+    assert trace_ax.get_yscale() == "log"  # spans a factor < LOG_SPAN, log all the same
+    assert ys(lines["trace:0"]) == [9.0, 8.0, 7.0]  # Tr itself: one seed has no minimum to divide by
+    assert ys(lines["theory_min:0"])[0] == 8.0 and "theory_min:ratio" not in lines
+    ratio = curves.draw_curves(curves.make_groups([rundata.Run(None, cfg, with_min)]))
+    assert {ax.get_ylabel(): ax for ax in ratio.axes}[style.TRACE_RATIO_LABEL].get_yscale() == "function"
 
 
 def test_settings_that_differ_in_size_say_so_in_the_legend_not_the_caption():

@@ -59,10 +59,14 @@ def test_each_figure_is_drawn_from_its_runs(fig, tmp_path):
         lines = curves.series_by_gid(figure)
         if stem.startswith("fig") and not stem.startswith(("fig2b", "fig3")):
             groups = curves.make_groups([r for name in R.FIGURES[fig].presets for r in result.runs[name]])
+            ratio = "theory_min:ratio" in lines  # Tr ∇²L over the minimum when every run has a positive one
             for gi, group in enumerate(groups):
-                trace = [row["trace"] for row in group.runs[0].rows]
-                assert np.asarray(lines[f"trace:{gi}"].get_ydata(), float).tolist() == trace
-                assert lines[f"theory_min:{gi}"].get_ydata()[0] == group.runs[0].rows[0]["theory_min"]
+                first = group.runs[0]
+                plotted = (curves.relative_to_minimum(first) if ratio else first).rows
+                trace = [row["trace"] for row in plotted]
+                assert np.asarray(lines[f"trace:{gi}"].get_ydata(), float).tolist() == pytest.approx(trace)
+                line = lines["theory_min:ratio" if ratio else f"theory_min:{gi}"].get_ydata()[0]
+                assert line == (1.0 if ratio else first.rows[0]["theory_min"])
 
 
 def test_interrupted_reproduce_resumes_to_the_same_figure(tmp_path, monkeypatch, metrics_text):
@@ -88,7 +92,7 @@ def test_interrupted_reproduce_resumes_to_the_same_figure(tmp_path, monkeypatch,
         R.reproduce("4", tmp_path / "cut", seeds=[0, 1], configure=configure, progress="off", log=quiet)
     monkeypatch.setattr(ckpt, "save_checkpoint", real_save)
     specs = R.plan(("fig4a", "fig4b"), tmp_path / "cut", seeds=[0, 1], configure=configure)
-    assert [R.run_state(s) for s in specs] == ["partial", "partial", "missing", "missing"]
+    assert [R.check_run(s).status for s in specs] == ["interrupted", "interrupted", "missing", "missing"]
     assert [ckpt.load_checkpoint(s.run_dir)["epoch"] for s in specs[:2]] == [3, 0]
 
     resumed = R.reproduce("4", tmp_path / "cut", seeds=[0, 1], configure=configure, progress="off", log=quiet)

@@ -83,7 +83,7 @@ def test_bad_worker_count_is_refused_by_argparse(capsys):
 def test_dry_run_lists_every_run_of_a_shipped_study(tmp_path, capsys):
     assert run(["sweep", "minimizers", "--dry-run", "--out", str(tmp_path / "o")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 96 and lines[0].split() == ["pending", "arch=nobias__method=sam1__seed=0"]
+    assert len(lines) == 96 and lines[0].split() == ["missing", "arch=nobias__method=sam1__seed=0"]
     assert not (tmp_path / "o").exists()
 
 
@@ -108,7 +108,7 @@ def _wait_for(path, proc, timeout=60.0):
 
 
 def test_a_sweep_runs_on_a_separate_dask_cluster(tmp_path, capsys):
-    # What the README tells users to do on other machines: `dask scheduler`, then `dask worker ADDRESS`.
+    # What docs/sweeps.md tells users to do on other machines: `dask scheduler`, then `dask worker ADDRESS`.
     bindir = __import__("pathlib").Path(sys.executable).parent
     info = tmp_path / "scheduler.json"
     scheduler = subprocess.Popen([bindir / "dask", "scheduler", "--port", "0", "--no-dashboard",

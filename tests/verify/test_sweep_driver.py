@@ -130,7 +130,7 @@ def test_an_exception_in_a_run_is_recorded_with_its_traceback(tmp_path, monkeypa
 
     monkeypatch.setattr(runs, "_train_together", broken)
     result = execute_run(make_task(tmp_path, point, theory=False, retry_failed=False))
-    assert result["status"] == "error" and run_state(tmp_path, point.run_id) == "error"
+    assert result["status"] == "failed" and run_state(tmp_path, point.run_id) == "failed"
     record = json.loads((tmp_path / "errors" / f"{point.run_id}.json").read_text())
     assert record["error"] == "RuntimeError: disk full" and "broken" in record["traceback"]
     monkeypatch.undo()
@@ -142,7 +142,7 @@ def test_a_changed_sweep_file_is_refused_before_anything_runs(swept, client):
     spec, out, _ = swept
     grid = json.loads(json.dumps(GRID))
     grid["base"]["width"] = 9
-    with pytest.raises(ValueError, match=r"holds a run with another config \(fields \['width'\]\)"):
+    with pytest.raises(ValueError, match=r"holds a run with another config \(differs in \['width'\]\)"):
         run_sweep(parse_spec(grid), out, client=client, progress=False)
 
 

@@ -42,8 +42,8 @@ def test_log_lines_only_when_the_counts_change():
     bar.update(done=1, running=1, failed=1, eta=(70.0, False))
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("sweep: 0/3 done, 2 running, 0 failed, 1 pending") and lines[0].endswith("eta --:--")
-    assert lines[1].startswith("sweep: 1/3 done, 1 running, 1 failed, 0 pending") and lines[1].endswith("eta >01:10")
+    assert lines[0].startswith("sweep: 0/3 done, 2 running, 0 failed, 1 missing") and lines[0].endswith("eta --:--")
+    assert lines[1].startswith("sweep: 1/3 done, 1 running, 1 failed, 0 missing") and lines[1].endswith("eta >01:10")
 
 
 def test_disabled_progress_writes_nothing():

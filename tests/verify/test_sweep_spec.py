@@ -119,9 +119,9 @@ def test_shipped_studies_expand_to_valid_grids(name):
     assert tomllib.loads((STUDIES_DIR / f"{name}.toml").read_text())["sweep"]["name"] == name
 
 
-def test_the_readme_example_is_a_valid_sweep_file():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    (block,) = re.findall(r"```toml\n(.*?)```", readme, flags=re.S)
+def test_the_sweeps_page_example_is_a_valid_sweep_file():
+    page = (Path(__file__).resolve().parents[2] / "docs" / "sweeps.md").read_text()
+    (block,) = re.findall(r"```toml\n(.*?)```", page, flags=re.S)
     points = expand(parse_spec(tomllib.loads(block)))
     assert len(points) == 2 * 2 * 2 * 2 * 3
     bias_sam = [p for p in points if p.labels["arch"] == "bias" and p.labels["method"] == "sam1"]

@@ -8,6 +8,14 @@ from sharpgen.verify import cli, cmd_verify
 from sharpgen.verify.ledger import command, exact
 from sharpgen.verify.ledger.entries import ENTRIES
 from sharpgen.verify.ledger.outcome import Outcome
+from sharpgen.verify.ledger.report import ELLIPSIS
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_dir(tmp_path, monkeypatch):
+    """Plain `sharpgen verify` keeps its report in ./sharpgen-verify: run each test in a folder of its own."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "100")
 
 
 def test_list_prints_every_entry(capsys):
@@ -33,26 +41,71 @@ def test_exact_kind_passes_prints_errata_and_writes_the_report(tmp_path, capsys)
     assert not list(tmp_path.glob(".*tmp"))
 
 
-def test_property_kind_with_seed_and_examples(capsys):
+def test_property_kind_with_seed_and_examples(capsys, tmp_path):
     assert cli.main(["verify", "--kind", "property", "--only", "thm-A.2", "--examples", "12", "--seed", "5"]) == 0
     out = capsys.readouterr().out
-    assert "12 examples per property" in out and "held on 12 examples" in out
+    assert "12 examples per property" in out
+    assert "held on 12 examples" in (tmp_path / "sharpgen-verify" / "report.md").read_text()  # the table cuts it
 
 
 def test_a_failing_claim_exits_1(monkeypatch, capsys):
     monkeypatch.setitem(exact.EXACT, "thm-A.2", lambda profile: Outcome(False, "1 != 2", 1.0, "planted"))
-    assert cli.main(["verify", "--kind", "exact", "--only", "thm-A.2"]) == 1
+    assert cli.main(["verify", "--kind", "exact", "--only", "thm-A.2", "lemma-A.13"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "1 fail" in out
+    assert out.rstrip().splitlines()[-1].startswith("sharpgen verify: 1 pass, 1 fail (thm-A.2); ")
+    assert out.rstrip().endswith(f"; report in {cmd_verify.DEFAULT_OUT / 'report.md'}; exit 1")
+
+
+def test_plain_verify_keeps_its_report_in_the_default_folder(tmp_path, capsys):
+    assert cli.main(["verify", "--kind", "exact", "--only", "thm-A.2"]) == 0
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    report = tmp_path / "sharpgen-verify" / "report.md"
+    assert "| thm-A.2 | Thm A.2 | exact | **pass** |" in report.read_text()
+    assert last.startswith("sharpgen verify: 1 pass; 2 errata; ") and "report in sharpgen-verify/report.md" in last
+    assert (tmp_path / "sharpgen-verify" / "report.json").exists()
+
+
+def test_a_result_outside_its_conditions_is_reported_never_failed(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(exact.EXACT, "thm-A.2", lambda profile: Outcome(
+        False, "error 0.4 at n = 30", 0.4, "test error", numbers={"n": 30}, unmet_condition="needs n >= d log d"))
+    assert cli.main(["verify", "--kind", "exact", "--only", "thm-A.2"]) == 0
+    out = capsys.readouterr().out
+    assert "condition not met" in out and "outside its stated conditions: needs n >= d log d" in out
+    assert "sharpgen verify: 1 condition not met; " in out and out.rstrip().endswith("exit 0")
+    report = json.loads((tmp_path / "sharpgen-verify" / "report.json").read_text())
+    entry = next(e for e in report["entries"] if e["id"] == "thm-A.2")
+    assert entry["status"] == "condition not met" and entry["evidence"][0]["numbers"] == {"n": 30}
+    assert report["summary"] == {"condition not met": 1}
+    md = (tmp_path / "sharpgen-verify" / "report.md").read_text()
+    assert "outside its stated conditions: needs n >= d log d" in md
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_the_live_table_fits_the_width_and_marks_each_cut(columns, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert cli.main(["verify", "--kind", "exact", "--only", "F7", "C2"]) == 0
+    out = capsys.readouterr().out
+    lines = out.split("\n\n")[0].splitlines()
+    table = lines[next(k for k, line in enumerate(lines) if line.startswith("entry")):]
+    assert len(table) == 5 and all(len(line) <= columns for line in lines)
+    assert all(len(line) <= columns for line in table)
+    cut = [line for line in table if line.endswith(ELLIPSIS)]
+    assert cut and all(len(line) == columns for line in cut)
+    errata = out.split("\n\n")[1].splitlines()
+    assert errata[0].startswith("Errata (4)") and len(errata) > 4 * 3 and max(map(len, errata)) <= columns
+    md = (tmp_path / "sharpgen-verify" / "report.md").read_text()
+    detail = next(line for line in table if line.startswith("prop-4.2")).split("  ")[-1].rstrip(ELLIPSIS)
+    assert ELLIPSIS not in md and detail in md
 
 
 def test_a_falsified_property_prints_its_shrunk_counterexample(monkeypatch, capsys, tmp_path):
     from hypothesis import strategies as st
-    from sharpgen.verify.ledger import props_mlp
-    from sharpgen.verify.ledger.properties import Measure, Property
+    from sharpgen.verify.ledger import properties
+    from sharpgen.verify.ledger.checks import Measure, Property
     planted = Property("thm-A.2", "planted", "every integer is below 5", lambda: st.integers(0, 100),
                        lambda k: Measure(k < 5, float(max(0, k - 4)), {"k": k}), "k - 4")
-    monkeypatch.setitem(props_mlp.PROPERTIES, "thm-A.2", [planted])
+    monkeypatch.setitem(properties.PROPERTIES, "thm-A.2", [planted])
     assert cli.main(["verify", "--kind", "property", "--only", "thm-A.2", "--out", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "Counterexample [thm-A.2, planted] (shrunk)" in out and '"example": 5' in out
@@ -91,6 +144,25 @@ def test_unwritable_out_exits_2_before_any_work(tmp_path, monkeypatch, capsys):
     assert cli.main(["verify", "--out", str(blocker)]) == 2
     assert "exists and is not a directory" in capsys.readouterr().err
     assert blocker.read_text() == "x" and not (blocker.parent / "sub").exists()
+
+
+def test_an_unwritable_default_folder_exits_2_before_any_work(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(command, "run_verify", lambda opts: pytest.fail("ran despite an unwritable folder"))
+    (tmp_path / "sharpgen-verify").write_text("x")
+    assert cli.main(["verify", "--kind", "exact"]) == 2
+    assert capsys.readouterr().err == ("sharpgen verify: error: --out (default sharpgen-verify): sharpgen-verify "
+                                       "exists and is not a directory\n")
+
+
+def test_the_resume_command_repeats_the_options_given():
+    import argparse
+    sub = argparse.ArgumentParser().add_subparsers()
+    cmd_verify.add_parser(sub)
+    parse = sub.choices["verify"].parse_args
+    assert cmd_verify.command_line(parse([])) == "sharpgen verify"
+    argv = ["--profile", "paper", "--only", "C2", "thm-3.1", "--kind", "trained", "--out", "a b", "--seed", "3",
+            "--examples", "9", "--device", "cuda"]
+    assert cmd_verify.command_line(parse(argv)) == "sharpgen verify " + " ".join(argv).replace("a b", "'a b'")
 
 
 def test_choices_and_no_command(capsys):

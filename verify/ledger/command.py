@@ -1,8 +1,12 @@
-"""What ``sharpgen verify`` does once its arguments are valid: print the live table as rows complete,
-the errata and a summary; with an output folder, write report.md, report.json and the figures.
+"""What ``sharpgen verify`` does once its arguments are valid: print the live table as rows complete
+(fitted to the terminal's width), the errata and the counterexamples; with an output folder, write
+report.md, report.json and the figures; end with one line saying what the run found.
 
 The training runs go under ``<out>/runs`` (reused by the next invocation), or into a temporary
-folder that is removed at the end when there is no output folder.
+folder that is removed at the end when there is no output folder. SIGINT and SIGTERM stop the run
+cleanly (``lifetime``): the training processes save their checkpoints, nothing is written, and a
+message on stderr names what was interrupted and the command that resumes; the exit status is
+128 + the signal number (130, 143).
 """
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from sharpgen.verify.ledger.report import (COLUMNS, format_counterexamples, format_errata, format_row,
-                                           summary_counts)
-from sharpgen.verify.ledger.runner import Options, Session, exit_status
+from sharpgen.verify.ledger.lifetime import Interrupted, interrupts
+from sharpgen.verify.ledger.report import (COLUMNS, fit, format_counterexamples, format_errata, format_row,
+                                           summary_line, table_width, wrap_lines)
+from sharpgen.verify.ledger.runner import Options, Session, exit_status, plan
 
-__all__ = ["Options", "run_verify"]
+__all__ = ["Options", "run_verify", "interrupted_message"]
 
 
 def _log(msg: str) -> None:
@@ -24,27 +29,63 @@ def _log(msg: str) -> None:
 
 
 def run_verify(opts: Options) -> int:
-    """Run, print, report; the exit status (1 if a claim that should hold failed, else 0)."""
-    started, t0 = time.strftime("%Y-%m-%d %H:%M:%S"), time.monotonic()
-    print(f"sharpgen verify: {len(opts.entries)} entries, evidence {', '.join(opts.kinds)}, profile "
-          f"{opts.profile.name}, seed {opts.profile.seed}, {opts.examples} examples per property", flush=True)
-    print(COLUMNS, flush=True)
+    """Run, print, report; the exit status (1 if a claim that should hold failed, 130 / 143 when
+    interrupted by SIGINT / SIGTERM, else 0)."""
+    rows: list = []
+    try:
+        with interrupts():
+            return _run_and_report(opts, rows)
+    except Interrupted as err:
+        print(flush=True)  # the ^C the terminal echoed ends no line
+        _log(interrupted_message(err, opts, len(rows)))
+        return err.exit_code
+
+
+def _run_and_report(opts: Options, rows: list) -> int:
+    """The run itself; appends each row to ``rows`` as it completes (so an interruption knows how far it got)."""
+    started, t0, width = time.strftime("%Y-%m-%d %H:%M:%S"), time.monotonic(), table_width()
+    print("\n".join(wrap_lines([f"sharpgen verify: {len(opts.entries)} entries, evidence {', '.join(opts.kinds)}, "
+                                f"profile {opts.profile.name}, seed {opts.profile.seed}, {opts.examples} examples "
+                                "per property"], width)))
+    print(fit(COLUMNS, width), flush=True)
     with tempfile.TemporaryDirectory(prefix="sharpgen-verify-") as tmp:
         runs_root = (opts.out / "runs") if opts.out is not None else Path(tmp)
         session = Session(opts, runs_root, _log)
-        rows = []
         for row in session.rows():
             rows.append(row)
-            print(format_row(row), flush=True)
-        for line in format_errata(rows) + format_counterexamples(rows):
+            print(format_row(row, width), flush=True)
+        for line in wrap_lines(format_errata(rows), width) + format_counterexamples(rows):
             print(line)
         status = exit_status(rows)
         wall = time.monotonic() - t0
-        counts = summary_counts(rows)
-        print(f"\n{', '.join(f'{v} {k}' for k, v in counts.items())}; {wall:.0f} s; exit status {status}")
         if opts.out is not None:
             _write(opts, rows, session.records, {"started": started, "wall_s": wall, "exit_status": status})
+    report = opts.out / "report.md" if opts.out is not None else None
+    print(f"\n{summary_line(rows, wall, status, report)}", flush=True)
     return status
+
+
+def interrupted_message(err: Interrupted, opts: Options, done: int) -> str:
+    """What was interrupted, what is kept, and the command that resumes (stderr lines of ``sharpgen verify``).
+
+    >>> import signal
+    >>> from types import SimpleNamespace as NS
+    >>> e = NS(id="lemma-4.1", kinds=("exact",))
+    >>> opts = Options([e], ("exact",), None, 1, Path("out"), command_line="sharpgen verify --kind exact")
+    >>> print(interrupted_message(Interrupted(signal.SIGINT), opts, 0))
+    sharpgen verify: interrupted by SIGINT while checking lemma-4.1 (exact), 0 of 1 checks done; no report written
+    sharpgen verify: resume with: sharpgen verify --kind exact
+    """
+    pairs = plan(opts.entries, opts.kinds)
+    doing = (f"while checking {pairs[done][0].id} ({pairs[done][1]}), {done} of {len(pairs)} checks done"
+             if done < len(pairs) else "while writing the report")
+    lines = [f"sharpgen verify: {err} {doing}; no report written"]
+    if any(kind == "trained" for _, kind in pairs):
+        lines.append(f"sharpgen verify: finished training runs are kept in {opts.out / 'runs'} (interrupted ones "
+                     "resume from their last checkpoint)" if opts.out is not None else
+                     "sharpgen verify: training runs were not kept (no output folder)")
+    lines.append(f"sharpgen verify: resume with: {opts.command_line}")
+    return "\n".join(lines)
 
 
 def _write(opts: Options, rows, records, meta: dict) -> None:
@@ -56,4 +97,5 @@ def _write(opts: Options, rows, records, meta: dict) -> None:
     figures = trained_figures(rows, records, opts.out / "figures")
     write_json(opts.out / "report.json", meta, rows, run_summaries(records), figures)
     write_markdown(opts.out / "report.md", meta, rows, figures)
-    print(f"wrote {opts.out / 'report.md'}, {opts.out / 'report.json'} and {2 * len(figures)} figure files")
+    print("\n".join(wrap_lines([f"wrote {opts.out / 'report.md'}, {opts.out / 'report.json'} and "
+                                f"{2 * len(figures)} figure files"], table_width())))

@@ -1,6 +1,7 @@
 """Exact (sympy) checks of the sim_bn (F6, C6), sim_ln (F5, C4, C5) and logistic-loss (F7) entries.
 
-Same conventions as ``exact``: seeded training sets, exact values, errata with both values.
+``EXACT`` maps each of these entry ids to its check (``exact.EXACT`` merges it with ``exact_mlp``'s).
+Same conventions as ``exact_mlp``: seeded training sets, exact values, errata with both values.
 """
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import itertools
 import sympy as sp
 
 from sharpgen.theory import constructions, losses, sharpness
-from sharpgen.theory.architectures import forward
+from sharpgen.theory.exact import same
 from sharpgen.theory.generalization import population_errors
 from sharpgen.theory.minimum import min_sharpness, min_sharpness_xor, sim_ln_bound
 from sharpgen.verify.ledger.exact_tools import (EPS_LN, check_flattest, check_population, condition1_sets,
                                                 erratum_if_sharper, gap, interpolates, memorizing_error, merge,
-                                                no_error, population_set, same, training_sets)
+                                                no_error, population_set, training_sets)
 from sharpgen.verify.ledger.outcome import Erratum, Outcome
 
 K = sp.Symbol("k", positive=True)

@@ -1,4 +1,5 @@
-"""Shared pieces of the exact (sympy) checks: seeded training sets, exact comparison, and the two
+"""Shared pieces of the exact (sympy) checks: seeded training sets, the reported gap of an exact
+comparison (``theory.exact.same``, the one exact equality), and the two
 checks most entries run: "this construction interpolates and attains the minimum sharpness" and
 "its population error on the cube is exactly this".
 
@@ -13,6 +14,7 @@ import sympy as sp
 from sharpgen.theory import sharpness
 from sharpgen.theory.architectures import forward
 from sharpgen.theory.data import condition1_set, hypercube, xor_labels
+from sharpgen.theory.exact import same
 from sharpgen.theory.generalization import population_errors
 from sharpgen.theory.minimum import min_sharpness
 from sharpgen.verify.ledger.outcome import Erratum, Outcome, max_finite
@@ -51,21 +53,6 @@ def condition1_sets(profile):
     for d in profile.dims:
         X, Y = condition1_set(d)
         yield d, X, Y
-
-
-def same(a, b) -> bool:
-    """Exact equality; constants with exp/log (softplus nets) are compared to 60 significant digits,
-    since sympy has no cheap canonical form for them.
-
-    >>> same(sp.sqrt(8), 2 * sp.sqrt(2)), same(1, 2)
-    (True, False)
-    """
-    e = sp.sympify(a) - sp.sympify(b)
-    if e == 0:
-        return True
-    if not e.free_symbols and e.has(sp.exp, sp.log):
-        return abs(sp.N(e, 60)) < sp.Float(10) ** -50
-    return sp.simplify(e) == 0
 
 
 def gap(a, b) -> float:

@@ -5,11 +5,13 @@ shrunk counterexample in full.
 Statuses: ``pass``; ``fail`` (a claim that should hold does not: ``sharpgen verify`` exits 1);
 ``not reproduced`` (a trained claim the ledger declares, before running, cannot be expected at
 this profile, with the reason; it is reported with its numbers and does not change the exit
-status); ``not run`` (kind or entry not selected).
+status); ``condition not met`` (the case checked lies outside the result's stated conditions,
+named in ``unmet_condition``: reported with its numbers, never a failure, whatever it found; the
+exit status does not change); ``not run`` (kind or entry not selected).
 
 >>> o = Outcome(True, "Tr = 8 = min", worst=0.0, worst_what="|Tr - min|")
->>> o.status, Outcome(False, "x", expected=False).status
-('pass', 'not reproduced')
+>>> o.status, Outcome(False, "x", expected=False).status, Outcome(False, "x", unmet_condition="n < d").status
+('pass', 'not reproduced', 'condition not met')
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import math
 from dataclasses import asdict, dataclass, field
 
 PASS, FAIL, NOT_REPRODUCED, NOT_RUN = "pass", "fail", "not reproduced", "not run"
-STATUS_ORDER = (FAIL, NOT_REPRODUCED, PASS, NOT_RUN)  # worst first
+CONDITION_NOT_MET = "condition not met"
+STATUS_ORDER = (FAIL, NOT_REPRODUCED, CONDITION_NOT_MET, PASS, NOT_RUN)  # worst first
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,9 @@ class Erratum:
 @dataclass
 class Outcome:
     """One check's result. ``worst``: the largest discrepancy found (>= 0; NaN when none applies),
-    ``worst_what`` says what it measures; ``numbers``: every number behind the verdict."""
+    ``worst_what`` says what it measures; ``numbers``: every number behind the verdict; ``expected``
+    False with ``reason``: not expected at this profile; ``unmet_condition``: the stated condition
+    of the result that the checked case does not meet (empty: all met)."""
 
     passed: bool
     detail: str
@@ -45,6 +50,7 @@ class Outcome:
     counterexample: dict | None = None
     expected: bool = True
     reason: str = ""
+    unmet_condition: str = ""
 
     def __post_init__(self):
         self.passed = bool(self.passed)
@@ -52,6 +58,8 @@ class Outcome:
 
     @property
     def status(self) -> str:
+        if self.unmet_condition:
+            return CONDITION_NOT_MET
         if self.passed:
             return PASS
         return FAIL if self.expected else NOT_REPRODUCED
@@ -63,10 +71,10 @@ class Outcome:
 
 
 def worst_status(statuses) -> str:
-    """The worst of several statuses (fail > not reproduced > pass > not run).
+    """The worst of several statuses (fail > not reproduced > condition not met > pass > not run).
 
-    >>> worst_status(["pass", "not reproduced"]), worst_status([])
-    ('not reproduced', 'not run')
+    >>> worst_status(["pass", "not reproduced"]), worst_status(["condition not met", "pass"]), worst_status([])
+    ('not reproduced', 'condition not met', 'not run')
     """
     statuses = list(statuses)
     for s in STATUS_ORDER:

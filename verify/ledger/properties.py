@@ -1,45 +1,29 @@
 """Evidence kind 2: hypothesis properties, run by ``sharpgen verify`` itself with a seed and an
 example count; a failure is shrunk by hypothesis and the minimal counterexample kept in full.
 
-A ``Property`` belongs to one ledger entry: a strategy (from the public
+A ``Property`` (``checks``) belongs to one ledger entry: a strategy (from the public
 ``sharpgen.verify.strategies``) and a check returning a ``Measure`` (holds?, discrepancy,
-the values behind it). ``run_property`` drives hypothesis and returns an ``Outcome`` whose
+the values behind it). ``PROPERTIES`` is the registry, entry id -> properties, merged from the
+part modules ``props_mlp`` (relu MLP entries) and ``props_norm`` (sim_ln, sim_bn, logistic loss),
+as ``exact.EXACT`` is for the exact checks. ``run_property`` drives hypothesis and returns an ``Outcome`` whose
 ``worst`` is the largest discrepancy seen and whose ``counterexample`` (on failure) holds the
 shrunk example (dataset, parameters) and the values the check computed for it.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable
 
 import sympy as sp
 from hypothesis import HealthCheck, given, seed as hyp_seed, settings
 from hypothesis.errors import Unsatisfiable
 from hypothesis.reporting import with_reporter
 
+from sharpgen.verify.ledger import props_mlp, props_norm
+from sharpgen.verify.ledger.checks import Measure, Property
 from sharpgen.verify.ledger.outcome import Outcome, max_finite
 
-
-@dataclass
-class Measure:
-    """What a property's check found on one example."""
-
-    ok: bool
-    discrepancy: float
-    values: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Property:
-    """``check(example) -> Measure`` over ``strategy()`` examples, for ledger entry ``entry``."""
-
-    entry: str
-    name: str
-    statement: str
-    strategy: Callable
-    check: Callable
-    discrepancy: str
+# entry id -> its properties; each part module holds those of its entries
+PROPERTIES = {**props_mlp.PROPERTIES, **props_norm.PROPERTIES}
 
 
 class PropertyFailed(AssertionError):

@@ -1,9 +1,7 @@
-"""The hypothesis properties of the relu MLP entries (F1-F4, C1-C3, Prop A.1); ``PROPERTIES`` maps every
-entry id (this module's and ``props_norm``'s) to its properties.
+"""The hypothesis properties of the relu MLP entries (F1-F4, C1-C3, Prop A.1): ``PROPERTIES`` maps each
+of these entry ids to its properties (``properties.PROPERTIES`` merges it with ``props_norm``'s).
 
-Float comparisons: a construction is loaded into a float64 torch net, its Tr ∇²L computed by
-``numerics``' closed form and compared with the exact ``theory`` minimum to a relative 1e-9;
-interpolation is checked to 1e-9. The exact side of the same claims is ``exact``; the
+Float and exact comparisons as in ``checks``; the exact side of the same claims is ``exact_mlp``; the
 agreement of the float and exact traces is itself a property of Lemma 4.1's entry.
 """
 from __future__ import annotations
@@ -13,100 +11,15 @@ import math
 import sympy as sp
 from hypothesis import strategies as st
 
-from sharpgen.theory import constructions, sharpness
-from sharpgen.theory.generalization import population_errors
-from sharpgen.theory.minimum import min_sharpness
-from sharpgen.verify import strategies as S
-from sharpgen.verify.ledger import props_norm, relu_mlp
-from sharpgen.theory.architectures import forward
-from sharpgen.verify.ledger.exact_tools import gap, same
 from sharpgen.numerics.nets.sharpness import per_sample_terms, trace_hessian
-from sharpgen.verify.ledger.prop_a1 import labels_on, prop_a1_network, support
-from sharpgen.verify.ledger.properties import Measure, Property
-
-REL = 1e-9
-
-
-def rel_gap(a: float, b: float) -> float:
-    """|a − b| / max(1, |b|).
-
-    >>> rel_gap(2.0, 2.0), rel_gap(3.0, 2.0)
-    (0.0, 0.5)
-    """
-    return abs(float(a) - float(b)) / max(1.0, abs(float(b)))
-
-
-def float_trace(itp) -> float:
-    return trace_hessian(itp.net, itp.X_t, itp.Y_t)
-
-
-def minimum(itp):
-    return min_sharpness(itp.arch, itp.X, itp.Y, **itp.hyper).value
-
-
-def attains(itp, *, memorizing: bool = False) -> Measure:
-    """The net interpolates (1e-9), attains the exact minimum (relative 1e-9), and, if ``memorizing``,
-    neuron i fires on training point i only (dead when y_i = 0: Def 4.2)."""
-    tr, best = float_trace(itp), minimum(itp)
-    disc = max(rel_gap(tr, best), itp.residual)
-    values = {"trace": tr, "min": str(best), "interpolation_residual": itp.residual, "discrepancy": disc}
-    ok = disc <= REL
-    if memorizing:
-        fires = (itp.net.W1.detach() @ itp.X_t.T + itp.net.b1.detach()[:, None] > 0).to(int).tolist()
-        want = [[int(i == j and itp.Y[i] != 0) for i in range(itp.X.rows)] for j in range(itp.X.rows)]
-        values["activations"] = fires
-        ok &= fires == want
-    return Measure(ok, disc, values)
-
-
-def exact_attains(itp, *, memorizing: bool = False) -> Measure:
-    """Exact version of ``attains`` for constructions whose float evaluation is ill-conditioned (the LP
-    witnesses of off-cube sets make first-layer weights ~1e6, so f = W1 x + b1 cancels ~7 digits): exact
-    interpolation, exact activation pattern, exact Tr (F2 for depth-2 relu, jets otherwise)."""
-    arch, p, X, Y, hyper = itp.arch, itp.params, itp.X, itp.Y, itp.hyper
-    if arch == "bias":
-        tr = relu_mlp.trace_at_interpolation(p, X)  # = Tr at interpolation (Lemma 4.1), checked below
-    else:
-        tr = sharpness.trace_hessian(arch, p, X, Y, **hyper)
-    best = minimum(itp)
-    ok = interpolates_60(itp) and equal_60(tr, best)
-    values = {"trace": str(tr), "min": str(best)}
-    if memorizing:
-        Z = p.W1 * X.T + p.b1 * sp.ones(1, X.rows)
-        fires = [[int(relu_mlp.positive(Z[j, i])) for i in range(X.rows)] for j in range(p.width)]
-        values["activations"] = fires
-        ok &= fires == [[int(i == j and Y[i] != 0) for i in range(X.rows)] for j in range(X.rows)]
-    return Measure(ok, 0.0 if equal_60(tr, best) else float(abs(sp.N(tr - best, 30))), values)
-
-
-def interpolates_60(itp) -> bool:
-    """f(x_i) = y_i for the exact parameters, compared as in ``equal_60``."""
-    out = forward(itp.arch, itp.params, itp.X, **itp.hyper)
-    return all(equal_60(f, y) for f, y in zip(out, itp.Y))
-
-
-def equal_60(a, b) -> bool:
-    """Equal to 50 digits at 60-digit precision: exact for the radical expressions of these checks
-    in all but name, and fast where sympy's ``simplify`` is not (nested cube roots).
-
-    >>> equal_60(sp.root(16, 3), 2 * sp.root(2, 3)), equal_60(sp.sqrt(2), sp.Rational(99, 70))
-    (True, False)
-    """
-    return abs(sp.N(sp.sympify(a) - sp.sympify(b), 60)) < sp.Float(10) ** -50
-
-
-def above_minimum(itp) -> Measure:
-    """Tr ∇²L >= the exact minimum over interpolators (F3-F6): exactly for an exact relu net (a rebalanced
-    construction, ``itp.params``), to a relative 1e-9 for a float one."""
-    if itp.params is not None and itp.arch in ("bias", "nobias"):
-        tr, best = relu_mlp.trace_at_interpolation(itp.params, itp.X), minimum(itp)
-        below = max(0.0, float(sp.N(best - tr, 30)))
-        ok = interpolates_60(itp) and (equal_60(tr, best) or below == 0.0)
-        return Measure(ok, 0.0 if equal_60(tr, best) else below, {"trace": str(tr), "min": str(best)})
-    tr, best = float_trace(itp), minimum(itp)
-    below = max(0.0, (float(best) - tr) / max(1.0, abs(float(best))))
-    return Measure(below <= REL and itp.residual <= 1e-9, below,
-                   {"trace": tr, "min": str(best), "interpolation_residual": itp.residual, "discrepancy": below})
+from sharpgen.theory import constructions, sharpness
+from sharpgen.theory.exact import same
+from sharpgen.theory.generalization import population_errors
+from sharpgen.theory.prop_a1 import labels_on, prop_a1_network, support
+from sharpgen.verify import strategies as S
+from sharpgen.verify.ledger.checks import (REL, Measure, Property, above_minimum, attains, exact_attains,
+                                           generalizes, generalizing_nets, interpolates_exactly, xor)
+from sharpgen.verify.ledger.exact_tools import gap
 
 
 # ---------------------------------------------------------------- lemma-4.1
@@ -166,16 +79,6 @@ def _agreement(example) -> Measure:
 
 # ---------------------------------------------------------------- thm-3.1, thm-4.1, prop-4.1, prop-4.2
 
-def _xor(X):
-    return sp.Matrix([x[0] * x[1] for x in X.tolist()])
-
-
-@st.composite
-def _generalizing(draw, arch, dims=(2, 3, 4, 5, 6, 7, 8), **hyper):
-    d, X = draw(S.cube_subsets(dims=dims, max_n=10))
-    return S.load(arch, constructions.generalizing(arch, d, **hyper), X, _xor(X), **hyper)
-
-
 @st.composite
 def _memorizing(draw, depth=2):
     _, X = draw(S.extreme_sets(max_d=4 if depth == 2 else 3, max_n=5 if depth == 2 else 3))
@@ -201,20 +104,9 @@ def _cube_sets(draw, dims=tuple(range(2, 9))):
 
 def _c1_population(example) -> Measure:
     d, X = example
-    _, err = population_errors("bias", constructions.memorizing("bias", X, _xor(X)), d)
+    _, err = population_errors("bias", constructions.memorizing("bias", X, xor(X)), d)
     want = 1 - sp.Rational(X.rows, 2 ** d)
     return Measure(same(err, want), gap(err, want), {"zero_one": str(err), "expected": str(want)})
-
-
-def _generalizes(itp) -> Measure:
-    m = attains(itp)
-    _, err = population_errors(itp.arch, itp.params, itp.X.cols, **_eps(itp))
-    m.values["population_zero_one"] = str(err)
-    return Measure(m.ok and err == 0, max(m.discrepancy, float(err)), m.values)
-
-
-def _eps(itp):
-    return {"eps": itp.hyper["eps"]} if "eps" in itp.hyper else {}
 
 
 # ---------------------------------------------------------------- prop-A.1
@@ -234,58 +126,52 @@ def _prop_a1(draw):
 def _prop_a1_check(example) -> Measure:
     V, lab, d, X_all, rows = example
     params = prop_a1_network(V, lab, d)
-    everywhere = interpolates_60(S.load("bias", params, X_all, labels_on(X_all, V, lab)))
+    everywhere = interpolates_exactly(S.load("bias", params, X_all, labels_on(X_all, V, lab)))
     X = X_all[rows, :]
     m = exact_attains(S.load("bias", params, X, labels_on(X, V, lab)))
     m.values["equals_label_on_support"] = everywhere
     return Measure(m.ok and everywhere, m.discrepancy if everywhere else math.inf, m.values)
 
 
-def _P(entry, name, statement, strategy, check, discrepancy):
-    return Property(entry, name, statement, strategy, check, discrepancy)
-
-
-MLP_PROPERTIES = {
+PROPERTIES = {
     "lemma-4.1": [
-        _P("lemma-4.1", "F1 off interpolation", "exact Tr = (2/n) Σ ||∇f||² + residual term, random rational "
-           "parameters of every architecture and labels", _problems, _f1, "|Tr - F1|"),
-        _P("lemma-4.1", "theory = numerics = autograd", "theory's exact Tr = numerics' closed form = autograd "
-           "Hessian trace, on random parameters and on C1-C6 loaded into torch", _agreement_cases, _agreement,
-           "max |numerics - theory| / max(1, |Tr|, 1e-3 (|gradient term| + |residual term|))"),
+        Property("lemma-4.1", "F1 off interpolation", "exact Tr = (2/n) Σ ||∇f||² + residual term, random rational "
+                 "parameters of every architecture and labels", _problems, _f1, "|Tr - F1|"),
+        Property("lemma-4.1", "theory = numerics = autograd", "theory's exact Tr = numerics' closed form = autograd "
+                 "Hessian trace, on random parameters and on C1-C6 loaded into torch", _agreement_cases, _agreement,
+                 "max |numerics - theory| / max(1, |Tr|, 1e-3 (|gradient term| + |residual term|))"),
     ],
     "thm-3.1": [
-        _P("thm-3.1", "C3 attains 4 sqrt(d)", "C3 interpolates distinct cube points with xor labels (d <= 8) "
-           "and its Tr equals the minimum", lambda: _generalizing("nobias"), attains, "relative |Tr - min|"),
-        _P("thm-3.1", "no nobias interpolator below F3", "random interpolators (solved output layer) and "
-           "rebalanced C3 have Tr >= F3", lambda: _below_candidates("nobias"), above_minimum,
-           "relative (min - Tr)+"),
+        Property("thm-3.1", "C3 attains 4 sqrt(d)", "C3 interpolates distinct cube points with xor labels (d <= 8) "
+                 "and its Tr equals the minimum", lambda: generalizing_nets("nobias"), attains, "relative |Tr - min|"),
+        Property("thm-3.1", "no nobias interpolator below F3", "random interpolators (solved output layer) and "
+                 "rebalanced C3 have Tr >= F3", lambda: _below_candidates("nobias"), above_minimum,
+                 "relative (min - Tr)+"),
     ],
     "thm-4.1": [
-        _P("thm-4.1", "C1 memorizes and attains F3", "on random extreme-point sets (cube and off-cube, LP "
-           "witnesses) with random labels C1 interpolates, fires one neuron per point, Tr = min",
-           lambda: _memorizing(2), lambda itp: exact_attains(itp, memorizing=True), "|Tr - min|"),
-        _P("thm-4.1", "no bias interpolator below F3", "random interpolators and rebalanced C1/C2 have Tr >= F3",
-           lambda: _below_candidates("bias"), above_minimum, "relative (min - Tr)+"),
+        Property("thm-4.1", "C1 memorizes and attains F3", "on random extreme-point sets (cube and off-cube, LP "
+                 "witnesses) with random labels C1 interpolates, fires one neuron per point, Tr = min",
+                 lambda: _memorizing(2), lambda itp: exact_attains(itp, memorizing=True), "|Tr - min|"),
+        Property("thm-4.1", "no bias interpolator below F3", "random interpolators and rebalanced C1/C2 have Tr >= F3",
+                 lambda: _below_candidates("bias"), above_minimum, "relative (min - Tr)+"),
     ],
     "thm-4.1-d3": [
-        _P("thm-4.1-d3", "depth-3 C1 attains F4", "depth-3 C1 on random extreme-point sets interpolates, Tr = F4",
-           lambda: _memorizing(3), exact_attains, "|Tr - min|"),
-        _P("thm-4.1-d3", "no depth-3 interpolator below F4", "random depth-3 interpolators have Tr >= F4",
-           lambda: _below_candidates("bias", depth=3), above_minimum, "relative (min - Tr)+"),
+        Property("thm-4.1-d3", "depth-3 C1 attains F4", "depth-3 C1 on random extreme-point sets interpolates, Tr = F4",
+                 lambda: _memorizing(3), exact_attains, "|Tr - min|"),
+        Property("thm-4.1-d3", "no depth-3 interpolator below F4", "random depth-3 interpolators have Tr >= F4",
+                 lambda: _below_candidates("bias", depth=3), above_minimum, "relative (min - Tr)+"),
     ],
     "prop-4.1": [
-        _P("prop-4.1", "C1 errs off the training set", "C1 on random distinct cube points (d <= 8) has exact "
-           "zero-one population error 1 - n/2^d", _cube_sets, _c1_population, "|error - (1 - n/2^d)|"),
+        Property("prop-4.1", "C1 errs off the training set", "C1 on random distinct cube points (d <= 8) has exact "
+                 "zero-one population error 1 - n/2^d", _cube_sets, _c1_population, "|error - (1 - n/2^d)|"),
     ],
     "prop-4.2": [
-        _P("prop-4.2", "C2 flattest and exact", "C2 interpolates random cube sets (d <= 8), Tr = min, population "
-           "error 0", lambda: _generalizing("bias"), _generalizes, "max(relative |Tr - min|, error)"),
+        Property("prop-4.2", "C2 flattest and exact", "C2 interpolates random cube sets (d <= 8), Tr = min, population "
+                 "error 0", lambda: generalizing_nets("bias"), generalizes, "max(relative |Tr - min|, error)"),
     ],
     "prop-A.1": [
-        _P("prop-A.1", "Prop A.1 net flattest, error 0", "random rational sphere points V in R^s (s = 2, 3), "
-           "random labels and d: the net equals the label on the whole support and attains F3 on a random "
-           "training subset (exact)", _prop_a1, _prop_a1_check, "|Tr - min| (inf if f != label on the support)"),
+        Property("prop-A.1", "Prop A.1 net flattest, error 0", "random rational sphere points V in R^s (s = 2, 3), "
+                 "random labels and d: the net equals the label on the whole support and attains F3 on a random "
+                 "training subset (exact)", _prop_a1, _prop_a1_check, "|Tr - min| (inf if f != label on the support)"),
     ],
 }
-
-PROPERTIES = {**MLP_PROPERTIES, **props_norm.PROPERTIES}

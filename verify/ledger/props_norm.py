@@ -1,6 +1,8 @@
-"""The hypothesis properties of the sim_ln (F5, C4, C5), sim_bn (F6, C6) and logistic-loss (F7) entries.
+"""The hypothesis properties of the sim_ln (F5, C4, C5), sim_bn (F6, C6) and logistic-loss (F7) entries:
+``PROPERTIES`` maps each of these entry ids to its properties (``properties.PROPERTIES`` merges it with
+``props_mlp``'s).
 
-Same conventions as ``props_mlp`` (float64 torch nets against exact ``theory`` values, relative 1e-9).
+Same conventions as ``props_mlp`` (``checks``: float64 torch nets against exact ``theory`` values, relative 1e-9).
 """
 from __future__ import annotations
 
@@ -9,20 +11,16 @@ import math
 import sympy as sp
 from hypothesis import assume, strategies as st
 
+from sharpgen.numerics.nets.sharpness import per_sample_terms, trace_hessian
 from sharpgen.theory import constructions, losses
+from sharpgen.theory.exact import same
 from sharpgen.theory.generalization import population_errors
 from sharpgen.verify import strategies as S
-from sharpgen.verify.ledger.exact_tools import gap, same
-from sharpgen.numerics.nets.sharpness import per_sample_terms, trace_hessian
-from sharpgen.verify.ledger.properties import Measure, Property
+from sharpgen.verify.ledger.checks import (REL, Measure, Property, above_minimum, exact_attains, generalizes,
+                                           generalizing_nets)
+from sharpgen.verify.ledger.exact_tools import gap
 
-REL = 1e-9
 EPSILONS = (sp.Rational(1, 1000), sp.Rational(1, 10), sp.Integer(1), sp.Integer(3))
-
-
-def _props_mlp():
-    from sharpgen.verify.ledger import props_mlp  # the shared float checks; imported late (props_mlp imports us)
-    return props_mlp
 
 
 # ---------------------------------------------------------------- sim_ln
@@ -50,7 +48,7 @@ def _c4_population_check(example) -> Measure:
 
 
 def _c5():
-    return st.sampled_from(EPSILONS[:3]).flatmap(lambda eps: _props_mlp()._generalizing("sim_ln", eps=eps))
+    return st.sampled_from(EPSILONS[:3]).flatmap(lambda eps: generalizing_nets("sim_ln", eps=eps))
 
 
 # ---------------------------------------------------------------- sim_bn
@@ -71,7 +69,7 @@ def _sim_bn_trace_bound(itp) -> Measure:
     """Lemma A.3 with c = 2 (our L): Tr >= 2 Σ_j (W2_j² + γ_j²) over the neurons alive on some training
     input (a_j > 0; the paper leaves dead ones undefined, docs/paper.md §2 gives them output 0, so their
     W2_j, γ_j are free), and Tr >= the F6 minimum."""
-    m = _props_mlp().above_minimum(itp)
+    m = above_minimum(itp)
     tr = m.values["trace"]
     net = itp.net
     alive = ((itp.X_t @ net.W1.detach().T + net.b1.detach()) > 0).any(dim=0)
@@ -146,55 +144,57 @@ def _logistic_trace(example) -> Measure:
                                                      "p": str(p), "residual": itp.residual})
 
 
-def _P(entry, name, statement, strategy, check, discrepancy):
-    return Property(entry, name, statement, strategy, check, discrepancy)
-
-
 def _interpolators(case):
     return lambda: S.interpolating_nets(case)
 
 
+def _sim_ln_interpolators():
+    return st.sampled_from([c for c in S.INTERP_CASES if c[0] == "sim_ln"]).flatmap(S.interpolating_nets)
+
+
 PROPERTIES = {
     "thm-5.1": [
-        _P("thm-5.1", "C4 memorizes and attains F5", "on random extreme-point sets with random labels and ε, "
-           "C4 interpolates, fires one neuron per point, Tr = min", _c4,
-           lambda itp: _props_mlp().exact_attains(itp, memorizing=True), "|Tr - min|"),
+        Property("thm-5.1", "C4 memorizes and attains F5", "on random extreme-point sets with random labels and ε, "
+                 "C4 interpolates, fires one neuron per point, Tr = min", _c4,
+                 lambda itp: exact_attains(itp, memorizing=True), "|Tr - min|"),
     ],
     "lemma-A.12": [
-        _P("lemma-A.12", "no sim_ln interpolator below F5", "random sim_ln interpolators (ε = 1/10, 2) on "
-           "extreme-point sets have Tr >= F5", lambda: st.sampled_from([c for c in S.INTERP_CASES if c[0] == "sim_ln"])
-           .flatmap(S.interpolating_nets), lambda itp: _props_mlp().above_minimum(itp), "relative (min - Tr)+"),
+        Property("lemma-A.12", "no sim_ln interpolator below F5", "random sim_ln interpolators (ε = 1/10, 2) on "
+                 "extreme-point sets have Tr >= F5", _sim_ln_interpolators, above_minimum, "relative (min - Tr)+"),
     ],
     "prop-5.1": [
-        _P("prop-5.1", "C4 errs off the training set", "C4 on random cube sets (d <= 8, ε = 1/1000) has exact "
-           "zero-one population error 1 - n/2^d", _c4_population, _c4_population_check, "|error - (1 - n/2^d)|"),
+        Property("prop-5.1", "C4 errs off the training set", "C4 on random cube sets (d <= 8, ε = 1/1000) has "
+                 "exact zero-one population error 1 - n/2^d", _c4_population, _c4_population_check,
+                 "|error - (1 - n/2^d)|"),
     ],
     "prop-5.2": [
-        _P("prop-5.2", "C5 flattest and exact", "C5 interpolates random cube sets (d <= 8), Tr = min, error 0",
-           _c5, lambda itp: _props_mlp()._generalizes(itp), "max(relative |Tr - min|, error)"),
+        Property("prop-5.2", "C5 flattest and exact", "C5 interpolates random cube sets (d <= 8), Tr = min, error 0",
+                 _c5, generalizes, "max(relative |Tr - min|, error)"),
     ],
     "lemma-A.1": [
-        _P("lemma-A.1", "||γ ⊙ W2||₁ >= 2", "random sim_bn interpolators of random Condition-1 sets",
-           lambda: S.interpolating_nets(("sim_bn", {}), data=S.condition1_sets(dims=(3, 4))), _l1_bound,
-           "(2 - ||γ⊙W2||₁)+ / 2"),
+        Property("lemma-A.1", "||γ ⊙ W2||₁ >= 2", "random sim_bn interpolators of random Condition-1 sets",
+                 lambda: S.interpolating_nets(("sim_bn", {}), data=S.condition1_sets(dims=(3, 4))), _l1_bound,
+                 "(2 - ||γ⊙W2||₁)+ / 2"),
     ],
     "lemma-A.3": [
-        _P("lemma-A.3", "Tr >= 2(||W2||² + ||γ||²) >= F6", "random sim_bn interpolators (cube and Condition-1 "
-           "sets, random γ); the norms over neurons alive on the training set", _interpolators(("sim_bn", {})), _sim_bn_trace_bound, "relative shortfall below the bounds"),
+        Property("lemma-A.3", "Tr >= 2(||W2||² + ||γ||²) >= F6", "random sim_bn interpolators (cube and "
+                 "Condition-1 sets, random γ); the norms over neurons alive on the training set",
+                 _interpolators(("sim_bn", {})), _sim_bn_trace_bound, "relative shortfall below the bounds"),
     ],
     "thm-3.2": [
-        _P("thm-3.2", "C6(k) generalizes, Tr decreasing to 8", "random Condition-1 sets and k: C6(k) interpolates, "
-           "has population error 0, and 8 < Tr(2k) < Tr(k)", _c6, _c6_check, "max(residual, error)"),
+        Property("thm-3.2", "C6(k) generalizes, Tr decreasing to 8", "random Condition-1 sets and k: C6(k) "
+                 "interpolates, has population error 0, and 8 < Tr(2k) < Tr(k)", _c6, _c6_check,
+                 "max(residual, error)"),
     ],
     "thm-A.2": [
-        _P("thm-A.2", "minimizer γ_p (2b - 1)", "random p in (0, 1/2), b in {0, 1}: the intended loss is "
-           "stationary at γ_p (2b - 1) with curvature p(1 - p); the printed loss at -γ_p (2b - 1)",
-           lambda: st.tuples(PROBABILITIES, st.sampled_from([0, 1])), _minimizer, "|slope|, |curvature - p(1-p)|"),
+        Property("thm-A.2", "minimizer γ_p (2b - 1)", "random p in (0, 1/2), b in {0, 1}: the intended loss is "
+                 "stationary at γ_p (2b - 1) with curvature p(1 - p); the printed loss at -γ_p (2b - 1)",
+                 lambda: st.tuples(PROBABILITIES, st.sampled_from([0, 1])), _minimizer,
+                 "|slope|, |curvature - p(1-p)|"),
     ],
     "lemma-A.13": [
-        _P("lemma-A.13", "logistic Tr = p(1-p) (1/n) Σ ||∇f||²", "random p and random interpolators of the "
-           "targets γ_p y, every architecture (numerics' logistic trace)", _logistic_interpolator, _logistic_trace,
-           "relative |Tr - p(1-p) mean ||∇f||²|"),
+        Property("lemma-A.13", "logistic Tr = p(1-p) (1/n) Σ ||∇f||²", "random p and random interpolators of the "
+                 "targets γ_p y, every architecture (numerics' logistic trace)", _logistic_interpolator,
+                 _logistic_trace, "relative |Tr - p(1-p) mean ||∇f||²|"),
     ],
 }
-

@@ -5,32 +5,84 @@ worst discrepancy and, per evidence kind, every number behind the verdict as num
 with both values; the shrunk counterexample of a failed property in full; the training runs with
 their per-seed numbers and which flattest minimizer each approached. ``report.md`` shows the same
 for a reader, with the figures (PNG) embedded; each figure is also written as PDF.
+
+The live table fits the terminal (``table_width``): a cell or line that does not fit is cut and
+the cut marked with an ellipsis (…); report.md keeps every cell in full.
 """
 from __future__ import annotations
 
 import json
 import math
+import shutil
+import textwrap
 from pathlib import Path
 
 from sharpgen.verify.ledger.entries import ENTRIES
-from sharpgen.verify.ledger.outcome import NOT_RUN, jsonable, worst_status
+from sharpgen.verify.ledger.outcome import (CONDITION_NOT_MET, FAIL, NOT_REPRODUCED, NOT_RUN, PASS, jsonable,
+                                            worst_status)
 
-COLUMNS = f"{'entry':<14} {'evidence':<9} {'status':<15} {'worst':>10}  {'time':>7}  detail"
+ELLIPSIS = "…"
+MIN_WIDTH = 40  # below this even the fixed columns would be cut
+DEFAULT_WIDTH = 100  # stdout is not a terminal and $COLUMNS is unset
+SUMMARY_ORDER = (PASS, FAIL, NOT_REPRODUCED, CONDITION_NOT_MET)
+COLUMNS = f"{'entry':<13} {'evidence':<8} {'status':<17} {'worst':>8} {'time':>7}  detail"
 
 
 def _num(v: float) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3g}"
 
 
-def format_row(row) -> str:
-    """One line of the live table (entry, evidence, status, worst discrepancy, time, short detail)."""
-    status = row.status.upper() if row.status == "fail" else row.status
+def table_width() -> int:
+    """Columns of the live table: $COLUMNS if set, else the terminal's width when stdout is one, else
+    ``DEFAULT_WIDTH`` (``shutil.get_terminal_size``); never below ``MIN_WIDTH``.
+
+    >>> table_width() >= MIN_WIDTH
+    True
+    """
+    return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` characters, a cut marked by an ellipsis as its last character.
+
+    >>> fit("nobias: Tr = 16.197", 10), fit("pass", 10)
+    ('nobias: T…', 'pass')
+    """
+    if len(text) <= width:
+        return text
+    return text[:width - 1] + ELLIPSIS if width > 0 else ""
+
+
+def format_row(row, width: int = DEFAULT_WIDTH) -> str:
+    """One line of the live table (entry, evidence, status, worst discrepancy, time, short detail), each
+    line at most ``width`` characters; a row not reproduced or outside its conditions gets a second line
+    saying why."""
+    status = row.status.upper() if row.status == FAIL else row.status
     detail = row.outcome.detail.splitlines()[0] if row.outcome.detail else ""
-    line = (f"{row.entry.id:<14} {row.kind:<9} {status:<15} {_num(row.outcome.worst):>10}  {row.seconds:>6.1f}s  "
-            f"{detail[:110]}")
-    if row.status == "not reproduced":
-        line += f"\n{'':<41}not expected at this profile: {row.outcome.reason}"
-    return line
+    line = (f"{fit(row.entry.id, 13):<13} {fit(row.kind, 8):<8} {status:<17} {fit(_num(row.outcome.worst), 8):>8} "
+            f"{row.seconds:>6.1f}s  {detail}")
+    lines = [fit(line, width)]
+    if row.status == NOT_REPRODUCED:
+        lines.append(fit(f"    not expected at this profile: {row.outcome.reason}", width))
+    if row.status == CONDITION_NOT_MET:
+        lines.append(fit(f"    outside its stated conditions: {row.outcome.unmet_condition}", width))
+    return "\n".join(lines)
+
+
+def wrap_lines(lines, width: int) -> list[str]:
+    """Each line of ``lines`` (which may hold newlines) wrapped at spaces to ``width`` characters, the
+    continuation indented two spaces past the line's own indent; no word is cut.
+
+    >>> wrap_lines(["- [x] a b c d", "  e"], 8)
+    ['- [x] a', '  b c d', '  e']
+    """
+    out = []
+    for text in lines:
+        for line in text.split("\n"):
+            indent = " " * (len(line) - len(line.lstrip(" ")) + 2)
+            out += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                                 break_on_hyphens=False) or [line]
+    return out
 
 
 def format_errata(rows) -> list[str]:
@@ -54,10 +106,27 @@ def format_counterexamples(rows) -> list[str]:
 
 
 def summary_counts(rows) -> dict:
-    counts = {}
-    for r in rows:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    return counts
+    """How many rows have each status, in the order pass, fail, not reproduced, condition not met;
+    statuses no row has are left out."""
+    return {s: n for s in SUMMARY_ORDER if (n := sum(r.status == s for r in rows))}
+
+
+def summary_line(rows, wall_s: float, status: int, report: Path | None = None) -> str:
+    """The last line of ``sharpgen verify``: the counts (failing entries named), the errata, the wall
+    time, where the report is and the exit status.
+
+    >>> from types import SimpleNamespace as NS
+    >>> row = lambda i, s: NS(status=s, entry=NS(id=i), outcome=NS(errata=[1]))
+    >>> summary_line([row("thm-3.1", "pass"), row("lemma-3.1", "fail")], 2.4, 1, Path("out/report.md"))
+    'sharpgen verify: 1 pass, 1 fail (lemma-3.1); 2 errata; 2 s; report in out/report.md; exit 1'
+    """
+    failed = list(dict.fromkeys(r.entry.id for r in rows if r.status == FAIL))
+    counts = [f"{n} {s}" + (f" ({', '.join(failed)})" if s == FAIL else "") for s, n in summary_counts(rows).items()]
+    parts = [", ".join(counts) or "nothing run", f"{sum(len(r.outcome.errata) for r in rows)} errata",
+             f"{wall_s:.0f} s"]
+    if report is not None:
+        parts.append(f"report in {report}")
+    return f"sharpgen verify: {'; '.join(parts)}; exit {status}"
 
 
 def entry_summaries(rows) -> list[dict]:
@@ -119,6 +188,8 @@ def _evidence_md(ev: dict) -> list[str]:
              f"{ev['detail'].splitlines()[0] if ev['detail'] else ''}"]
     if ev.get("reason"):
         lines.append(f"  - not expected at this profile: {ev['reason']}")
+    if ev.get("unmet_condition"):
+        lines.append(f"  - outside its stated conditions: {ev['unmet_condition']}")
     for s in ev["numbers"].get("seeds", []):
         a = s.get("approached") or {}
         lines.append(f"  - {s['group']} seed {s['seed']} ({s['status']}): test error {_num(s['test_error'])}, "

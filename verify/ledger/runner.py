@@ -5,6 +5,8 @@ the selected trained entries need are submitted first to background processes (`
 two: the machine this was written for has two cores), so they train while the exact and
 property checks run; a trained judgment waits for its runs.
 A check that crashes is reported as a failing row with the error, never as a traceback.
+An interruption (``lifetime.Interrupted``, a ``KeyboardInterrupt``) is not a crash: it propagates,
+and the training processes are stopped (their runs checkpointed) before it leaves ``rows()``.
 """
 from __future__ import annotations
 
@@ -38,7 +40,8 @@ def plan(entries, kinds) -> list[tuple[Entry, str]]:
 
 @dataclass
 class Options:
-    """Validated options: entries and kinds to run, profile, examples per property, output folder, device."""
+    """Validated options: entries and kinds to run, profile, examples per property, output folder (None:
+    no report, training runs in a temporary folder), device, and the command line that reruns them."""
 
     entries: list
     kinds: tuple
@@ -46,6 +49,7 @@ class Options:
     examples: int
     out: Path | None = None
     device: str = "cpu"
+    command_line: str = "sharpgen verify"
 
 
 @dataclass
@@ -69,28 +73,34 @@ class Session:
         pairs = plan(self.opts.entries, self.opts.kinds)
         specs = self._specs() if any(k == "trained" for _, k in pairs) else {}
         pool = None
-        if specs:
-            from sharpgen.verify.ledger.runs import RunPool
-            flat = [s for group in specs.values() for s in group]
-            self.log(f"  training {len(flat)} runs in {self.workers} background processes under {self.runs_root}")
-            pool = RunPool(self.runs_root, flat, workers=self.workers, log=self.log)
         try:
+            if specs:
+                from sharpgen.verify.ledger.runs import RunPool
+                flat = [s for group in specs.values() for s in group]
+                self.log(f"  training {len(flat)} runs in {self.workers} background processes under {self.runs_root}")
+                pool = RunPool(self.runs_root, flat, workers=self.workers, log=self.log)
             for entry, kind in pairs:
                 start = time.perf_counter()
                 outcome = self._run(entry, kind, pool, specs)
                 yield Row(entry, kind, outcome, time.perf_counter() - start)
+        except BaseException:  # interrupted, or the caller stopped early: stop the training, do not wait for it
+            if specs:
+                self.log("  stopping the training processes (each saves its runs' checkpoints first)")
+                if pool is not None:  # none yet when stopped while the pool starts
+                    pool.stop()
+            raise
         finally:
             if pool is not None:
                 pool.close(cancel=True)
 
     def _run(self, entry, kind, pool, specs) -> Outcome:
         try:
+            # deferred on purpose: each kind loads only its own stack (sympy; hypothesis and torch; the runs)
             if kind == "exact":
                 from sharpgen.verify.ledger.exact import EXACT
                 return EXACT[entry.id](self.opts.profile)
             if kind == "property":
-                from sharpgen.verify.ledger.properties import run_entry_properties
-                from sharpgen.verify.ledger.props_mlp import PROPERTIES
+                from sharpgen.verify.ledger.properties import PROPERTIES, run_entry_properties
                 return run_entry_properties(PROPERTIES[entry.id], examples=self.opts.examples,
                                             seed=self.opts.profile.seed)
             from sharpgen.verify.ledger.trained import TRAINED
@@ -105,5 +115,6 @@ class Session:
 
 
 def exit_status(rows) -> int:
-    """1 if a claim that should hold failed, else 0."""
+    """1 if a claim that should hold failed, else 0 (``not reproduced`` and ``condition not met`` are
+    reported, never failures)."""
     return 1 if any(r.status == FAIL for r in rows) else 0

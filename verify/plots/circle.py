@@ -24,10 +24,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import sympy as sp
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 
+from sharpgen.numerics.nets.params import from_params, model_to_params
+from sharpgen.numerics.nets.sharpness import trace_hessian
+from sharpgen.numerics.runs.train import make_dataset
+from sharpgen.theory.constructions import memorizing
 from sharpgen.verify.plots import style
+from sharpgen.verify.plots.rundata import final, load_model, theory_minimum
 
 BOX = 1.5          # half-width of the drawing box
 ARC_SAMPLES = 2880  # angles at which f is evaluated on the unit circle
@@ -76,9 +82,7 @@ def circle_arcs(W1, b1, samples: int = ARC_SAMPLES) -> tuple[np.ndarray, np.ndar
 
 def construction_params(X: np.ndarray, Y: np.ndarray) -> dict:
     """C1 (Thm 4.1) on the training set, exact then converted to float64 arrays."""
-    import sympy as sp
 
-    from sharpgen.theory.constructions import memorizing
 
     exact = lambda v: sp.Rational(repr(float(v)))
     p = memorizing("bias", [[exact(v) for v in row] for row in X], [exact(v) for v in Y])
@@ -132,10 +136,6 @@ def draw_panel(ax, params: dict, X: np.ndarray, Y: np.ndarray, title: str) -> di
 
 def draw_circle_figure(run) -> "matplotlib.figure.Figure":
     """Figure 3 for a ``bias`` run on ``circle`` data: C1 on its training set beside the trained net."""
-    from sharpgen.numerics.nets.params import from_params, model_to_params
-    from sharpgen.numerics.nets.sharpness import trace_hessian
-    from sharpgen.numerics.runs.train import make_dataset
-    from sharpgen.verify.plots.rundata import final, load_model, theory_minimum
 
     cfg = run.config
     if cfg.arch != "bias" or cfg.data != "circle" or cfg.depth != 2 or cfg.activation != "relu":

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sharpgen.verify.plots.style import new_figure, save
+
 COLORS = ("tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown")
 
 
@@ -44,11 +46,9 @@ def trained_claim_figure(series: list[Series], panel: Panel, title: str, stem) -
     ...     [p.name for p in paths], all(p.stat().st_size > 1000 for p in paths)
     (['thm-3.1.png', 'thm-3.1.pdf'], True)
     """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    fig = new_figure(10, 3.8)
+    fig.set_layout_engine("constrained")
+    left, right = fig.subplots(1, 2)
     groups = list(dict.fromkeys(s.group for s in series))
     for s in series:
         color = COLORS[groups.index(s.group) % len(COLORS)]
@@ -67,8 +67,4 @@ def trained_claim_figure(series: list[Series], panel: Panel, title: str, stem) -
     fig.suptitle(title, fontsize=10)
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.parent / f"{stem.name}.png", stem.parent / f"{stem.name}.pdf"]  # ids hold dots: no with_suffix
-    for path in paths:
-        fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return paths
+    return save(fig, stem)

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sharpgen.verify.plots import style
+from sharpgen.numerics.nets.diagnostics import column_norms, top_neurons
+from sharpgen.numerics.nets.params import model_to_params
+from sharpgen.verify.plots.rundata import load_model
 
 TOP = 4
 
@@ -38,9 +41,6 @@ class NeuronTable:
 
 def neuron_table(run, k: int = TOP) -> NeuronTable:
     """Figure 2b's numbers from a run's checkpoint; ``out`` is the neuron's output weight (W2_j γ_j for sim_bn)."""
-    from sharpgen.numerics.nets.diagnostics import column_norms, top_neurons
-    from sharpgen.numerics.nets.params import model_to_params
-    from sharpgen.verify.plots.rundata import load_model
 
     model = load_model(run)
     params = model_to_params(model)

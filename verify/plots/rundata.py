@@ -16,7 +16,6 @@ evaluated.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,31 +52,31 @@ class Series:
 
 
 def load_run(run_dir) -> Run:
-    """The run in ``run_dir`` (made by ``sharpgen train`` or ``numerics.train.train``).
+    """The run in ``run_dir`` (made by ``sharpgen train`` or ``numerics.train.train``), read through
+    ``numerics.state.read_run``.
 
-    Raises ValueError naming the directory when config.json or metrics.csv is missing or unreadable.
+    Raises ValueError naming the directory or the file when config.json or metrics.csv is missing,
+    damaged or truncated (a last row cut short is left out), or holds no rows.
     """
-    from sharpgen.numerics.runs import checkpoint as ckpt
     from sharpgen.numerics.runs.config import TrainConfig
-    from sharpgen.numerics.runs.metrics_csv import read_csv
+    from sharpgen.numerics.runs.state import CONFIG, DIVERGED, METRICS, read_run
 
     path = Path(run_dir)
     if not path.is_dir():
         raise ValueError(f"run_dir: {path} is not a directory (expected a run made by `sharpgen train`)")
-    try:
-        saved = ckpt.load_config(path)
-    except (ValueError, KeyError) as err:
-        raise ValueError(f"run_dir: {path / ckpt.CONFIG} is not a run config ({err})") from None
-    if saved is None:
-        raise ValueError(f"run_dir: {path} has no {ckpt.CONFIG} (expected a run made by `sharpgen train`)")
-    if not (path / ckpt.METRICS).exists():
-        raise ValueError(f"run_dir: {path} has no {ckpt.METRICS} (the run has not evaluated yet)")
-    rows = read_csv(path / ckpt.METRICS)
+    found = read_run(path)
+    if found.config is None:
+        raise ValueError(f"run_dir: {path} has no {CONFIG} (expected a run made by `sharpgen train`)")
+    if not found.path(METRICS).exists():
+        raise ValueError(f"run_dir: {path} has no {METRICS} (the run has not evaluated yet)")
+    rows = found.rows()
     if not rows or "epoch" not in rows[0]:
-        raise ValueError(f"run_dir: {path / ckpt.METRICS} has no rows with an 'epoch' column")
-    summary = path / ckpt.SUMMARY
-    diverged = summary.is_file() and json.loads(summary.read_text()).get("status") == "diverged"
-    return Run(path, TrainConfig.from_dict(saved), rows, diverged)
+        raise ValueError(f"run_dir: {found.path(METRICS)} has no rows with an 'epoch' column")
+    try:
+        config = TrainConfig.from_dict(found.config)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"run_dir: {found.path(CONFIG)} is not a run config ({err})") from None
+    return Run(path, config, rows, found.status == DIVERGED)
 
 
 def _is_number(v) -> bool:

@@ -95,7 +95,7 @@ def _draw_panel(ax, panel: ScenarioPanel) -> bool:
     ax.set_ylim(-0.03, 1.03)
     scenario = PAPER[panel.arch][0]
     ax.set_title(f"{scenario}: {panel.arch}\n{SUBTITLES[panel.arch]}", fontsize=6.5)
-    ax.set_xlabel(style.TRACE_LABEL + " / theory min")
+    ax.set_xlabel(style.TRACE_RATIO_LABEL)
     return gn
 
 

@@ -55,6 +55,7 @@ RC = {
 }
 
 TRACE_LABEL = r"$\mathrm{Tr}\,\nabla^2 L$"
+TRACE_RATIO_LABEL = TRACE_LABEL + " / theory min"  # an axis of Tr ∇²L divided by the theory minimum
 
 
 @contextlib.contextmanager

@@ -29,12 +29,13 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from sharpgen.numerics.runs import checkpoint as ckpt
 from sharpgen.numerics.runs.atomic import atomic_write_json, atomic_write_text
 from sharpgen.numerics.validate import is_int
 from sharpgen.verify.sweep.grid import GridPoint, expand
 from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, step_kind
-from sharpgen.verify.sweep.runs import FAILED, execute_batch, make_task, record_failure, run_dir, run_state, wants_run
+from sharpgen.numerics.runs.state import DONE, INTERRUPTED, read_run
+from sharpgen.verify.sweep.runs import NOT_RETRIED, execute_batch, make_task, record_failure, run_dir, run_state, \
+    wants_run
 from sharpgen.verify.sweep.spec import SweepSpec, load_spec
 from sharpgen.verify.sweep.table import collect, write_table
 
@@ -62,11 +63,8 @@ def check_out(points: list[GridPoint], out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ValueError(f"out: {out} exists and is not a directory")
     for p in points:
-        saved = ckpt.load_config(run_dir(out, p.run_id))
-        if saved is not None and saved != p.config.to_dict():
-            diff = sorted(k for k in set(saved) | set(p.config.to_dict()) if saved.get(k) != p.config.to_dict().get(k))
-            raise ValueError(f"out: {run_dir(out, p.run_id)} holds a run with another config (fields {diff}); "
-                             f"the sweep file changed under this run id; use another --out")
+        read_run(run_dir(out, p.run_id)).check_config(
+            p.config.to_dict(), where="out", advice="the sweep file changed under this run id; use another --out")
 
 
 def _write_grid(spec: SweepSpec, points: list[GridPoint], out: Path) -> None:
@@ -163,8 +161,8 @@ class _Tally:
     def __init__(self, points, out, retry_failed):
         states = {p.run_id: run_state(out, p.run_id) for p in points}
         self.todo = [p for p in points if wants_run(states[p.run_id], retry_failed)]
-        self.done = sum(s == "done" for s in states.values())
-        self.failed = sum(s in FAILED and not wants_run(s, retry_failed) for s in states.values())
+        self.done = sum(s == DONE for s in states.values())
+        self.failed = sum(s in NOT_RETRIED and not wants_run(s, retry_failed) for s in states.values())
         self.left = {p.run_id: p for p in self.todo}
         self.eta_model = EtaModel()
 
@@ -172,9 +170,9 @@ class _Tally:
         point = self.left.pop(result["run_id"], None)
         if point is not None and not result["skipped"]:
             self.eta_model.add(point.config, result["wall_s"], result["steps"])
-        if result["status"] == "done":
+        if result["status"] == DONE:
             self.done += 1
-        elif result["status"] in FAILED:
+        else:  # diverged, failed, or lost with its task (interrupted): not finished in this invocation
             self.failed += 1
 
     def eta(self, workers: int):
@@ -182,12 +180,13 @@ class _Tally:
 
 
 def _lost(batch: list[GridPoint], out: Path, err: BaseException) -> list[dict]:
-    """Results for a batch whose task itself failed (worker died, task cancelled): record each unfinished run."""
+    """Results for a batch whose task itself failed (worker died, task cancelled): each unfinished run is
+    recorded as interrupted (always resumed by the next invocation)."""
     results = []
     for p in batch:
         status = run_state(out, p.run_id)
-        if status != "done":
-            status = "lost"
+        if status != DONE:
+            status = INTERRUPTED
             record_failure(out, p.run_id, status, f"{type(err).__name__}: {err}")
         results.append({"run_id": p.run_id, "status": status, "skipped": False, "steps": 0, "wall_s": 0.0})
     return results

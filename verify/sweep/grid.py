@@ -20,6 +20,7 @@ import itertools
 from dataclasses import dataclass
 
 from sharpgen.numerics.runs.config import TrainConfig
+from sharpgen.numerics.runs.presets import get_preset
 from sharpgen.verify.sweep.spec import DERIVED_AXES, SweepSpec
 
 
@@ -54,7 +55,6 @@ def full_batch_phases(phases, n: int):
 
 def _base_fields(spec: SweepSpec) -> dict:
     if spec.preset is not None:
-        from sharpgen.numerics.runs.presets import get_preset
         fields = get_preset(spec.preset, quick=spec.quick).to_dict()
     else:
         fields = TrainConfig().to_dict()

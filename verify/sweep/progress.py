@@ -1,4 +1,4 @@
-"""Progress of a sweep: done / running / failed / pending counts and an ETA.
+"""Progress of a sweep: done / running / failed / missing counts and an ETA.
 
 The ETA weighs the remaining runs by their optimizer steps and by the
 measured seconds per step of the runs finished so far, separately for each
@@ -12,14 +12,14 @@ of every remaining kind has finished it is a lower bound, shown as
 >>> bar = SweepProgress(4, stream=io.StringIO(), enabled=True)
 >>> bar.update(done=1, running=2, failed=0, eta=(75.0, True), force=True)
 >>> bar.stream.getvalue().strip()
-'sweep: 1/4 done, 2 running, 0 failed, 1 pending | elapsed 00:00 | eta 01:15'
+'sweep: 1/4 done, 2 running, 0 failed, 1 missing | elapsed 00:00 | eta 01:15'
 """
 from __future__ import annotations
 
 import sys
 import time
 
-from sharpgen.numerics.runs.progress import _hms
+from sharpgen.numerics.runs.progress import hms
 from sharpgen.numerics.runs.schedule import steps_before
 
 
@@ -83,10 +83,10 @@ class SweepProgress:
         self._last_time, self._last_line = 0.0, ""
 
     def line(self, done: int, running: int, failed: int, eta) -> str:
-        pending = max(self.total - done - running - failed, 0)
-        eta = "--:--" if eta is None else ("" if eta[1] else ">") + _hms(eta[0])
-        return (f"sweep: {done}/{self.total} done, {running} running, {failed} failed, {pending} pending | "
-                f"elapsed {_hms(time.monotonic() - self._t0)} | eta {eta}")
+        missing = max(self.total - done - running - failed, 0)
+        eta = "--:--" if eta is None else ("" if eta[1] else ">") + hms(eta[0])
+        return (f"sweep: {done}/{self.total} done, {running} running, {failed} failed, {missing} missing | "
+                f"elapsed {hms(time.monotonic() - self._t0)} | eta {eta}")
 
     def update(self, *, done: int, running: int, failed: int, eta=None, force: bool = False) -> None:
         """Redraw with the counts and ``eta`` = (seconds, exact) or None (unknown)."""

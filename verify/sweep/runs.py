@@ -11,11 +11,11 @@ Layout of a sweep's output folder ``OUT``::
     OUT/results.csv, .parquet  the table (``verify.sweep.table``)
 
 A run's state is read from its files alone, so a driver killed at any moment
-loses nothing: ``done`` (summary.json says so), ``diverged`` or ``error``
-(an errors/ record; not retried unless asked, since training is
-deterministic), ``lost`` (the worker died or the task was cancelled; always
-retried), ``interrupted`` (a checkpoint without a finished summary: resumed
-from it) or ``pending``.
+loses nothing. The states are those of ``numerics.state``: ``done`` (summary.json
+says so), ``diverged`` or ``failed`` (an errors/ record: the run diverged or raised;
+not retried unless asked, since training is deterministic), ``interrupted`` (started
+and not finished, or an errors/ record saying its worker died or its task was
+cancelled: always resumed) or ``missing``.
 
 Before touching a run, a worker takes an exclusive ``flock`` on its lock file,
 so a run is never trained by two processes at once (for instance by an
@@ -26,18 +26,17 @@ from __future__ import annotations
 
 import fcntl
 import json
-import shutil
 import time
 import traceback
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from sharpgen.numerics.runs import checkpoint as ckpt
 from sharpgen.numerics.runs.atomic import atomic_write_json
 from sharpgen.numerics.runs.interrupt import TrainingInterrupted
+from sharpgen.numerics.runs.state import DIVERGED, DONE, FAILED, INTERRUPTED, RunFileError, read_run
+from sharpgen.verify.runs import RunSpec, launch
 
-FAILED = ("diverged", "error", "lost")
-RETRIED = ("lost",)
+NOT_RETRIED = (DIVERGED, FAILED)  # outcomes a rerun would repeat: retried only when asked
 
 
 def run_dir(out, run_id: str) -> Path:
@@ -48,38 +47,46 @@ def error_path(out, run_id: str) -> Path:
     return Path(out) / "errors" / f"{run_id}.json"
 
 
-def read_json(path: Path) -> dict | None:
+def read_failure(out, run_id: str) -> dict | None:
+    """OUT/errors/<run_id>.json (status, error, traceback, time), or None; RunFileError when it is damaged.
+
+    Records of older sweeps say ``error`` (now ``failed``) or ``lost`` (now ``interrupted``).
+    """
+    path = error_path(out, run_id)
     try:
-        return json.loads(path.read_text())
+        record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise RunFileError(f"errors: {path} is damaged ({type(err).__name__}: {err}); delete it to rerun the "
+                           f"run") from None
+    if isinstance(record, dict):
+        record["status"] = {"error": FAILED, "lost": INTERRUPTED}.get(record.get("status"), record.get("status"))
+    if not isinstance(record, dict) or record.get("status") not in (DIVERGED, FAILED, INTERRUPTED):
+        raise RunFileError(f"errors: {path} is not a failure record; delete it to rerun the run")
+    return record
 
 
 def run_state(out, run_id: str) -> str:
-    """One of done, diverged, error, lost, interrupted, pending (see the module docstring)."""
-    directory = run_dir(out, run_id)
-    summary = read_json(directory / ckpt.SUMMARY)
-    if summary is not None and summary.get("status") == "done":
-        return "done"
-    failure = read_json(error_path(out, run_id))
-    if failure is not None:
-        return failure["status"]
-    if (directory / ckpt.CHECKPOINT).exists():
-        return "interrupted"
-    return "pending"
+    """The run's status in the ``numerics.state`` vocabulary (see the module docstring)."""
+    found = read_run(run_dir(out, run_id))
+    if found.status == DONE:
+        return DONE
+    failure = read_failure(out, run_id)
+    return failure["status"] if failure is not None else found.status
 
 
 def wants_run(state: str, retry_failed: bool) -> bool:
     """Whether a run in ``state`` is (re)started: everything but done, and failed runs only when asked."""
-    if state == "done":
+    if state == DONE:
         return False
-    return state not in FAILED or state in RETRIED or retry_failed
+    return state not in NOT_RETRIED or retry_failed
 
 
 def record_failure(out, run_id: str, status: str, message: str, trace: str = "") -> None:
-    """Write OUT/errors/<run_id>.json (atomic)."""
+    """Write OUT/errors/<run_id>.json (atomic): ``status`` diverged, failed, or interrupted (a lost task)."""
     atomic_write_json(error_path(out, run_id), {"status": status, "error": message, "traceback": trace,
-                                                     "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
+                                                "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
 
 @contextmanager
@@ -102,30 +109,18 @@ def make_task(out, point, *, theory: bool, retry_failed: bool) -> dict:
 
 
 def _train_together(tasks: list[dict]) -> list[tuple[str, int]]:
-    """Train or resume the runs of ``tasks`` in one ``numerics.train.train_many`` call (one
-    multi-replica engine, one core: a worker process is one core); each run's status ("done" or
-    "diverged", recorded in errors/) and optimizer steps taken in this session.
-
-    A run directory without a checkpoint never got past its start (the trainer writes the first
-    checkpoint with config.json), so it is cleared and the run starts afresh.
-    """
+    """Train or resume the runs of ``tasks`` together (``verify.runs.launch``: one multi-replica engine,
+    one core, since a worker process is one core); each run's status ("done" or "diverged",
+    recorded in errors/) and the optimizer steps taken in this session."""
     from sharpgen.numerics.runs.config import TrainConfig
-    from sharpgen.numerics.runs.train import make_dataset, train_many
-    from sharpgen.verify.theory_min import theory_min_for
-    configs = [TrainConfig.from_dict(t["config"]) for t in tasks]
-    dirs = [run_dir(t["out"], t["run_id"]) for t in tasks]
-    resume = [(d / ckpt.CHECKPOINT).exists() for d in dirs]
-    for d, r in zip(dirs, resume):
-        if not r and d.exists():
-            shutil.rmtree(d)
-    datas = [make_dataset(c) for c in configs]
-    theory = [theory_min_for(c, x).value if t["theory"] else None for c, x, t in zip(configs, datas, tasks)]
-    results = train_many(configs, dirs, datas=datas, theory_mins=theory, resume=resume, progress="off",
-                         replica_threads=1)
-    for task, result in zip(tasks, results):
-        if result.status == "diverged":
-            record_failure(task["out"], task["run_id"], "diverged", result.message)
-    return [(r.status, r.steps_run) for r in results]
+
+    specs = [RunSpec(TrainConfig.from_dict(t["config"]), run_dir(t["out"], t["run_id"]), group=t["run_id"],
+                     theory=t["theory"]) for t in tasks]
+    done = launch(specs, reuse=False, replica_threads=1)
+    for task, d in zip(tasks, done):
+        if d.status == DIVERGED:
+            record_failure(task["out"], task["run_id"], DIVERGED, d.message)
+    return [(d.status, d.steps) for d in done]
 
 
 def execute_run(task: dict) -> dict:
@@ -145,7 +140,7 @@ def execute_run(task: dict) -> dict:
         except TrainingInterrupted:
             raise  # a stop request, not a failure: the checkpoint is kept and a rerun resumes it
         except Exception as err:  # noqa: BLE001 -- any failure of one run is recorded and the sweep goes on
-            status = "error"
+            status = FAILED
             record_failure(out, run_id, status, f"{type(err).__name__}: {err}", traceback.format_exc())
         return {"run_id": run_id, "status": status, "skipped": False, "steps": steps,
                 "wall_s": time.monotonic() - t0}

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sharpgen.numerics.runs.config import TrainConfig
+from sharpgen.numerics.runs.presets import PRESETS
 from sharpgen.verify.sweep.catalog import study_names, study_path
 
 DERIVED_AXES = ("n_per_d",)
@@ -206,7 +207,7 @@ def _rules(kind: str, data, axes: dict) -> tuple:
 
 
 def _record(value) -> tuple:
-    from sharpgen.numerics.runs.train import METRIC_COLUMNS
+    from sharpgen.numerics.runs.train import METRIC_COLUMNS  # deferred on purpose: train loads torch; a spec parses without it
     if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         raise ValueError(f"sweep.record: expected a non-empty list of metric names or glob patterns, got {value!r}")
     for pattern in value:
@@ -238,7 +239,6 @@ def parse_spec(data: dict, *, source: str = "<dict>", text: str | None = None) -
     base = _check_fields("base", data.get("base", {}), extra=("preset", "quick"))
     preset, quick = base.pop("preset", None), base.pop("quick", False)
     if preset is not None:
-        from sharpgen.numerics.runs.presets import PRESETS
         if preset not in PRESETS:
             raise ValueError(f"base.preset: expected one of {list(PRESETS)}, got {preset!r}")
     if not isinstance(quick, bool):

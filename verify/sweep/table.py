@@ -1,7 +1,7 @@
 """The results table of a sweep: one row per grid point, read from the run directories.
 
-Columns, in order: ``run_id``, ``status`` (done, diverged, error, lost,
-interrupted, pending), one column per axis (its value, or the variant's
+Columns, in order: ``run_id``, ``status`` (``numerics.state``: done, diverged,
+failed, interrupted, missing), one column per axis (its value, or the variant's
 name), every TrainConfig field that is not an axis (``phases`` in the
 docs/paper.md §6 notation), the final row of the run's ``metrics.csv``
 restricted to the sweep's ``record`` patterns (epoch, ``wall_s`` = the run's
@@ -18,18 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sharpgen.numerics.runs import checkpoint as ckpt
 from sharpgen.numerics.runs.config import format_phases
-from sharpgen.numerics.runs.metrics_csv import read_csv
+from sharpgen.numerics.runs.state import DONE, read_metrics
 from sharpgen.numerics.runs.train import METRIC_COLUMNS
-from sharpgen.verify.sweep.runs import error_path, read_json, run_dir, run_state
+from sharpgen.verify.sweep.runs import read_failure, run_dir, run_state
 
 
 def _final_metrics(directory: Path, record) -> dict:
-    path = directory / ckpt.METRICS
-    if not path.exists():
-        return {}
-    rows = read_csv(path)
+    rows = read_metrics(directory)
     if not rows:
         return {}
     return {k: v for k, v in rows[-1].items() if any(fnmatch.fnmatchcase(k, p) for p in record)}
@@ -44,10 +40,10 @@ def table_row(point, out, record=("*",)) -> dict:
     config["phases"] = format_phases(point.config.phases)
     row.update({k: v for k, v in config.items() if k not in point.labels})
     directory = run_dir(out, point.run_id)
-    if state == "done":
+    if state == DONE:
         row.update(_final_metrics(directory, record))
-    failure = read_json(error_path(out, point.run_id))
-    row["error"] = failure.get("error") if failure and state != "done" else None
+    failure = read_failure(out, point.run_id)
+    row["error"] = failure.get("error") if failure and state != DONE else None
     return row
 
 

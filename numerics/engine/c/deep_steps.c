@@ -11,7 +11,7 @@
    The descent (torch.optim.SGD, with weight decay) uses the gradients at theta + e. The pass that
    updates M_l row by row also computes the next sample's z_{l+1}, so the forward pass at theta
    costs no matrix product. Relu zeros are skipped in the M^T g products (exact: they add 0).
-   Tests hold this equal to the autograd SAM step (numerics.sam.SAM) to 1e-12 in float64. */
+   Tests hold this equal to the autograd SAM step (numerics.optim.sam.SAM) to 1e-12 in float64. */
 #include "steps_common.h"
 
 /* per hidden layer: z, h, dh, gz at theta and zp, hp, dhp, gzp at theta + e */

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import torch
 
+from sharpgen.numerics.nets.functional import SOFTPLUS_THRESHOLD, eps_sq_is_normal
+
 SOURCE = "sam_steps.c"  # the entry file; compiled with the others below
 SOURCES = ("sam_steps.c", "deep_steps.c", "sim_bn_steps.c")
 HEADERS = ("steps_common.h",)
@@ -100,10 +102,10 @@ class CKernel:
 
     def spec(self, *, arch, m, d, n, depth=2, activation="relu", loss="mse", eps=None, lr, rho=0.0, wd=0.0,
              radius=None):
-        """The C ``spec`` of one replica's call (the sim_ln normaliser as numerics.functional has it)."""
-        from sharpgen.numerics.nets.functional import _eps_sq_is_normal
+        """The C ``spec`` of one replica's call (the sim_ln normaliser as
+        :func:`sharpgen.numerics.nets.functional.ln_normaliser` has it)."""
         eps = float(eps) if eps is not None else 0.0
-        ln_sq = int(arch == "sim_ln" and _eps_sq_is_normal(eps, self.dtype))
+        ln_sq = int(arch == "sim_ln" and eps_sq_is_normal(eps, self.dtype))
         eps2 = float(torch.tensor(eps * eps, dtype=self.dtype))
         return self.Spec(ARCH_CODE[arch], ACT_CODE[activation], LOSS_CODE[loss], depth, ln_sq, m, d, n,
                          eps, eps2, lr, rho, wd, radius if radius is not None else 0.0)
@@ -139,7 +141,7 @@ class CKernel:
         return int(self.steps[family](ctypes.byref(sp), ctypes.byref(st)))
 
     def run_tensors(self, t, X, order, targets, **kw) -> int:
-        """:meth:`steps_` on a :class:`~.tensors.NetTensors` (middle layers stacked for the call and copied back)."""
+        """:meth:`steps_` on a :class:`~sharpgen.numerics.engine.tensors.NetTensors` (middle layers stacked for the call and copied back)."""
         mid = torch.stack(t.middle).contiguous() if t.middle else None
         rc = self.steps_(t.W1, t.b1, t.W2, X, order, targets, gamma=t.gamma, mid=mid, **kw)
         for k, w in enumerate(t.middle):
@@ -175,7 +177,6 @@ def find_compiler() -> list[str]:
 
 
 def _defines(dtype: torch.dtype) -> list[str]:
-    from sharpgen.numerics.nets.functional import SOFTPLUS_THRESHOLD
     suffix, defs = _C_VARIANTS[dtype]
     return [*defs.split(), f"-DSUFFIX={suffix}", f"-DSOFTPLUS_THRESHOLD={float(SOFTPLUS_THRESHOLD)!r}"]
 

@@ -1,9 +1,9 @@
 /* Fused batch-1 SAM / SGD steps for depth-2 nobias, bias (relu or softplus) and sim_ln nets,
    MSE or logistic loss (docs/paper.md §2, §6). The formulas are those of
-   sharpgen/numerics/engine/torch_steps.py, where they are derived; tests hold both equal to the
+   numerics/engine/torch_fused/shallow.py, where they are derived; tests hold both equal to the
    autograd SAM step to 1e-12 in float64. W1 is worked on transposed (d x m), so every inner loop
    runs along the m neurons; the pass that updates W1 also computes the next sample's
-   pre-activations. Compiled by c_kernel.py together with deep_steps.c and sim_bn_steps.c. */
+   pre-activations. Compiled by loops.py together with deep_steps.c and sim_bn_steps.c. */
 #include "steps_common.h"
 
 /* dl/dz (gz) and dl/dW2 (gw2) at pre-activations z and output layer w2; returns f */

@@ -9,7 +9,7 @@
    of A. The kernel keeps Z = X' W^T (neurons x samples) and a from step to step and recomputes
    only the rows a step changed (every row when weight decay or the projection moves them all):
    exactly the values a full recomputation gives, at about half its cost.
-   Tests hold this equal to the autograd SAM step (numerics.sam.SAM) to 1e-12 in float64. */
+   Tests hold this equal to the autograd SAM step (numerics.optim.sam.SAM) to 1e-12 in float64. */
 #include "steps_common.h"
 
 #define VB VL /* columns of the register tile (one vector); padded sizes are multiples of it */

@@ -1,7 +1,7 @@
 /* Shared pieces of the fused batch-1 SAM / SGD steps (docs/paper.md §2, §6): the parameter and
-   run layouts handed over by c_kernel.py, activations, loss derivatives, the sim_ln normaliser
-   and fixed-order reductions. Compiled by c_kernel.py with -DREAL, -DEXP, -DLOG1P, -DSQRT,
-   -DSUFFIX and -DSOFTPLUS_THRESHOLD (numerics.functional.SOFTPLUS_THRESHOLD, its one home). */
+   run layouts handed over by loops.py, activations, loss derivatives, the sim_ln normaliser
+   and fixed-order reductions. Compiled by loops.py with -DREAL, -DEXP, -DLOG1P, -DSQRT,
+   -DSUFFIX and -DSOFTPLUS_THRESHOLD (numerics.nets.functional.SOFTPLUS_THRESHOLD, its one home). */
 #ifndef SHARPGEN_STEPS_COMMON_H
 #define SHARPGEN_STEPS_COMMON_H
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #ifndef SOFTPLUS_THRESHOLD
-#error "SOFTPLUS_THRESHOLD is passed by c_kernel.py from numerics.functional"
+#error "SOFTPLUS_THRESHOLD is passed by loops.py from numerics.nets.functional"
 #endif
 
 typedef REAL real;
@@ -24,7 +24,7 @@ typedef struct {
     int arch, act, loss, depth;   /* act 0 relu, 1 softplus; loss 0 mse, 1 logistic (target t) */
     int ln_sq;                    /* sim_ln: N = sqrt(max(sq, eps2)) if 1, else max(sqrt(sq), eps) */
     long m, d, n;                 /* width, input dimension, training points */
-    real eps, eps2, lr, rho, wd;  /* eps2: eps*eps rounded to this dtype (numerics.functional) */
+    real eps, eps2, lr, rho, wd;  /* eps2: eps*eps rounded to this dtype (numerics.nets.functional) */
     real radius;                  /* > 0: project [W1 | b1] onto this Frobenius ball after each step */
 } spec;
 
@@ -39,7 +39,7 @@ typedef struct {
     const long *order;  /* S sample indices */
     const real *tgt;    /* S kernel targets */
     long S;
-    real *work;         /* NAME(sam_work)(spec) reals */
+    real *work;         /* scratch: as many reals as the family's NAME(work2 / work_deep / work_bn)(spec) */
 } state;
 
 long NAME(steps2)(const spec *sp, state *st);
@@ -55,7 +55,7 @@ static inline real sigm(real f) {
     return e / (1 + e);
 }
 
-/* dl/df: MSE (f - t)^2 -> 2 (f - t); logistic -> sigma(f) - t (t from torch_steps.kernel_targets) */
+/* dl/df: MSE (f - t)^2 -> 2 (f - t); logistic -> sigma(f) - t (t from torch_fused/shallow.py: kernel_targets) */
 static inline real dloss(int loss, real f, real t) { return loss == 0 ? 2 * (f - t) : sigm(f) - t; }
 
 /* h = act(z), dh = act'(z): relu (relu'(0) = 0) or torch's softplus (z itself above the threshold) */
@@ -104,7 +104,7 @@ static inline real vdot(const real *restrict a, const real *restrict b, long m) 
 }
 
 /* the sim_ln normaliser N = max(||h||, eps) from sq = ||h||^2 and whether the norm branch is taken,
-   exactly as numerics.functional.ln_normaliser / ln_norm_branch */
+   exactly as numerics.nets.functional.ln_normaliser / ln_norm_branch */
 static inline real ln_norm(const spec *sp, real sq, real *on) {
     if (sp->ln_sq) { *on = sq >= sp->eps2 ? 1 : 0; return SQRT(sq > sp->eps2 ? sq : sp->eps2); }
     real nrm = SQRT(sq);

@@ -1,10 +1,11 @@
 """The GPU kernel: one Triton program per replica runs S batch-1 SAM / SGD steps of a depth-2
 nobias / bias / sim_ln net, with its weights held on chip (in registers) from the first step
-to the last (docs/paper.md §6-§7). Imported only when triton is installed (the ``triton`` extra).
+to the last (docs/paper.md §6-§7). Imported only by :func:`.steps.launch`, when triton is
+installed (the ``triton`` extra).
 
-The formulas are those of :mod:`.torch_steps` (derived there) and ``sam_steps.c``: with
-z = W1 x + b1, r = ∂ℓ/∂f, the ascent moves only z and W2 (z' = z + a ||x'||² g_z), and the
-descent is torch.optim.SGD's. Padded neurons (beyond m) and inputs (beyond d) are masked to 0,
+The formulas are those of :mod:`sharpgen.numerics.engine.torch_fused.shallow` (derived there)
+and ``numerics/engine/c/sam_steps.c``: with z = W1 x + b1, r = ∂ℓ/∂f, the ascent moves only z
+and W2 (z' = z + a ||x'||² g_z, a = ρ/||g||), and the descent is torch.optim.SGD's. Padded neurons (beyond m) and inputs (beyond d) are masked to 0,
 so they never move. Tests run this kernel in Triton's interpreter (``TRITON_INTERPRET=1``) on
 CPU against the autograd reference.
 """

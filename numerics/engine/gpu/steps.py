@@ -1,11 +1,13 @@
-"""The ``triton`` backend: every replica's batch-1 steps in one GPU launch (:mod:`.triton_kernel`).
+"""The ``triton`` backend: every replica's batch-1 steps in one GPU launch (:mod:`.kernel`).
 
 The replicas' weights are stacked into (R, ...) tensors, the kernel runs one program per
 replica through all S steps (each replica's sample order precomputed, one row of an (R, S)
 tensor), and the results are copied back into each replica's network. What the kernel does not
 cover (sim_bn, depth >= 3, mini-batch phases, orders of unequal length) runs the torch formulas
-(all replicas in each call where they share a batch size, :mod:`.torch_batched`). On CPU the kernel runs only in Triton's interpreter (``TRITON_INTERPRET=1``), which
-is how CI checks it.
+(all replicas in each call where they share a batch size,
+:mod:`sharpgen.numerics.engine.torch_fused.batched`). On CPU the kernel runs only in Triton's
+interpreter (``TRITON_INTERPRET=1``), which is how CI checks it. This module imports without
+triton; only :func:`launch` needs it.
 """
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ import importlib.util
 
 import torch
 
+from sharpgen.numerics.engine.backends import triton_supported
 from sharpgen.numerics.engine.c.loops import ACT_CODE, LOSS_CODE
+from sharpgen.numerics.engine.diverged import TrainingDiverged
+from sharpgen.numerics.nets.functional import SOFTPLUS_THRESHOLD, eps_sq_is_normal
 
 
 @functools.lru_cache(maxsize=None)
@@ -33,8 +38,8 @@ def launch(tensors, Xs, orders, targets, hyper, *, arch, activation="relu", loss
     ``orders``/``targets``: equal-length 1-D tensors, one per replica; ``hyper``: per replica
     (lr, rho, wd, radius or None). Returns per replica 0 or k+1 (step k went non-finite).
     """
+    # deferred: triton is an optional package (the ``triton`` extra); this module imports without it
     from sharpgen.numerics.engine.gpu.kernel import sam_steps_kernel
-    from sharpgen.numerics.nets.functional import SOFTPLUS_THRESHOLD, _eps_sq_is_normal
     t0 = tensors[0]
     dev, dtype = t0.W1.device, t0.W1.dtype
     (m, d), n, R, S = t0.W1.shape, Xs[0].shape[0], len(tensors), len(orders[0])
@@ -52,7 +57,7 @@ def launch(tensors, Xs, orders, targets, hyper, *, arch, activation="relu", loss
     sam_steps_kernel[(R,)](W1, B1, W2, X, order, tgt, col(0), col(1), col(2), col(3), status, S, m, d, n,
                            0 if shared else n * d, eps_, float(torch.tensor(eps_ * eps_, dtype=dtype)),
                            BIAS=bias, ACT=ACT_CODE[activation], LOSS=LOSS_CODE[loss], SIM_LN=arch == "sim_ln",
-                           LN_SQ=bool(_eps_sq_is_normal(eps_, dtype)), THRESHOLD=float(SOFTPLUS_THRESHOLD),
+                           LN_SQ=bool(eps_sq_is_normal(eps_, dtype)), THRESHOLD=float(SOFTPLUS_THRESHOLD),
                            BM=_pow2(m), BD=_pow2(d), num_warps=8)
     for r, t in enumerate(tensors):
         t.W1.copy_(W1[r])
@@ -62,9 +67,9 @@ def launch(tensors, Xs, orders, targets, hyper, *, arch, activation="relu", loss
     return [int(v) for v in status.tolist()]
 
 
-def triton_run_(engine, todo, orders, targets, phases) -> list[str | None]:
-    """:meth:`ReplicaEngine.run` for the ``triton`` backend: the kernel where it covers the case, else torch."""
-    from sharpgen.numerics.engine.backends import triton_supported
+def triton_run_(engine, todo, orders, targets, phases) -> list[TrainingDiverged | None]:
+    """:meth:`~sharpgen.numerics.engine.replicas.ReplicaEngine.run` for the ``triton`` backend on
+    replicas ``todo``: the kernel where it covers the case, else the engine's torch formulas."""
     cfg = engine.config
     covered = triton_supported(cfg.arch, depth=cfg.depth) and all(phases[r].batch == 1 for r in todo) \
         and len({len(orders[r]) for r in todo}) == 1
@@ -73,4 +78,4 @@ def triton_run_(engine, todo, orders, targets, phases) -> list[str | None]:
     hyper = [(phases[r].lr, phases[r].rho, phases[r].weight_decay, cfg.project_radius) for r in todo]
     codes = launch([engine.tensors[r] for r in todo], [engine.Xs[r] for r in todo], [orders[r] for r in todo],
                    [targets[r] for r in todo], hyper, **engine.kw)
-    return [f"non-finite output at step {rc - 1} of this chunk" if rc else None for rc in codes]
+    return [TrainingDiverged.non_finite("output", step=rc - 1) if rc else None for rc in codes]

@@ -1,11 +1,11 @@
 """Many replicas per torch call: the hand-derived gradients of every architecture
-(:mod:`.torch_steps`, :mod:`.torch_sim_bn`, :mod:`.torch_deep`) mapped over a leading replica
+(:mod:`.shallow`, :mod:`.sim_bn`, :mod:`.deep`) mapped over a leading replica
 dimension with ``torch.func.vmap``, so one step of R replicas is one sequence of batched kernels.
 
 This is the ``torch`` backend off the CPU (a GPU runs R small problems as one), and what the
 ``triton`` backend uses for the cases its kernel does not cover. Each replica has its own
 (lr, ρ, weight decay) as tensors; the SAM step is written without branches on them:
-e = a·g with a = ρ/||g|| (0 when g = 0 or ρ = 0), the descent at θ + e (θ itself when a = 0,
+e = a·g with a = ρ/||g|| (0 when g = 0 or ρ = 0; :func:`.shallow.ascent_scale`), the descent at θ + e (θ itself when a = 0,
 exactly), then the optional Figure-6b projection of the first layer (docs/paper.md §6).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 
 from sharpgen.numerics.engine.torch_fused.deep import deep_grads
 from sharpgen.numerics.engine.torch_fused.sim_bn import bn_grads, with_ones
-from sharpgen.numerics.engine.torch_fused.shallow import grads as shallow_pieces
+from sharpgen.numerics.engine.torch_fused.shallow import ascent_scale, grads as shallow_pieces
 
 
 def _shallow(params, X, Xb, tb, *, arch, activation, loss, eps):
@@ -40,8 +40,7 @@ def sam_step(params, X, Xb, tb, lr, rho, wd, radius, *, grads, first: int):
     """One SAM (SGD when ρ = 0) step of one replica as a pure function; ``first``: how many leading
     tensors form the first layer [W1 | b1] that the projection (radius > 0) scales."""
     g = grads(params, X, Xb, tb)
-    norm = torch.sqrt(sum((gi * gi).sum() for gi in g))
-    a = torch.where(norm > 0, rho / torch.where(norm > 0, norm, torch.ones_like(norm)), torch.zeros_like(norm))
+    a = ascent_scale(rho, torch.sqrt(sum((gi * gi).sum() for gi in g)))
     g = grads([p + a * gi for p, gi in zip(params, g)], X, Xb, tb)
     new = [p - lr * (gi + wd * p) for p, gi in zip(params, g)]
     q = torch.sqrt(sum((p * p).sum() for p in new[:first]))

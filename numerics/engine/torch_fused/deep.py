@@ -7,14 +7,16 @@ Figure 11). On a mini-batch with r_i = ∂ℓ/∂f_i / |B| (rows are samples):
 * g_{M_l} = G_{l+1}ᵀ H_l, g_W1 = G_0ᵀ X_B, g_b1 = Σ_i G_0,i, g_W2 = H_Lᵀ r.
 
 SAM perturbs every tensor by ρ g/||g|| and descends with the gradient there
-(torch.optim.SGD with weight decay), as ``numerics.sam.SAM``. The C loop (``deep_steps.c``)
-implements the same formulas for batch 1 with the rank-one shortcuts written there.
+(torch.optim.SGD with weight decay), as :class:`sharpgen.numerics.optim.sam.SAM`. The C loop
+(``numerics/engine/c/deep_steps.c``) implements the same formulas for batch 1 with the rank-one
+shortcuts written there.
 """
 from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.engine.torch_fused.shallow import act_and_derivative, dloss
+from sharpgen.numerics.engine.torch_fused.shallow import act_and_derivative, ascent_scale, dloss
+from sharpgen.numerics.optim.sam import project_first_layer_
 
 
 def deep_grads(W1, b1, mids, W2, Xb, tb, *, activation: str, loss: str):
@@ -45,13 +47,11 @@ def deep_step_(W1, b1, mids, W2, Xb, tb, *, activation="relu", loss="mse", lr, r
     kw = dict(activation=activation, loss=loss)
     f, grads = deep_grads(W1, b1, mids, W2, Xb, tb, **kw)
     if rho > 0:
-        norm = torch.sqrt(sum((g * g).sum() for g in grads))
-        a = torch.where(norm > 0, rho / torch.where(norm > 0, norm, torch.ones_like(norm)), torch.zeros_like(norm))
+        a = ascent_scale(rho, torch.sqrt(sum((g * g).sum() for g in grads)))
         shifted = [p + a * g for p, g in zip(params, grads)]
         f, grads = deep_grads(shifted[0], shifted[1], shifted[2:-1], shifted[-1], Xb, tb, **kw)
     for p, g in zip(params, grads):
         p.sub_(lr * (g + wd * p))
     if radius is not None:
-        from sharpgen.numerics.optim.sam import project_first_layer_
         project_first_layer_(W1, b1, radius)
     return f

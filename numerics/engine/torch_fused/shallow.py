@@ -14,26 +14,27 @@ One step on a mini-batch B (rows X_B, kernel targets t_B), loss
 
 MSE (docs/paper.md §1): ℓ = (f − y)², ∂ℓ/∂f = 2 (f − y), kernel target y.
 Logistic: ℓ = softplus(f) − t f, ∂ℓ/∂f = σ(f) − t; the kernel target t is
-derived from ``numerics.losses`` by :func:`kernel_targets`. The C loop
-(``sam_steps.c``) implements the same formulas for batch 1.
+derived from :mod:`sharpgen.numerics.nets.losses` by :func:`kernel_targets`. The C loop
+(``numerics/engine/c/sam_steps.c``) implements the same formulas for batch 1.
 """
 from __future__ import annotations
 
 import torch
 
 from sharpgen.numerics.nets.functional import activation_derivatives, ln_norm_branch, ln_normaliser
+from sharpgen.numerics.nets.losses import LOSSES, get_loss
+from sharpgen.numerics.optim.sam import project_first_layer_
 
 
 def kernel_targets(loss: str, Y: torch.Tensor, p: float | None = None) -> torch.Tensor:
     """Targets in the kernel's form: y for MSE; for logistic the t with ∂ℓ/∂f = σ(f) − t.
 
-    For the logistic loss t is read off ``numerics.losses`` itself (its
+    For the logistic loss t is read off :mod:`sharpgen.numerics.nets.losses` itself (its
     derivative at f = 0 is 1/2 − t), so the kernels follow whatever label
     convention that module implements.
     """
     if loss == "mse":
         return Y
-    from sharpgen.numerics.nets.losses import LOSSES, get_loss
     if loss != "logistic":
         raise ValueError(f"loss: expected one of {LOSSES}, got {loss!r}")
     fn = get_loss("logistic", p=p)
@@ -59,6 +60,18 @@ def dloss(loss: str, f: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     [1.0]
     """
     return 2.0 * (f - t) if loss == "mse" else torch.sigmoid(f) - t
+
+
+def ascent_scale(rho, norm: torch.Tensor) -> torch.Tensor:
+    """a = ρ/||g|| of the SAM ascent e = a·g = ρ g/||g|| (docs/paper.md §6), 0 where ||g|| = 0 (no
+    direction to ascend in; the division is guarded so no NaN appears even where it is not taken).
+    ``rho``: a float, or a tensor (one per replica in the batched steps); the one formula every
+    torch step uses.
+
+    >>> ascent_scale(0.1, torch.tensor([2.0, 0.0], dtype=torch.float64)).tolist()
+    [0.05, 0.0]
+    """
+    return torch.where(norm > 0, rho / torch.where(norm > 0, norm, torch.ones_like(norm)), torch.zeros_like(norm))
 
 
 def grads(arch, activation, loss, eps, Z, W2, t):
@@ -92,15 +105,13 @@ def torch_step_(W1, b1, W2, Xb, tb, *, arch, activation="relu", loss="mse", eps=
         if b1 is not None:
             K = K + 1.0
         norm2 = (K * (GZ @ GZ.T)).sum() + (gW2 * gW2).sum()
-        norm = torch.sqrt(norm2)
-        a = torch.where(norm > 0, rho / torch.where(norm > 0, norm, torch.ones_like(norm)), torch.zeros_like(norm))
+        a = ascent_scale(rho, torch.sqrt(norm2))
         GZ, gW2 = grads(arch, activation, loss, eps, Z + a * (K @ GZ), W2 + a * gW2, tb)
     W1.sub_(lr * (GZ.T @ Xb + wd * W1))
     if b1 is not None:
         b1.sub_(lr * (GZ.sum(dim=0) + wd * b1))
     W2.sub_(lr * (gW2 + wd * W2))
     if radius is not None:
-        from sharpgen.numerics.optim.sam import project_first_layer_
         project_first_layer_(W1, b1, radius)
 
 

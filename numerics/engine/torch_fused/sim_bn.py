@@ -9,14 +9,15 @@ neuron contributes 0). On a mini-batch B with r_i = ∂ℓ/∂f_i / |B| and q_j 
   only O(n·m·d) quantity (the gradient flowing through the statistics a).
 
 The SAM ascent perturbs (W, W2, γ) by ρ g/||g|| and the descent uses the gradient there
-(torch.optim.SGD with weight decay), as ``numerics.sam.SAM`` does. The C loop
-(``sim_bn_steps.c``) implements the same formulas for batch 1.
+(torch.optim.SGD with weight decay), as :class:`sharpgen.numerics.optim.sam.SAM` does. The C loop
+(``numerics/engine/c/sim_bn_steps.c``) implements the same formulas for batch 1.
 """
 from __future__ import annotations
 
 import torch
 
-from sharpgen.numerics.engine.torch_fused.shallow import dloss
+from sharpgen.numerics.engine.torch_fused.shallow import ascent_scale, dloss
+from sharpgen.numerics.optim.sam import project_first_layer_
 
 
 def with_ones(X: torch.Tensor) -> torch.Tensor:
@@ -56,8 +57,7 @@ def bn_step_(W1, b1, W2, gamma, X, Xb, tb, *, loss="mse", lr, rho=0.0, wd=0.0, r
     W = torch.cat([W1, b1[:, None]], dim=1)
     f, gW, gW2, gg = bn_grads(W, W2, gamma, X1, Xb1, tb, loss)
     if rho > 0:
-        norm = torch.sqrt((gW * gW).sum() + (gW2 * gW2).sum() + (gg * gg).sum())
-        a = torch.where(norm > 0, rho / torch.where(norm > 0, norm, torch.ones_like(norm)), torch.zeros_like(norm))
+        a = ascent_scale(rho, torch.sqrt((gW * gW).sum() + (gW2 * gW2).sum() + (gg * gg).sum()))
         f, gW, gW2, gg = bn_grads(W + a * gW, W2 + a * gW2, gamma + a * gg, X1, Xb1, tb, loss)
     W.sub_(lr * (gW + wd * W))
     W1.copy_(W[:, :-1])
@@ -65,6 +65,5 @@ def bn_step_(W1, b1, W2, gamma, X, Xb, tb, *, loss="mse", lr, rho=0.0, wd=0.0, r
     W2.sub_(lr * (gW2 + wd * W2))
     gamma.sub_(lr * (gg + wd * gamma))
     if radius is not None:
-        from sharpgen.numerics.optim.sam import project_first_layer_
         project_first_layer_(W1, b1, radius)
     return f

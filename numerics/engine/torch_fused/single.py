@@ -1,9 +1,11 @@
-"""The "torch" backend: the hand-derived steps of every architecture, in torch (any device, any batch).
+"""The "torch" backend for one replica: the hand-derived steps of every architecture, in torch
+(any device, any batch).
 
-Depth-2 nobias/bias/sim_ln use :mod:`.torch_steps`, ``sim_bn`` :mod:`.torch_sim_bn`, depth >= 3
-:mod:`.torch_deep`; all take mini-batch k as rows ``order[k*batch:(k+1)*batch]``
-(:func:`.torch_steps.minibatches`). This is the fallback where the C loop or the GPU kernel
-does not run: CUDA without Triton, mini-batch phases, or no C compiler.
+Depth-2 nobias/bias/sim_ln use :mod:`.shallow`, ``sim_bn`` :mod:`.sim_bn`, depth >= 3
+:mod:`.deep`; all take mini-batch k as rows ``order[k*batch:(k+1)*batch]``
+(:func:`.shallow.minibatches`). :class:`~sharpgen.numerics.engine.replicas.ReplicaEngine`
+steps each replica with it on CPU, and wherever the C loop or the GPU kernel does not run
+(mini-batch phases, no C compiler).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import torch
 from sharpgen.numerics.engine.tensors import NetTensors
 from sharpgen.numerics.engine.torch_fused.deep import deep_step_
 from sharpgen.numerics.engine.torch_fused.sim_bn import bn_step_
-from sharpgen.numerics.engine.torch_fused import shallow as torch_steps
+from sharpgen.numerics.engine.torch_fused import shallow
 from sharpgen.numerics.engine.torch_fused.shallow import minibatches
 
 
@@ -30,8 +32,9 @@ def torch_run_(t: NetTensors, X, order, targets, *, batch: int = 1, arch: str, a
     """
     kw = dict(loss=loss, lr=lr, rho=rho, wd=wd, radius=radius)
     if arch != "sim_bn" and not t.middle:
-        torch_steps.torch_steps_(t.W1, t.b1, t.W2, X, order, targets, batch=batch, arch=arch, activation=activation,
-                                 eps=eps, **kw)
+        # through the module: tests/numerics/test_train.py watches which steps a phase runs by patching it
+        shallow.torch_steps_(t.W1, t.b1, t.W2, X, order, targets, batch=batch, arch=arch, activation=activation,
+                             eps=eps, **kw)
         return t.finite()
     for xb, tb in minibatches(X, order, targets, batch):
         if arch == "sim_bn":
