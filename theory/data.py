@@ -138,7 +138,7 @@ def extreme_point_witness(X) -> sp.Matrix:
 
 def _lp_witness(X: sp.Matrix, Xf: np.ndarray, i: int) -> list:
     # Feasibility LP: w . (x_i - x_j) >= 1 for all j != i, |w_k| <= bound.
-    from scipy.optimize import linprog  # only non-cube data needs it; keeps `import sharpgen.theory` light
+    from scipy.optimize import linprog  # deferred: only non-cube data needs scipy; keeps sharpgen.theory light
     others = [j for j in range(X.rows) if j != i]
     if not others:
         return [sp.Integer(0)] * (X.cols - 1) + [sp.Integer(1)] if X.cols > 1 else [sp.Integer(1)]

@@ -9,8 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from sharpgen.verify.reproduce import DEFAULT_SEEDS, FIGURES, PROFILES
+from sharpgen.numerics.runs.interrupt import TrainingInterrupted
+from sharpgen.numerics.runs.rundir import os_error
 from sharpgen.verify.cli_args import add_progress_argument, positive_int, progress_mode, usage_error
+from sharpgen.verify.reproduce import DEFAULT_SEEDS, FIGURES, PROFILES, reproduce
 
 
 
@@ -45,9 +47,6 @@ def run_guarded(command: str, action) -> tuple[object, int]:
     """``(action(), 0)``; a bad argument or an unusable run directory gives exit code 2, and
     SIGINT / SIGTERM during a run 130 / 143 (its checkpoint saved: running the command again resumes it),
     each with one line on stderr."""
-    from sharpgen.numerics.runs.interrupt import TrainingInterrupted
-    from sharpgen.numerics.runs.rundir import os_error
-
     try:
         return action(), 0
     except ValueError as err:
@@ -60,8 +59,6 @@ def run_guarded(command: str, action) -> tuple[object, int]:
 
 
 def run(args) -> int:
-    from sharpgen.verify.reproduce import reproduce
-
     result, code = run_guarded("reproduce", lambda: reproduce(
         args.figure, args.out, profile=args.profile, seeds=range(args.seeds), device=args.device, logx=args.logx,
         progress=progress_mode(args)))

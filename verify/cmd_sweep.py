@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sharpgen.verify.cli_args import positive_int, usage_error
 from sharpgen.verify.sweep.catalog import study_names
+from sharpgen.verify.sweep.spec import load_spec
 
 EPILOG = """\
 sweep file (TOML): [sweep] name, record; [base] config fields (or preset = "fig1b", quick = true);
@@ -74,8 +75,8 @@ def run(args) -> int:
         print("sharpgen sweep: error: --workers sizes the embedded cluster; with --scheduler the cluster's own "
               "workers run the sweep", file=sys.stderr)
         return 2
+    # deferred: the driver loads torch, dask and pandas; the sweep parser must not
     from sharpgen.verify.sweep.driver import collect_table, default_out, run_sweep
-    from sharpgen.verify.sweep.spec import load_spec
     try:
         spec = load_spec(args.spec)
         if args.dry_run:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sharpgen.verify.cli_args import progress_mode
 from sharpgen.verify.cmd_reproduce import add_run_arguments, run_guarded
+from sharpgen.verify.reproduce import table1
 
 HELP = "the paper's Table 1 regenerated from constructions and 1-SAM runs (markdown + PNG)"
 DESCRIPTION = ("Regenerate Table 1 of Wen, Li & Ma (2023): per architecture, the exact population error of its "
@@ -24,8 +25,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from sharpgen.verify.reproduce import table1
-
     result, code = run_guarded("table1", lambda: table1(
         args.out, profile=args.profile, seeds=range(args.seeds), device=args.device, progress=progress_mode(args)))
     if result is not None:

@@ -26,9 +26,13 @@ import sys
 from pathlib import Path
 
 from sharpgen.numerics.runs.config import PHASE_VALUES, TrainConfig, parse_phases
+from sharpgen.numerics.runs.interrupt import TrainingInterrupted, raising
 from sharpgen.numerics.runs.presets import describe, get_preset, preset_names
+from sharpgen.numerics.runs.rundir import os_error
+from sharpgen.numerics.runs.state import DIVERGED, read_run
 from sharpgen.numerics.validate import check_int
 from sharpgen.verify.cli_args import add_progress_argument, progress_mode, usage_error
+from sharpgen.verify.runs import RunSpec, launch
 
 _FIELD_HELP = {
     "arch": "architecture: nobias, bias, sim_bn, sim_ln",
@@ -237,13 +241,13 @@ def build_runs(args) -> tuple[list[TrainConfig], list[Path]]:
     outs = _run_dirs(args, configs)
     if args.resume and args.preset is None:
         configs = [seeded(_saved_config(args, out), c.seed if args.seeds else None) for c, out in zip(configs, outs)]
-    from sharpgen.numerics.runs.replica_runs import check_shared
+    from sharpgen.numerics.runs.replica_runs import check_shared  # deferred: it loads torch; --help imports this
     check_shared(configs)
     return configs, outs
 
 
 def _saved_config(args, out: Path) -> TrainConfig:
-    from sharpgen.numerics.runs.checkpoint import CONFIG, read_config
+    from sharpgen.numerics.runs.checkpoint import CONFIG, read_config  # deferred: it loads torch; --help imports this
     saved = read_config(out)
     if saved is None:
         raise ValueError(f"resume: no run to resume in {out} (no {CONFIG}); give --out of an existing run, "
@@ -289,8 +293,6 @@ def _start_and_train(args, configs: list[TrainConfig], outs: list[Path]):
     """The runs through ``verify.runs.launch``: holding every run directory's lock, whether each run may
     start or resume, the data, the theory minima (on resume: the ones the runs logged), the header,
     and the runs."""
-    from sharpgen.verify.runs import RunSpec, launch
-
     def announce(specs, theory_mins, notes):
         for note in filter(None, notes):
             print(f"sharpgen train: {note}", file=sys.stderr)
@@ -305,7 +307,6 @@ def _start_and_train(args, configs: list[TrainConfig], outs: list[Path]):
 
 def _resumable(out: Path) -> bool:
     """Whether the run in ``out`` started and can go on (``numerics.state``: interrupted or failed)."""
-    from sharpgen.numerics.runs.state import DIVERGED, read_run
     try:
         found = read_run(out)
     except ValueError:  # a damaged file: resuming would be refused, so the command is not offered
@@ -331,8 +332,6 @@ def run(args) -> int:
         dicts = [c.to_dict() for c in configs]
         print(json.dumps(dicts[0] if len(dicts) == 1 else dicts, indent=2, sort_keys=True))
         return 0
-    from sharpgen.numerics.runs.interrupt import TrainingInterrupted, raising
-    from sharpgen.numerics.runs.rundir import os_error
     try:
         with raising():
             results = _start_and_train(args, configs, outs)

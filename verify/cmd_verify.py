@@ -14,6 +14,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from sharpgen.numerics.validate import DEVICES
+from sharpgen.verify.ledger.command import Options, run_verify
 from sharpgen.verify.ledger.entries import ENTRIES, KINDS, known_keys, select
 from sharpgen.verify.ledger.profiles import PROFILES
 
@@ -110,7 +112,6 @@ def command_line(args) -> str:
 
 
 def _check_device(device: str) -> str | None:
-    from sharpgen.numerics.validate import DEVICES
     return None if device in DEVICES else f"--device: expected one of {DEVICES}, got {device!r}"
 
 
@@ -134,6 +135,5 @@ def run(args) -> int:
     if message is not None:
         return _error(message)
     profile = replace(PROFILES[args.profile], seed=args.seed)
-    from sharpgen.verify.ledger.command import Options, run_verify
     return run_verify(Options(entries, kinds, profile, args.examples or profile.examples, out, args.device,
                               command_line(args)))

@@ -25,7 +25,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sharpgen.numerics.runs.presets import SCENARIOS
+from sharpgen.numerics.runs.atomic import atomic_write_text
+from sharpgen.numerics.runs.config import TrainConfig, parse_phases
+from sharpgen.numerics.runs.presets import SCENARIOS, get_preset
 from sharpgen.numerics.runs.state import DIVERGED, METRICS, RunState, read_run
 from sharpgen.verify.runs import RunSpec, launch
 
@@ -71,8 +73,6 @@ def circle_config(profile: str):
     theory minimum 4√2 within 1% (measured, seed 0) in about 10 s on a 2-core CPU,
     so both profiles use it.
     """
-    from sharpgen.numerics.runs.config import TrainConfig, parse_phases
-
     _check_profile(profile)
     return TrainConfig(arch="bias", d=2, n=12, width=100, data="circle", phases=parse_phases("0.01,0.1,1,0,2e5"),
                        eval_every=10_000).validate()
@@ -86,8 +86,6 @@ def _check_profile(profile) -> str:
 
 def config_for(name: str, profile: str):
     """The configuration of preset ``name`` (or ``fig3``) at ``profile`` ('quick' or 'paper')."""
-    from sharpgen.numerics.runs.presets import get_preset
-
     _check_profile(profile)
     return circle_config(profile) if name == CIRCLE else get_preset(name, quick=profile == "quick")
 
@@ -98,7 +96,7 @@ def run_dir_name(name: str, profile: str, seed: int) -> str:
 
 def theory_min(config) -> float | None:
     """The theory minimum of Tr ∇²L for the run's training set, as ``verify.runs.launch`` logs it."""
-    from sharpgen.verify.theory_min import theory_min_for
+    from sharpgen.verify.theory_min import theory_min_for  # deferred: sympy and torch; --help imports this module
 
     return theory_min_for(config).value
 
@@ -175,7 +173,7 @@ class Reproduced:
 
 
 def _runs_by_name(specs, *, progress, log) -> tuple[dict, dict]:
-    from sharpgen.verify.plots.rundata import load_run
+    from sharpgen.verify.plots.rundata import load_run  # deferred: torch; `sharpgen reproduce --help` imports this
 
     actions = ensure_runs(specs, progress=progress, log=log)
     runs: dict = {}
@@ -189,6 +187,8 @@ def _runs_by_name(specs, *, progress, log) -> tuple[dict, dict]:
 
 def scenario_panels(runs: dict, constructions: dict) -> list:
     """The summary figure's panels from runs by preset name (``numerics.presets.SCENARIOS``)."""
+    # deferred here and in the drawing functions below: matplotlib loads only when a figure is drawn, since
+    # `sharpgen reproduce --help` and `sharpgen table1 --help` import this module
     from sharpgen.verify.plots.curves import make_groups
     from sharpgen.verify.plots.scenarios import ScenarioPanel
 
@@ -202,14 +202,14 @@ def scenario_panels(runs: dict, constructions: dict) -> list:
 
 def scenario_caption(runs: dict) -> str:
     """Which presets and seeds the summary figure shows."""
-    from sharpgen.verify.plots.style import seeds_text
+    from sharpgen.verify.plots.style import seeds_text  # deferred: matplotlib (see scenario_panels)
 
     return "; ".join(f"{name}: {seeds_text([r.seed for r in rs])}" for name, rs in runs.items() if rs)
 
 
 def draw(spec: FigureSpec, runs: dict, *, profile: str, logx: bool = False) -> dict:
     """The figures of ``spec`` from its runs, by file stem (e.g. 'fig2a', 'fig2b', 'fig3-seed0', 'summary')."""
-    from sharpgen.verify.plots import circle, curves, neurons, scenarios, table1
+    from sharpgen.verify.plots import circle, curves, neurons, scenarios, table1  # deferred: see scenario_panels
 
     every = [r for name in spec.presets for r in runs[name]]
     out = {}
@@ -232,8 +232,7 @@ def draw(spec: FigureSpec, runs: dict, *, profile: str, logx: bool = False) -> d
 def reproduce(fig: str, out, *, profile: str = "quick", seeds=range(DEFAULT_SEEDS), device: str = "cpu",
               logx: bool = False, configure=None, progress=None, log=_stderr) -> Reproduced:
     """Make figure ``fig`` (a key of ``FIGURES``) in ``out``: plan, run what is missing, draw, save PNG + PDF."""
-    from sharpgen.verify.plots import neurons, style
-    from sharpgen.numerics.runs.atomic import atomic_write_text
+    from sharpgen.verify.plots import neurons, style  # deferred: matplotlib (see scenario_panels)
 
     if fig not in FIGURES:
         raise ValueError(f"fig: expected one of {', '.join(FIGURES)}, got {fig!r}")
@@ -255,7 +254,7 @@ def reproduce(fig: str, out, *, profile: str = "quick", seeds=range(DEFAULT_SEED
 def table1(out, *, profile: str = "quick", seeds=range(DEFAULT_SEEDS), device: str = "cpu", configure=None,
            progress=None, log=_stderr) -> Reproduced:
     """Table 1 (docs/paper.md §5) in ``out/figures``: table1.md, table1.png, table1.pdf, from 1-SAM runs."""
-    from sharpgen.numerics.runs.atomic import atomic_write_text
+    # deferred: matplotlib (see scenario_panels)
     from sharpgen.verify.plots import style
     from sharpgen.verify.plots import table1 as T
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from sharpgen.numerics.runs.config import TrainConfig
+from sharpgen.numerics.runs.train import make_dataset
 from sharpgen.theory.minimum import min_sharpness
 
 CUBE_DATA = ("xor", "condition1")  # points on {-1, 1}^d with xor labels: exact integers
@@ -48,7 +49,6 @@ def theory_min_for(config: TrainConfig, data=None) -> TheoryMinimum:
     TheoryMinimum(value=8.0, exact=True, source='F3 (Thm 4.1, attained by C1)')
     """
     if data is None:
-        from sharpgen.numerics.runs.train import make_dataset
         data = make_dataset(config)
     X, Y = _exact_points(config, data)
     factor = sp.Integer(1)

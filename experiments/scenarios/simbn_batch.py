@@ -35,17 +35,18 @@ from pathlib import Path
 
 import torch
 
-from sharpgen.numerics.runs.config import DTYPES, TrainConfig
 from sharpgen.numerics.nets.initialization import build
+from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 from sharpgen.numerics.runs.schedule import epoch_plan, phase_at
-from sharpgen.numerics.runs.train import make_dataset
+from sharpgen.numerics.runs.train import make_dataset, train
+from sharpgen.numerics.validate import torch_dtype
 
 NAMES = ("W1", "b1", "W2", "gamma")
 
 
 def stack_runs(configs: list[TrainConfig]):
     """Parameters (K, ...) of every run's initial network, and its data stacked as (K, n, d) / (K, n)."""
-    dtype = DTYPES[configs[0].dtype]
+    dtype = torch_dtype(configs[0].dtype)
     nets = [build("sim_bn", c.d, c.width, init_scale_first_layer=c.init_scale_first_layer,
                   init_gamma=c.init_gamma, dtype=dtype, seed=c.seed) for c in configs]
     params = {k: torch.stack([getattr(net, k).detach().clone() for net in nets]) for k in NAMES}
@@ -187,8 +188,6 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 def selfcheck() -> float:
     """Largest parameter difference to the project's trainer after 3 epochs, two runs with different lr/ρ."""
-    from sharpgen.numerics.runs.config import parse_phases
-    from sharpgen.numerics.runs.train import train
     base = TrainConfig(arch="sim_bn", d=6, n=12, width=7, n_test=20, eval_every=3, init_gamma=0.5)
     configs = [base.replace(seed=3, phases=parse_phases("0.005,0.1,1,0,2; 0.003,0.7,1,0,1")),
                base.replace(seed=4, phases=parse_phases("0.01,0.05,1,0,2; 0.002,1,1,0,1"))]

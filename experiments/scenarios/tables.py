@@ -10,10 +10,18 @@ simln_sweeps.py). Nothing is typed in by hand.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import statistics
 import sys
 from pathlib import Path
+
+import torch
+
+from sharpgen.numerics.nets.diagnostics import output_masses
+from sharpgen.numerics.nets.params import from_params
+from sharpgen.numerics.runs.config import TrainConfig
+from sharpgen.numerics.runs.train import make_dataset
 
 
 def top4_ratio(row: dict, prefix: str = "") -> float:
@@ -49,14 +57,6 @@ def simbn_sweep(root: Path, name: str, epochs: list[int]) -> str:
 def final_state(run: Path) -> dict:
     """mean |f| on the training set and ||γ ⊙ W2||₁ of a run's final checkpoint, recomputed with this
     branch's diagnostics (runs made with a sharpgen that does not log them, e.g. the paper-width runs)."""
-    import dataclasses
-
-    import torch
-
-    from sharpgen.numerics.runs.config import TrainConfig
-    from sharpgen.numerics.nets.diagnostics import output_masses
-    from sharpgen.numerics.nets.params import from_params
-    from sharpgen.numerics.runs.train import make_dataset
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     saved = json.loads((run / "config.json").read_text())["config"]
     cfg = TrainConfig.from_dict({k: v for k, v in saved.items() if k in known})

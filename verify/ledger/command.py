@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sharpgen.verify.ledger.lifetime import Interrupted, interrupts
 from sharpgen.verify.ledger.report import (COLUMNS, fit, format_counterexamples, format_errata, format_row,
-                                           summary_line, table_width, wrap_lines)
+                                           summary_line, table_width, wrap_lines, write_json, write_markdown)
 from sharpgen.verify.ledger.runner import Options, Session, exit_status, plan
 
 __all__ = ["Options", "run_verify", "interrupted_message"]
@@ -89,8 +89,8 @@ def interrupted_message(err: Interrupted, opts: Options, done: int) -> str:
 
 
 def _write(opts: Options, rows, records, meta: dict) -> None:
+    # deferred: figures load matplotlib, torch and sympy; `sharpgen verify --help` imports this module
     from sharpgen.verify.ledger.figures import run_summaries, trained_figures
-    from sharpgen.verify.ledger.report import write_json, write_markdown
     meta = {**meta, "profile": asdict(replace(opts.profile)), "kinds": list(opts.kinds), "examples": opts.examples,
             "device": opts.device}
     opts.out.mkdir(parents=True, exist_ok=True)

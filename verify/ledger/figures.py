@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sharpgen.verify.ledger.trained import C3_PATH_NORM, PATH_NORM_FACTOR, TRAINED
 from sharpgen.verify.plots.ledger import Panel, Series, trained_claim_figure
 
 YLABELS = {"trace": "Tr ∇²L", "trace_gn": "interpolation part of Tr ∇²L", "diag_path_norm": "path norm"}
@@ -19,7 +20,6 @@ def _series(records, column) -> list[Series]:
 
 def _references(check, records, thresholds) -> dict:
     if check.reference == "c3_path_norm":
-        from sharpgen.verify.ledger.trained import C3_PATH_NORM, PATH_NORM_FACTOR
         return {"C3: 2 sqrt(2)": C3_PATH_NORM, f"bound {PATH_NORM_FACTOR} x C3": PATH_NORM_FACTOR * C3_PATH_NORM}
     by_value = {}
     for rec in records:
@@ -31,7 +31,6 @@ def _references(check, records, thresholds) -> dict:
 
 def trained_figures(rows, records: dict, fig_dir: Path) -> dict:
     """entry id -> [png, pdf] for every trained row whose runs exist."""
-    from sharpgen.verify.ledger.trained import TRAINED
     out = {}
     for row in rows:
         if row.kind != "trained" or row.entry.id not in TRAINED:

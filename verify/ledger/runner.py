@@ -63,6 +63,7 @@ class Session:
     records: dict = field(default_factory=dict)
 
     def _specs(self):
+        # deferred: torch and sympy load only when trained checks are planned; `sharpgen verify --help` imports this
         from sharpgen.verify.ledger.runs import specs_for
         from sharpgen.verify.ledger.trained import TRAINED
         groups = [g for e, _ in plan(self.opts.entries, ("trained",)) for g in TRAINED[e.id].groups]
@@ -75,7 +76,7 @@ class Session:
         pool = None
         try:
             if specs:
-                from sharpgen.verify.ledger.runs import RunPool
+                from sharpgen.verify.ledger.runs import RunPool  # deferred: torch, only when trained checks are planned
                 flat = [s for group in specs.values() for s in group]
                 self.log(f"  training {len(flat)} runs in {self.workers} background processes under {self.runs_root}")
                 pool = RunPool(self.runs_root, flat, workers=self.workers, log=self.log)

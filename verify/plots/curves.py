@@ -42,7 +42,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from sharpgen.verify.plots import style
-from sharpgen.verify.plots.rundata import aggregate, group_seeds, phase_boundaries, residual_matters, \
+from sharpgen.verify.plots.rundata import aggregate, group_seeds, load_run, phase_boundaries, residual_matters, \
     theory_minimum
 
 PANELS = ("train_loss", "test_loss", "test_error", "trace")
@@ -280,6 +280,4 @@ def series_by_gid(fig) -> dict:
 
 def load_groups(run_dirs, labels=None) -> list[Group]:
     """``make_groups`` of the runs in ``run_dirs`` (``rundata.load_run`` each)."""
-    from sharpgen.verify.plots.rundata import load_run
-
     return make_groups([load_run(p) for p in run_dirs], labels)

@@ -22,6 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from sharpgen.numerics.nets.params import from_params
+from sharpgen.numerics.runs import checkpoint as ckpt
+from sharpgen.numerics.runs.config import TrainConfig
+from sharpgen.numerics.runs.state import CONFIG, DIVERGED, METRICS, read_run
+from sharpgen.numerics.runs.train import make_dataset
+
 SEED_FIELDS = ("seed", "data_seed")
 
 
@@ -58,9 +64,6 @@ def load_run(run_dir) -> Run:
     Raises ValueError naming the directory or the file when config.json or metrics.csv is missing,
     damaged or truncated (a last row cut short is left out), or holds no rows.
     """
-    from sharpgen.numerics.runs.config import TrainConfig
-    from sharpgen.numerics.runs.state import CONFIG, DIVERGED, METRICS, read_run
-
     path = Path(run_dir)
     if not path.is_dir():
         raise ValueError(f"run_dir: {path} is not a directory (expected a run made by `sharpgen train`)")
@@ -164,10 +167,6 @@ def group_seeds(runs) -> list[list[Run]]:
 
 def load_model(run: Run):
     """The network saved in the run's checkpoint.pt (float64), a ``numerics.models.Net``."""
-    from sharpgen.numerics.runs import checkpoint as ckpt
-    from sharpgen.numerics.nets.params import from_params
-    from sharpgen.numerics.runs.train import make_dataset
-
     state = ckpt.load_checkpoint(run.path)
     if state is None:
         raise ValueError(f"run_dir: {run.path} has no {ckpt.CHECKPOINT} (nothing to inspect)")

@@ -13,6 +13,7 @@ KINDS = ("curves", "neurons", "circle")
 
 def draw_runs(run_dirs, *, kind: str = "curves", logx: bool = False, labels=None, title: str | None = None):
     """The figure of family ``kind`` for ``run_dirs``; ValueError naming the argument on bad input."""
+    # deferred: matplotlib and torch load only when a figure is drawn; `sharpgen plot --help` imports KINDS
     from sharpgen.verify.plots import circle, curves, neurons
     from sharpgen.verify.plots.rundata import group_seeds, load_run
 
@@ -36,6 +37,6 @@ def draw_runs(run_dirs, *, kind: str = "curves", logx: bool = False, labels=None
 
 def plot_runs(run_dirs, out, **options) -> list:
     """``draw_runs`` saved as ``out``.png and ``out``.pdf; returns the paths."""
-    from sharpgen.verify.plots import style
+    from sharpgen.verify.plots import style  # deferred: matplotlib, as in draw_runs
 
     return style.save(draw_runs(run_dirs, **options), out)

@@ -28,6 +28,8 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from sharpgen.numerics.runs.atomic import atomic_write_bytes
+
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
 FULL_WIDTH = 7.0    # inches: the whole text width
 DPI = 200
@@ -187,8 +189,6 @@ def add_caption(fig: Figure, text: str, *, width_chars: int | None = None) -> No
 
 def save(fig: Figure, stem, formats=FORMATS) -> list[Path]:
     """Write ``stem``.png and ``stem``.pdf (each atomically; the caption kept inside the image)."""
-    from sharpgen.numerics.runs.atomic import atomic_write_bytes
-
     stem = Path(stem)
     paths = []
     for fmt in formats:

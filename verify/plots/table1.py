@@ -24,7 +24,15 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+import sympy as sp
+
+from sharpgen.numerics.nets.data import xor_dataset
+from sharpgen.numerics.runs.presets import EPS_LN
+from sharpgen.theory.constructions import generalizing, memorizing
+from sharpgen.theory.data import condition1_set
+from sharpgen.theory.generalization import population_errors
 from sharpgen.verify.plots import style
+from sharpgen.verify.plots.rundata import final, theory_minimum
 
 ARCHS = ("nobias", "bias", "sim_bn", "sim_ln")
 EXACT_D, EXACT_N, EXACT_SEED = 10, 100, 0
@@ -64,14 +72,6 @@ def construction_errors(d: int = EXACT_D, n: int = EXACT_N, seed: int = EXACT_SE
 
     ε of ``sim_ln`` is the presets' ``EPS_LN``; C6 uses scale k = 1 on the Condition-1 set of d.
     """
-    import sympy as sp
-
-    from sharpgen.numerics.nets.data import xor_dataset
-    from sharpgen.numerics.runs.presets import EPS_LN
-    from sharpgen.theory.constructions import generalizing, memorizing
-    from sharpgen.theory.data import condition1_set
-    from sharpgen.theory.generalization import population_errors
-
     data = xor_dataset(d, n, n_test=1, seed=seed)
     X = [[int(v) for v in row] for row in data.X.tolist()]
     Y = [int(v) for v in data.Y.tolist()]
@@ -109,8 +109,6 @@ class TrainedSummary:
 
 def trained_summary(runs) -> TrainedSummary:
     """The final metric row of each run (seeds of one 1-SAM setting)."""
-    from sharpgen.verify.plots.rundata import final, theory_minimum
-
     runs = sorted(runs, key=lambda r: r.seed)
     rel = lambda r, col: final(r, col) / theory_minimum(r) if theory_minimum(r) else float("nan")
     return TrainedSummary(runs[0].config.arch, [r.seed for r in runs], [final(r, "test_error") for r in runs],

@@ -29,11 +29,13 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from distributed import Client, LocalCluster, as_completed
+
 from sharpgen.numerics.runs.atomic import atomic_write_json, atomic_write_text
+from sharpgen.numerics.runs.state import DONE, INTERRUPTED, read_run
 from sharpgen.numerics.validate import is_int
 from sharpgen.verify.sweep.grid import GridPoint, expand
 from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, step_kind
-from sharpgen.numerics.runs.state import DONE, INTERRUPTED, read_run
 from sharpgen.verify.sweep.runs import NOT_RETRIED, execute_batch, make_task, record_failure, run_dir, run_state, \
     wants_run
 from sharpgen.verify.sweep.spec import SweepSpec, load_spec
@@ -79,7 +81,6 @@ def _write_grid(spec: SweepSpec, points: list[GridPoint], out: Path) -> None:
 def open_client(scheduler: str | None = None, workers: int | None = None):
     """A ``distributed.Client`` on an existing scheduler, or on an embedded LocalCluster of ``workers``
     single-threaded worker processes (default: one per core); closed (and the cluster stopped) on exit."""
-    from distributed import Client, LocalCluster
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
@@ -194,7 +195,6 @@ def _lost(batch: list[GridPoint], out: Path, err: BaseException) -> list[dict]:
 
 def _drive(client, spec: SweepSpec, tally: _Tally, out: Path, *, retry_failed: bool, replicas: int,
            bar: SweepProgress) -> None:
-    from distributed import as_completed
     token = uuid.uuid4().hex[:8]
     futures = {}
     for batch in kinds_first(batches(tally.todo, replicas)):

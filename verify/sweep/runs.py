@@ -32,6 +32,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from sharpgen.numerics.runs.atomic import atomic_write_json
+from sharpgen.numerics.runs.config import TrainConfig
 from sharpgen.numerics.runs.interrupt import TrainingInterrupted
 from sharpgen.numerics.runs.state import DIVERGED, DONE, FAILED, INTERRUPTED, RunFileError, read_run
 from sharpgen.verify.runs import RunSpec, launch
@@ -112,8 +113,6 @@ def _train_together(tasks: list[dict]) -> list[tuple[str, int]]:
     """Train or resume the runs of ``tasks`` together (``verify.runs.launch``: one multi-replica engine,
     one core, since a worker process is one core); each run's status ("done" or "diverged",
     recorded in errors/) and the optimizer steps taken in this session."""
-    from sharpgen.numerics.runs.config import TrainConfig
-
     specs = [RunSpec(TrainConfig.from_dict(t["config"]), run_dir(t["out"], t["run_id"]), group=t["run_id"],
                      theory=t["theory"]) for t in tasks]
     done = launch(specs, reuse=False, replica_threads=1)
