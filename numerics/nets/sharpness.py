@@ -339,11 +339,15 @@ def _hutchinson(L, theta: torch.Tensor, samples: int, seed: int) -> HutchinsonEs
 
 
 def _check_method(model, loss, method) -> str:
-    """The method to use: ``method``, or by default "exact" for a ``Net`` and "autograd" for other modules."""
+    """The method to use: ``method``, or by default "exact" for a ``Net``, and for other modules
+    "autograd" up to ``AUTOGRAD_MAX_PARAMS`` trainable parameters, "hutchinson" above."""
     if not isinstance(model, torch.nn.Module):
         raise ValueError(f"model: expected a torch.nn.Module (e.g. a numerics.models.Net), got {type(model).__name__}")
+    if method is None and not isinstance(model, Net):
+        size = sum(q.numel() for q in model.parameters() if q.requires_grad)
+        method = "autograd" if size <= AUTOGRAD_MAX_PARAMS else "hutchinson"
     if method is None:
-        method = "exact" if isinstance(model, Net) else "autograd"
+        method = "exact"
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
     if method == "exact" and not isinstance(model, Net):
@@ -362,10 +366,10 @@ def trace_hessian(model: torch.nn.Module, X, Y, loss="mse", method: str | None =
     require grad; L as the module computes it in its current train/eval mode). ``"exact"``
     (float, our nets only, the default for them): (1/n) Σ l''(f_i) ||∇θ f(x_i)||² +
     (1/n) Σ l'(f_i) Tr ∇²θ f(x_i) (MSE: l'' = 2, l' = 2 (f - y)), both terms in closed form.
-    ``"autograd"`` (float, the default for other modules): trace of the full Hessian from
-    torch.func, at most ``AUTOGRAD_MAX_PARAMS`` parameters. ``"hutchinson"``: a
-    ``HutchinsonEstimate`` (mean and standard error) from ``samples`` Rademacher vectors drawn
-    with ``seed``. ``loss`` is "mse" or "logistic" (with label smoothing ``p``; a module's
+    ``"autograd"`` (float, the default for other modules up to ``AUTOGRAD_MAX_PARAMS``
+    parameters): trace of the full Hessian from torch.func. ``"hutchinson"`` (the default for
+    larger modules): a ``HutchinsonEstimate`` (mean and standard error) from ``samples``
+    Rademacher vectors drawn with ``seed``. ``loss`` is "mse" or "logistic" (with label smoothing ``p``; a module's
     output of shape (n, 1) is read as (n,) and Y must have shape (n,)), or any callable
     ``loss(output, target) -> scalar`` such as ``torch.nn.MSELoss()``. For sim_bn the
     statistics are the registered training inputs, or X when none are registered.

@@ -424,3 +424,15 @@ def test_trace_parts_split_f1_into_its_two_terms(arch, hyper):
     assert close(parts.total - parts.gauss_newton, float((2 * (f - data.Y) * terms.hess_trace).mean()), rel=1e-10)
     assert close(parts.total, trace_hessian(net, data.X, data.Y, method="autograd"))
     assert parts.total == trace_hessian(net, data.X, data.Y)
+
+
+def test_a_large_module_gets_hutchinson_by_default_and_a_small_one_autograd():
+    nn = torch.nn
+    torch.manual_seed(0)
+    big = nn.Sequential(nn.Linear(30, 200), nn.Tanh(), nn.Linear(200, 1)).double()
+    assert sum(p.numel() for p in big.parameters()) > AUTOGRAD_MAX_PARAMS
+    X, Y = torch.randn(20, 30, dtype=torch.float64), torch.randn(20, dtype=torch.float64)
+    est = trace_hessian(big, X, Y, samples=20)
+    assert isinstance(est, HutchinsonEstimate) and est.stderr > 0
+    small = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    assert isinstance(trace_hessian(small, X[:, :3], Y), float)
