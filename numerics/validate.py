@@ -14,6 +14,7 @@ torch import it when called.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -237,3 +238,39 @@ def check_init_gamma(arch: str, init_gamma) -> float:
     if arch != "sim_bn" and init_gamma != 1:
         raise ValueError(f"init_gamma: expected 1.0 for {arch!r} (only sim_bn has gamma), got {init_gamma!r}")
     return init_gamma
+
+
+def parameter_count(d: int, width: int, depth: int = 2) -> int:
+    """Entries of (W1, b1, W2, gamma, middle) at their largest (``bias`` has b1, ``sim_bn`` gamma).
+
+    >>> parameter_count(30, 500)
+    16500
+    """
+    return width * (d + 3) + width * width * (depth - 2)
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_network_size(d: int, width: int, depth: int = 2, available: int | None = None) -> None:
+    """ValueError, before anything is allocated, when a network's float64 parameters (and the copy
+    they are drawn in) would not fit in ``available`` bytes (default: physical memory).
+
+    >>> check_network_size(30, 500)
+    >>> check_network_size(30, 10 ** 9, available=2 ** 34)
+    Traceback (most recent call last):
+    ...
+    ValueError: width: a network of d = 30, width 1000000000, depth 2 has 3.3e+10 parameters, about 492 GiB in float64, more than this machine's 16 GiB; lower width
+    """
+    available = physical_memory() if available is None else available
+    count = parameter_count(d, width, depth)
+    need = 2 * 8 * count
+    if available is not None and need > available:
+        raise ValueError(f"width: a network of d = {d}, width {width}, depth {depth} has {count:.2g} parameters, "
+                         f"about {need / 2 ** 30:.3g} GiB in float64, more than this machine's "
+                         f"{available / 2 ** 30:.3g} GiB; lower width")

@@ -154,6 +154,10 @@ def _lp_witness(X: sp.Matrix, Xf: np.ndarray, i: int) -> list:
                      f"(no witness w with w.x_{i} > w.x_j for all j != {i})")
 
 
+CONDITION1_MAX_D = 256  # exact Condition-1 sets: up front, before a sympy matrix is built
+CONDITION1_MAX_POINTS = 4096
+
+
 def default_condition1_tails(d: int) -> list[tuple[int, ...]]:
     """The all-ones tail and the d-2 tails with one -1: their differences are -2 e_k."""
     d = check_dimension(d)
@@ -176,9 +180,20 @@ def condition1_set(d: int, tails=None) -> tuple[sp.Matrix, sp.Matrix]:
     Traceback (most recent call last):
     ...
     ValueError: tails: differences of the tails span a space of dimension 1, need d - 2 = 2 (Condition 1)
+    >>> condition1_set(10 ** 6)
+    Traceback (most recent call last):
+    ...
+    ValueError: d: expected at most 256 for an exact Condition-1 set (a sympy matrix of 4 x (number of tails) rows whose rank check grows as d^2 to d^3: 2 s at d = 256), got 1000000
     """
     d = check_dimension(d)
-    tails = default_condition1_tails(d) if tails is None else [tuple(t) for t in tails]
+    if d > CONDITION1_MAX_D:
+        raise ValueError(f"d: expected at most {CONDITION1_MAX_D} for an exact Condition-1 set (a sympy matrix of "
+                         f"4 x (number of tails) rows whose rank check grows as d^2 to d^3: 2 s at d = 256), got {d}")
+    tails = default_condition1_tails(d) if tails is None else list(tails)
+    if 4 * len(tails) > CONDITION1_MAX_POINTS:
+        raise ValueError(f"tails: expected at most {CONDITION1_MAX_POINTS // 4} tails ({CONDITION1_MAX_POINTS} "
+                         f"training points, each an exact sympy row), got {len(tails)}")
+    tails = [tuple(t) for t in tails]
     if not tails:
         raise ValueError("tails: expected at least one tail")
     for t in tails:

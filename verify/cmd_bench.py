@@ -3,6 +3,8 @@ trainer path and the engine at several replica counts, side by side in one run, 
 architecture (the measurements live in ``sharpgen.verify.bench``)."""
 from __future__ import annotations
 
+import os
+
 import json
 import sys
 
@@ -69,8 +71,9 @@ def check_args(args) -> tuple[tuple[str, ...], tuple[int, ...] | None]:
             raise ValueError(f"{name}: expected an integer >= {low}, got {v!r}")
     if args.n > 2 ** min(args.d, 62) - 1:
         raise ValueError(f"n: expected at most 2^d - 1 = {2 ** args.d - 1} (xor data in d={args.d}), got {args.n}")
-    if args.threads is not None and args.threads < 1:
-        raise ValueError(f"threads: expected an integer >= 1, got {args.threads}")
+    cores = os.cpu_count() or 1  # more engine threads than cores only contend
+    if args.threads is not None and not 1 <= args.threads <= cores:
+        raise ValueError(f"threads: expected an integer in [1, {cores}] (this machine's cores), got {args.threads}")
     if not args.seconds > 0:
         raise ValueError(f"seconds: expected a number > 0, got {args.seconds}")
     if args.device not in DEVICES:

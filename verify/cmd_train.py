@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -223,7 +224,7 @@ def build_runs(args) -> tuple[list[TrainConfig], list[Path]]:
     one per seed of ``--seeds``; or, with ``--resume``, ``--out`` and no ``--preset``, the configs
     saved in the run directories with the flags applied (``train_many`` refuses to resume when
     one differs from its run's config)."""
-    check_int("threads", args.threads, 1)
+    check_int("threads", args.threads, 1, os.cpu_count() or 1)  # more threads than cores only contend
     if args.quick and args.preset is None:
         raise ValueError("quick: --quick needs --preset")
     if args.allow_backend_change and not args.resume:

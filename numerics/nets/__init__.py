@@ -19,8 +19,8 @@ True
 """
 from sharpgen.numerics.nets.data import (Dataset, ball_dataset, circle_dataset, condition1_dataset, cube,
                                          xor_dataset, xor_labels)
-from sharpgen.numerics.nets.diagnostics import (activation_counts, column_norms, diagnose, output_masses,
-                                                path_norm, top_neurons, zero_fraction)
+from sharpgen.numerics.nets.diagnostics import (Lemma31Terms, activation_counts, column_norms, diagnose, lemma31_terms,
+                                                output_masses, path_norm, top_neurons, zero_fraction)
 from sharpgen.numerics.nets.functional import forward
 from sharpgen.numerics.nets.initialization import build
 from sharpgen.numerics.nets.losses import LOSSES, get_loss, logistic_ls, mse
@@ -30,7 +30,7 @@ from sharpgen.numerics.nets.sharpness import (AUTOGRAD_MAX_PARAMS, METHODS, Hutc
                                               per_sample_terms, trace_hessian, trace_parts)
 
 __all__ = ["Dataset", "ball_dataset", "circle_dataset", "condition1_dataset", "cube", "xor_dataset", "xor_labels",
-           "activation_counts", "column_norms", "diagnose", "output_masses", "path_norm", "top_neurons",
+           "activation_counts", "column_norms", "diagnose", "Lemma31Terms", "lemma31_terms", "output_masses", "path_norm", "top_neurons",
            "zero_fraction", "forward", "build", "LOSSES", "get_loss", "logistic_ls", "mse", "Net", "Params",
            "from_params", "model_to_params", "HutchinsonEstimate", "trace_hessian", "trace_parts",
            "AUTOGRAD_MAX_PARAMS", "METHODS", "TraceParts", "per_sample_terms"]

@@ -5,7 +5,8 @@
   whole first hidden layer is zero (so the output is 0: an error);
 - interpretability (Thm 3.2, Figure 2b): first-layer column norms and the
   four neurons with the largest first-layer norm;
-- complexity (Lemma 3.1): the path norm;
+- complexity (Lemma 3.1): the path norm, and the terms of the lemma's bound on it
+  (:func:`lemma31_terms`);
 - collapse (docs/scenarios.md): mean |f| on the training set, and for sim_bn
   ||γ ⊙ W2||₁ (Lemma A.1: at least 2 at interpolation on a Condition-1 set)
   and Σ(γ² + W2²) (F6: Tr ∇²L ≥ 2 Σ(γ² + W2²) at interpolation); a net that
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 
@@ -24,7 +26,7 @@ from sharpgen.numerics.nets.data import Dataset, check_points, cube
 from sharpgen.numerics.nets.losses import get_loss
 from sharpgen.numerics.nets.functional import activation_derivatives, first_layer, first_weights, middle_layers
 from sharpgen.numerics.nets.models import Net
-from sharpgen.numerics.nets.sharpness import trace_parts
+from sharpgen.numerics.nets.sharpness import per_sample_terms, trace_parts
 from sharpgen.numerics.validate import check_int, check_number
 
 ENUMERATE_LIMIT = 14  # enumerate the cube up to 2^14 points; sample beyond
@@ -139,6 +141,61 @@ def path_norm(model: Net) -> float:
         mass = W.abs() @ mass
     out = params["W2"] if params.get("gamma") is None else params["W2"] * params["gamma"]
     return float(out.abs() @ mass)
+
+
+class Lemma31Terms(NamedTuple):
+    """The quantities of the proof of Lemma 3.1 on a ``nobias`` net and training inputs (see
+    :func:`lemma31_terms`): ``activation_mass`` ≤ ``trace_gn`` is the per-point AM-GM step,
+    ``path_norm`` = Σ_j |a_j| ||w_j||, ``mean_activation`` G = Σ_j |a_j| ||w_j|| g(u_j) / path_norm,
+    and ``path_norm_bound`` = trace_gn / (4 · mean ||x_i|| · G) ≥ ``path_norm`` on inputs of equal norm."""
+
+    activation_mass: float
+    trace_gn: float
+    path_norm: float
+    mean_activation: float
+    path_norm_bound: float
+
+
+def lemma31_terms(model: Net, X) -> Lemma31Terms:
+    """Lemma 3.1's path-norm bound, term by term, for f(x) = Σ_j a_j relu(w_j·x) (``nobias``).
+
+    With ∇_{a_j} f = relu(w_j·x) and ∇_{w_j} f = a_j 1[w_j·x > 0] x, AM-GM per neuron gives
+    ||∇f(x)||² ≥ 2 ||x|| Σ_j |a_j| relu(w_j·x) (no relu'(0) convention enters: both sides vanish
+    where w_j·x <= 0). Averaged over the training points, with Tr_gn = (2/n) Σ_i ||∇f(x_i)||² (the
+    whole of Tr ∇²L at interpolation, Lemma 4.1):
+
+        (4/n) Σ_i ||x_i|| Σ_j |a_j| relu(w_j·x_i)  <=  Tr_gn.
+
+    On inputs of one norm R (the cube: R = √d) the left side is 4R Σ_j |a_j| ||w_j|| g(u_j), with
+    u_j = w_j/||w_j|| and g(u) = (1/n) Σ_i relu(u·x_i); so the path norm is at most
+    Tr_gn / (4R G), G the path-norm-weighted mean of g(u_j). A flattest net on the cube has
+    Tr = 4√d (F3), hence path norm <= 1/G; where g is near its mean on every direction,
+    E relu(u·x) = E|u·x|/2 >= 1/(2√2) (Khintchine, Szarek's constant) bounds 1/G by 2√2.
+
+    >>> from sharpgen.numerics.nets.params import from_params
+    >>> s = 2 ** 0.5   # |a_j| ||x|| = relu(w_j·x_j) = 2: AM-GM is tight, so the bound is attained
+    >>> t = lemma31_terms(from_params("nobias", {"W1": [[1.0, 1.0], [1.0, -1.0]], "W2": [s, -s]}),
+    ...                   [[1.0, 1.0], [1.0, -1.0]])
+    >>> [round(v, 9) for v in (t.activation_mass, t.trace_gn, t.path_norm, t.path_norm_bound)]
+    [16.0, 16.0, 4.0, 4.0]
+    """
+    params = _params(model)
+    if model.arch != "nobias" or middle_layers(params):
+        raise ValueError(f"model: Lemma 3.1 is about depth-2 nobias nets, got {model.arch} at depth "
+                         f"{len(middle_layers(params)) + 2}")
+    X = _inputs(model, X)
+    a, W = params["W2"], params["W1"]
+    active = torch.relu(X @ W.T)                                    # (n, m): relu(w_j·x_i)
+    norms_x = X.norm(dim=1)
+    mass = float(4 * (norms_x[:, None] * active * a.abs()).sum(dim=1).mean())
+    trace_gn = float(2 * per_sample_terms(model, X).grad_sq.mean())
+    row = W.norm(dim=1)
+    weights = a.abs() * row
+    P = float(weights.sum())
+    g = (active / torch.where(row > 0, row, torch.ones_like(row))).mean(dim=0)   # g(u_j); 0 for a zero row
+    G = float((weights * g).sum()) / P if P > 0 else math.nan
+    bound = trace_gn / (4 * float(norms_x.mean()) * G) if G > 0 else math.inf
+    return Lemma31Terms(mass, trace_gn, P, G, bound)
 
 
 def output_masses(model: Net) -> dict[str, float]:

@@ -6,7 +6,8 @@ import math
 import torch
 
 from sharpgen.numerics.nets.models import Net
-from sharpgen.numerics.validate import check_dtype, check_hyper, check_init_gamma, check_int, check_number
+from sharpgen.numerics.validate import (check_dtype, check_hyper, check_init_gamma, check_int, check_network_size,
+                                       check_number)
 
 
 def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "relu", eps=None,
@@ -36,6 +37,7 @@ def build(arch: str, d: int, width: int, *, depth: int = 2, activation: str = "r
     check_int("width", width, 1)
     check_dtype(dtype)
     hyper = check_hyper(arch, depth=depth, activation=activation, eps=eps, dtype=dtype)
+    check_network_size(d, width, hyper["depth"])
     check_number("init_scale_first_layer", init_scale_first_layer, gt=0)
     init_gamma = check_init_gamma(arch, init_gamma)
     check_int("seed", seed, 0, allow_none=True)

@@ -227,13 +227,14 @@ def project_first_layer_(W1: torch.Tensor, b1: torch.Tensor | None, radius: floa
     """Scale ``[W1 | b1]`` in place onto the Frobenius ball of ``radius`` (Figure 6b).
 
     Returns the norm before projection. Inside the ball nothing changes.
-    ``radius`` > 0 is not checked here (it runs after every step): the
-    config's ``project_radius`` is validated once, by ``TrainConfig``.
+    ``radius`` must be a finite number > 0 (a negative one would flip the layer's sign).
 
     >>> W1, b1 = torch.tensor([[3.0]], dtype=torch.float64), torch.tensor([4.0], dtype=torch.float64)
     >>> project_first_layer_(W1, b1, 1.0), round(W1.item(), 12), round(b1.item(), 12)
     (5.0, 0.6, 0.8)
     """
+    if not (isinstance(radius, (int, float)) and math.isfinite(radius) and radius > 0):
+        raise ValueError(f"radius: expected a finite number > 0, got {radius!r}")
     sq = (W1 * W1).sum()
     if b1 is not None:
         sq = sq + (b1 * b1).sum()

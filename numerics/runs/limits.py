@@ -16,7 +16,7 @@ Nothing here imports torch.
 """
 from __future__ import annotations
 
-import os
+from sharpgen.numerics.validate import parameter_count, physical_memory
 
 CUBE_LIMIT = 20  # cube(d) materialises 2^d points; above this we sample instead
 SEED_MAX = 2 ** 64 - 1  # seeds are non-negative and fit torch.Generator.manual_seed
@@ -44,15 +44,6 @@ def check_cube_sizes(d: int, n: int, n_test: int) -> None:
                          f"cube free), got n + n_test = {n + n_test}; lower n or n_test")
 
 
-def parameter_count(d: int, width: int, depth: int = 2) -> int:
-    """Entries of (W1, b1, W2, gamma, middle) at their largest (``bias`` has b1, ``sim_bn`` gamma).
-
-    >>> parameter_count(30, 500)
-    16500
-    """
-    return width * (d + 3) + width * width * (depth - 2)
-
-
 def estimated_bytes(config) -> int:
     """An upper estimate of the memory a run of ``config`` (a ``TrainConfig``) holds, in bytes (float64).
 
@@ -64,14 +55,6 @@ def estimated_bytes(config) -> int:
     points = config.n + config.n_test + DIAGNOSTIC_POINTS
     activations = points * config.width * (config.depth - 1)
     return 8 * (PARAM_COPIES * params + ACTIVATION_COPIES * activations + 2 * points * config.d)
-
-
-def physical_memory() -> int | None:
-    """This machine's physical memory in bytes (None where the OS does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def _gib(b: float) -> str:

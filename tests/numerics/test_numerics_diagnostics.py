@@ -5,10 +5,11 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 
 from sharpgen.numerics.nets.data import Dataset, xor_dataset
-from sharpgen.numerics.nets.diagnostics import (activation_counts, column_norms, diagnose, path_norm, top_neurons,
-                                  zero_fraction)
+from sharpgen.numerics.nets.diagnostics import (activation_counts, column_norms, diagnose, lemma31_terms, path_norm,
+                                                top_neurons, zero_fraction)
 from sharpgen.numerics.nets.initialization import build
 from sharpgen.numerics.nets.params import from_params
 from sharpgen.theory import constructions as C
@@ -138,3 +139,21 @@ def test_an_evaluation_computes_the_trace_once(monkeypatch, tmp_path):
     assert len(calls) == 1
     assert row["trace"] == diagnostics.diagnose(net, data)["sharpness"]
     assert row["trace_gn"] == row["trace"] and "diag_sharpness" not in row and "diag_sharpness_gn" not in row
+
+
+@given(st.integers(2, 6), st.integers(1, 12), st.integers(1, 8), st.integers(0, 10 ** 6))
+@settings(max_examples=60, deadline=None)
+def test_lemma_3_1_terms_hold_the_am_gm_step_and_the_path_norm_bound(d, n, width, seed):
+    net = build("nobias", d, width, seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randint(0, 2, (n, d), generator=gen).double() * 2 - 1      # cube points: one norm √d
+    t = lemma31_terms(net, X)
+    # independent: Tr_gn = (2/n) Σ ||∇θ f(x_i)||² by autograd, one point at a time
+    grads = []
+    for x in X:
+        net.zero_grad()
+        net(x[None]).sum().backward()
+        grads.append(sum(float((p.grad ** 2).sum()) for p in net.parameters()))
+    assert t.trace_gn == pytest.approx(2 * sum(grads) / n, rel=1e-12, abs=1e-15)
+    assert t.activation_mass <= t.trace_gn * (1 + 1e-12) + 1e-15
+    assert t.path_norm <= t.path_norm_bound * (1 + 1e-12) + 1e-15

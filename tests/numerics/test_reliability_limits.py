@@ -67,3 +67,24 @@ def test_an_allocation_failure_is_a_clear_error(tmp_path, monkeypatch):
                                          "network \\(\\[enforce fail .*\\); lower width, n or n_test$"):
         train(TrainConfig(**SMALL), tmp_path / "r")
     assert not (tmp_path / "r").exists()
+
+
+def test_sizes_are_refused_up_front_with_the_limit_and_the_reason():
+    import time
+    import torch
+    from sharpgen.numerics.nets.initialization import build
+    from sharpgen.numerics.optim.sam import project_first_layer_
+    from sharpgen.theory.data import CONDITION1_MAX_D, condition1_set
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=r"^width: a network of d = 30, width 1000000000, .* lower width$"):
+        build("bias", 30, 10 ** 9)
+    with pytest.raises(ValueError, match=rf"^d: expected at most {CONDITION1_MAX_D} "):
+        condition1_set(10 ** 6)
+    with pytest.raises(ValueError, match=r"^tails: expected at most 1024 tails"):
+        condition1_set(30, tails=[(1,) * 28] * 2000)
+    assert time.monotonic() - start < 2  # refused before anything large is built
+    W1, b1 = torch.ones(2, 2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    for bad in (-1.0, 0.0, float("nan")):
+        with pytest.raises(ValueError, match="^radius: expected a finite number > 0"):
+            project_first_layer_(W1, b1, bad)
+    assert bool((W1 == 1).all())  # untouched

@@ -1,6 +1,7 @@
 """`sharpgen train` and `sharpgen bench` command lines (verify.cmd_train, verify.cmd_bench)."""
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -147,9 +148,13 @@ def test_bad_flag_values_are_usage_errors(capsys, flag, value, message):
     assert message in err and "Traceback" not in err
 
 
+CORES = os.cpu_count() or 1
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--device", "foo"], "sharpgen train: error: device: expected one of ('cpu', 'cuda', 'auto'), got 'foo'"),
-    (["--threads", "0"], "sharpgen train: error: threads: expected an integer >= 1, got 0"),
+    (["--threads", "0"], f"sharpgen train: error: threads: expected an integer in [1, {CORES}], got 0"),
+    (["--threads", "1000000"], f"sharpgen train: error: threads: expected an integer in [1, {CORES}], got 1000000"),
 ])
 def test_device_and_threads_checked_before_anything(tmp_path, capsys, argv, message):
     out = tmp_path / "x"

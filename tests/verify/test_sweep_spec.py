@@ -1,5 +1,6 @@
 """Sweep files (verify.sweep.spec) and grid expansion (verify.sweep.grid): no cluster needed."""
 import re
+import time
 import tomllib
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from sharpgen.numerics.runs.config import TrainConfig, parse_phases
 from sharpgen.numerics.runs.presets import get_preset
 from sharpgen.verify.sweep.catalog import STUDIES_DIR, study_names
-from sharpgen.verify.sweep.grid import expand, full_batch_phases
+from sharpgen.verify.sweep.grid import MAX_GRID_POINTS, expand, full_batch_phases
 from sharpgen.verify.sweep.spec import load_spec, parse_spec
 
 BASE = {"sweep": {"name": "t"}, "base": {"arch": "nobias", "width": 8, "d": 5, "n": 10,
@@ -127,3 +128,11 @@ def test_the_sweeps_page_example_is_a_valid_sweep_file():
     bias_sam = [p for p in points if p.labels["arch"] == "bias" and p.labels["method"] == "sam1"]
     assert all(len(p.config.phases) == 2 for p in bias_sam)
     assert {p.config.phases[0].batch for p in points if p.labels["method"] == "gd_wd"} == {20, 40, 80}
+
+
+def test_a_huge_grid_is_refused_before_any_point_is_built():
+    start = time.monotonic()
+    huge = spec(axes={"seed": list(range(1000)), "data_seed": list(range(1000))})
+    with pytest.raises(ValueError, match=rf"^axes: the grid has 1000000 combinations, more than the limit {MAX_GRID_POINTS}"):
+        expand(huge)
+    assert time.monotonic() - start < 5

@@ -17,6 +17,7 @@ the sweep before anything runs; the error names the point.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 from sharpgen.numerics.runs.config import TrainConfig
@@ -32,6 +33,9 @@ class GridPoint:
     labels: dict
     values: dict
     config: TrainConfig
+
+
+MAX_GRID_POINTS = 20_000  # training runs in one sweep: far beyond what a cluster day trains
 
 
 def full_batch_phases(phases, n: int):
@@ -85,7 +89,15 @@ def _config(spec: SweepSpec, labels: dict, values: dict, run_id: str) -> TrainCo
 
 
 def expand(spec: SweepSpec) -> list[GridPoint]:
-    """Every grid point of ``spec`` in axis order (the last axis varies fastest), exclusions dropped."""
+    """Every grid point of ``spec`` in axis order (the last axis varies fastest), exclusions dropped.
+
+    A grid of more than ``MAX_GRID_POINTS`` combinations is refused before any is built.
+    """
+    size = math.prod(len(axis.values) for axis in spec.axes)
+    if size > MAX_GRID_POINTS:
+        raise ValueError(f"axes: the grid has {size} combinations, more than the limit {MAX_GRID_POINTS} (each is a "
+                         f"training run with a directory of its own, and the whole grid is checked before anything "
+                         f"runs); split the sweep or use fewer values")
     points = []
     for combo in itertools.product(*(axis.values for axis in spec.axes)):
         values = {axis.name: v for axis, v in zip(spec.axes, combo)}
