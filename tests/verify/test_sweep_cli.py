@@ -138,3 +138,63 @@ def test_an_unreachable_scheduler_exits_2(tmp_path, capsys):
     assert run(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "scheduler: cannot connect to tcp://127.0.0.1:9" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def silent_peer():
+    """A TCP listener that accepts connections and never answers (what hung the handshake)."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held, stop = [], threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_a_peer_that_never_answers_fails_within_the_connect_deadline(tmp_path, capsys, silent_peer, monkeypatch):
+    from sharpgen.verify.sweep import driver
+    monkeypatch.setattr(driver, "CONNECT_S", 2)
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    start = time.monotonic()
+    assert run(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", silent_peer]) == 2
+    assert time.monotonic() - start < 15
+    err = capsys.readouterr().err
+    assert f"scheduler: {silent_peer} accepted the connection but sent no Dask handshake within 2 s" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_a_scheduler_without_workers_is_reported_after_the_wait(tmp_path, capsys, monkeypatch):
+    from sharpgen.verify.sweep import driver
+    monkeypatch.setattr(driver, "WORKERS_WAIT_S", 2)
+    bindir = __import__("pathlib").Path(sys.executable).parent
+    info = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([bindir / "dask", "scheduler", "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(info)], stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(info, scheduler)
+        address = json.loads(info.read_text())["address"]
+        spec = tmp_path / "tiny.toml"
+        spec.write_text(TINY)
+        assert run(["sweep", str(spec), "--out", str(tmp_path / "out"), "--scheduler", address]) == 2
+        assert f"scheduler: {address} has had no worker for 2 s; start one with `dask worker {address}`" in \
+            capsys.readouterr().err
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=30)

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -77,17 +78,60 @@ def _write_grid(spec: SweepSpec, points: list[GridPoint], out: Path) -> None:
         "runs": {p.run_id: {"labels": p.labels, "config": p.config.to_dict()} for p in points}})
 
 
+CONNECT_S = 10  # the whole connection to a scheduler: TCP connect and Dask's handshake
+WORKERS_WAIT_S = 60  # how long a scheduler may have no worker before the sweep gives up
+
+
+def connect(scheduler: str, seconds: float | None = None):
+    """A ``distributed.Client`` on ``scheduler``, or ValueError within about ``seconds`` (default
+    ``CONNECT_S``).
+
+    Dask's own ``timeout`` bounds the TCP connect but not the handshake after it, so a peer that
+    accepts and never answers (an HTTP server, a silent listener) would hang for minutes; the
+    attempt runs in a daemon thread and is abandoned at the deadline. Any failure of the attempt
+    (a refused connection, another protocol's reply) is reported the same way.
+    """
+    seconds = CONNECT_S if seconds is None else seconds
+    box: dict = {}
+
+    def attempt():
+        try:
+            box["client"] = Client(scheduler, timeout=f"{seconds}s")
+        except BaseException as err:  # another service's reply can raise anything, MemoryError included
+            box["error"] = err
+
+    thread = threading.Thread(target=attempt, name="sharpgen-connect", daemon=True)
+    thread.start()
+    thread.join(seconds + 2)
+    hint = f"start one with `dask scheduler` and workers with `dask worker {scheduler}`"
+    if thread.is_alive():
+        raise ValueError(f"scheduler: {scheduler} accepted the connection but sent no Dask handshake within "
+                         f"{seconds:g} s (is it a Dask scheduler?); {hint}")
+    if "error" in box:
+        err = box["error"]
+        raise ValueError(f"scheduler: cannot connect to {scheduler} ({type(err).__name__}: {err}); {hint}")
+    return box["client"]
+
+
+def wait_for_workers(client, scheduler: str, seconds: float | None = None) -> None:
+    """Return once ``client``'s scheduler has a worker; ValueError after ``seconds`` (default
+    ``WORKERS_WAIT_S``) without one."""
+    seconds = WORKERS_WAIT_S if seconds is None else seconds
+    try:
+        client.wait_for_workers(1, timeout=seconds)
+    except TimeoutError:
+        raise ValueError(f"scheduler: {scheduler} has had no worker for {seconds:g} s; start one with "
+                         f"`dask worker {scheduler}`") from None
+
+
 @contextmanager
 def open_client(scheduler: str | None = None, workers: int | None = None):
     """A ``distributed.Client`` on an existing scheduler, or on an embedded LocalCluster of ``workers``
     single-threaded worker processes (default: one per core); closed (and the cluster stopped) on exit."""
     if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as err:
-            raise ValueError(f"scheduler: cannot connect to {scheduler} ({err}); start one with "
-                             f"`dask scheduler` and workers with `dask worker {scheduler}`") from None
+        client = connect(scheduler)
         with client:
+            wait_for_workers(client, scheduler)
             yield client
         return
     n = workers or os.cpu_count() or 1
