@@ -30,6 +30,7 @@ from sharpgen.theory.params import Params, fields_repr
 
 NEURONS = ((0, 0), (0, 1), (1, 0), (1, 1))
 RULES = ("infimum", "paper")
+READINGS = ("factor", "product")  # of the radicals in Section 4's printed C1 (see bias_scales)
 GENERALIZING_KEYWORDS = ("scale", "eps", "depth", "activation")
 
 
@@ -90,32 +91,55 @@ def check_rule(rule) -> str:
     return rule
 
 
-def bias_scales(norm, y, depth: int = 2, *, rule: str = "infimum") -> tuple[sp.Expr, sp.Expr]:
+def check_reading(reading) -> str:
+    """``reading`` if it is one of ``READINGS``: how Section 4's printed depth-2 C1 radicals are read.
+
+    >>> check_reading("product")
+    'product'
+    """
+    if reading not in READINGS:
+        raise ValueError(f"reading: expected one of {READINGS}, got {reading!r}")
+    return reading
+
+
+def bias_scales(norm, y, depth: int = 2, *, rule: str = "infimum", reading: str = "factor") -> tuple[sp.Expr, sp.Expr]:
     """(r, u) of neuron i in the depth-D memorizing MLP-Bias C1 (Thm 4.1, proof in A.3.1).
 
     r = (||x'||/|y|)^{1/D}, u = |y| r^{D-1}: then ||∇f(x_i)||^2 equals the F4 bound
-    D |y|^{2(D-1)/D} ||x'||^{2/D}. For D = 2 this is u = sqrt(|y| ||x'||), W2 = sign(y)/r,
-    i.e. u = r_i sqrt(|y|) with r_i = (||x||^2 + 1)^{1/4} in Section 4's notation, whereas
-    the paper's Section 4 proof sketch prints r_i = (||x_i||^2 + 1)^{1/2} (docs/paper.md §4 C1
-    uses 1/4). That printed exponent (``rule="paper"`` at D = 2: r = ||x'||/sqrt|y|,
-    u = sqrt|y| ||x'||) costs |y|(||x'||^2 + 1) > 2 ||x'|| |y| per sample: erratum.
+    D |y|^{2(D-1)/D} ||x'||^{2/D}. Row i of W1 is u w_i/δ and W2[i] = sign(y)/r.
+    ``rule="paper"`` at D = 2 takes the Section 4 proof sketch as printed, r_i = (||x_i||^2 + 1)^{1/2}
+    = ||x'||, under one of two readings of its radicals (``reading``):
+
+    * ``"product"``: the radical covers the product, row sqrt(r_i |y_i|) w_i/ε and W2[i] =
+      sign(y_i) sqrt(|y_i|/r_i), as the sketch's relu(W1 x_i + b1) = sqrt(r_i |y_i|) e_i says:
+      u = sqrt(|y| ||x'||), 1/r = sqrt(|y|/||x'||), the same as A.3.1 at D = 2; it attains the bound.
+    * ``"factor"``: the radical covers |y_i| only, row r_i sqrt|y_i| w_i/ε and W2[i] =
+      sign(y_i) sqrt|y_i|/r_i: u = sqrt|y| ||x'||, 1/r = sqrt|y|/||x'||, costing |y|(||x'||^2 + 1)
+      > 2 ||x'|| |y| per sample; this reading needs r_i = (||x_i||^2 + 1)^{1/4} to attain it.
+
     For y = 0, ``rule="infimum"`` gives (oo, 0): a dead neuron (zero row, bias and
     outgoing weights; written 1/r = 0) with gradient 0 = the bound, while the paper's
-    r = u = 1 (``rule="paper"``) keeps it firing, with ||∇f(x_i)||^2 = 1 for D >= 3.
+    r = u = 1 (A.3.1, ``rule="paper"``) keeps it firing, with ||∇f(x_i)||^2 = 1.
 
     >>> bias_scales(2, 1)
     (sqrt(2), sqrt(2))
     >>> bias_scales(2, 0, 3), bias_scales(2, 0, 3, rule="paper")
     ((oo, 0), (1, 1))
-    >>> bias_scales(2, 1, rule="paper")
-    (2, 2)
+    >>> bias_scales(2, 1, rule="paper"), bias_scales(2, 1, rule="paper", reading="product")
+    ((2, 2), (sqrt(2), sqrt(2)))
     """
-    depth, rule = check_depth(depth), check_rule(rule)
+    depth, rule, reading = check_depth(depth), check_rule(rule), check_reading(reading)
+    if reading == "product" and (rule, depth) != ("paper", 2):
+        raise ValueError(f"reading: 'product' reads Section 4's printed C1 (rule='paper', depth=2), "
+                         f"got rule={rule!r}, depth={depth}")
     y = sp.sympify(y)
     if y == 0:
         return (sp.Integer(1), sp.Integer(1)) if rule == "paper" else (sp.oo, sp.Integer(0))
     if rule == "paper" and depth == 2:
-        return sp.sympify(norm) / sp.sqrt(abs(y)), sp.sqrt(abs(y)) * sp.sympify(norm)
+        r_i = sp.sympify(norm)  # the printed r_i = (||x_i||^2 + 1)^{1/2}
+        if reading == "product":
+            return 1 / sp.sqrt(abs(y) / r_i), sp.sqrt(r_i * abs(y))
+        return r_i / sp.sqrt(abs(y)), r_i * sp.sqrt(abs(y))
     r = (sp.sympify(norm) / abs(y)) ** sp.Rational(1, depth)
     return r, abs(y) * r ** (depth - 1)
 
@@ -150,7 +174,8 @@ def sim_ln_scales(norm, y, eps, *, rule: str = "infimum") -> tuple[sp.Expr, sp.E
     return sp.sqrt(eps / a), sp.sqrt(eps * a)
 
 
-def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", rule="infimum") -> Params:
+def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", rule="infimum",
+               reading="factor") -> Params:
     """Memorizing flattest interpolator, width n: neuron i fires on x_i only (Thm 4.1 / Thm 5.1).
 
     C1, ``arch="bias"`` (Thm 4.1, Prop 4.1): first layer row i = u_i w_i/δ, bias
@@ -162,8 +187,8 @@ def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", 
     from ``sim_ln_scales``, W2[i] = r_i y_i; Tr ∇²L = (2/n) Σ min(1, (2/ε)||x_i'|| |y_i|) (F5).
 
     ``rule="paper"`` uses the paper's printed (r_i, u_i) instead (they differ for y_i = 0,
-    for depth-2 ``bias`` by the exponent 1/2 of r_i, and for sim_ln when
-    ε/2 < ||x_i'|| |y_i| <= ε), to exhibit the errata.
+    for sim_ln when ε/2 < ||x_i'|| |y_i| <= ε, and for depth-2 ``bias`` under the ``reading="factor"``
+    of Section 4's radicals; ``reading="product"`` is the other reading, see ``bias_scales``).
     ``delta`` (default ``delta_max(X)/2``) must satisfy 0 < δ <= ``delta_max(X)``; on
     cube data f = 0 at every cube point off the training set. X must hold finite real
     numbers with d >= 2 (``check_points``, checked before any LP runs); non-extreme X
@@ -185,14 +210,16 @@ def memorizing(arch, X, Y, *, delta=None, depth=2, eps=None, activation="relu", 
     activation, depth, eps = check_hyper(arch, activation=activation, depth=depth, eps=eps)
     if activation != "relu":
         raise ValueError(f"activation: the memorizing constructions use 'relu', got {activation!r}")
-    rule = check_rule(rule)
+    rule, reading = check_rule(rule), check_reading(reading)
+    if arch == "sim_ln" and reading != "factor":
+        raise ValueError(f"reading: only C1 (arch='bias') has radicals to read, got {reading!r} for 'sim_ln'")
     X = check_points(X)
     Y = check_labels(Y, X.rows)
     W = extreme_point_witness(X)
     delta = check_delta(delta, _margin(X, W))
     norms = [augmented_norm(X.row(i)) for i in range(X.rows)]
     if arch == "bias":
-        scales = [bias_scales(norms[i], Y[i], depth, rule=rule) for i in range(X.rows)]
+        scales = [bias_scales(norms[i], Y[i], depth, rule=rule, reading=reading) for i in range(X.rows)]
         W1, b1 = _memorizing_layer(X, W, [u for _, u in scales], delta)
         inv = [1 / r for r, _ in scales]
         middle = tuple(sp.diag(*inv) for _ in range(depth - 2))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 PROGRESS_CHOICES = ("auto", "bar", "lines", "off")
 
@@ -41,3 +42,18 @@ def usage_error(command: str, err) -> int:
     """Print ``sharpgen COMMAND: error: ERR`` on stderr (one line, no traceback); the exit status 2."""
     print(f"sharpgen {command}: error: {err}", file=sys.stderr)
     return USAGE_ERROR
+
+
+def out_dir(text: str) -> Path:
+    """An output folder (``--out``): an empty path, which would mean the working directory, is refused.
+
+    >>> out_dir("runs/a")
+    PosixPath('runs/a')
+    >>> out_dir(" ")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a directory path, got ' '
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a directory path, got {text!r}")
+    return Path(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sharpgen.verify.cli_args import usage_error
+from sharpgen.verify.cli_args import out_dir, usage_error
 from sharpgen.verify.plots.runplot import KINDS
 
 HELP = "plot runs made by `sharpgen train`: loss, test error, Tr ∇²L vs epochs, overlaid"
@@ -20,7 +20,7 @@ DESCRIPTION = ("Draw run directories made by `sharpgen train` (config.json + met
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("plot", help=HELP, description=DESCRIPTION)
     parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories")
-    parser.add_argument("--out", type=Path, default=Path("plot"),
+    parser.add_argument("--out", type=out_dir, default=Path("plot"),
                         help="output path without extension; writes OUT.png and OUT.pdf (default ./plot)")
     parser.add_argument("--kind", choices=KINDS, default="curves", help="figure family (default curves)")
     parser.add_argument("--logx", action="store_true", help="epochs on a symlog axis")

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from sharpgen.verify.cli_args import positive_int, usage_error
+from sharpgen.verify.cli_args import out_dir, positive_int, usage_error
 from sharpgen.verify.sweep.catalog import study_names
 from sharpgen.verify.sweep.spec import load_spec
 
@@ -41,7 +40,7 @@ def add_parser(subparsers) -> None:
                     "the final metrics into one table.",
         epilog=EPILOG % ", ".join(study_names()), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("spec", metavar="SPEC", help="sweep file (TOML) or the name of a shipped study")
-    parser.add_argument("--out", type=Path, help="sweep folder (default sweeps/<name>)")
+    parser.add_argument("--out", type=out_dir, help="sweep folder (default sweeps/<name>)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="address of a running dask scheduler, e.g. tcp://host:8786 (default: embedded cluster)")
     parser.add_argument("--workers", type=positive_int, metavar="N",

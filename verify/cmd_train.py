@@ -32,7 +32,7 @@ from sharpgen.numerics.runs.presets import describe, get_preset, preset_names
 from sharpgen.numerics.runs.rundir import os_error
 from sharpgen.numerics.runs.state import DIVERGED, read_run
 from sharpgen.numerics.validate import check_int
-from sharpgen.verify.cli_args import add_progress_argument, progress_mode, usage_error
+from sharpgen.verify.cli_args import add_progress_argument, out_dir, progress_mode, usage_error
 from sharpgen.verify.runs import RunSpec, launch
 
 _FIELD_HELP = {
@@ -98,13 +98,6 @@ def _values(kind):
     return parse
 
 
-def _out_dir(text: str) -> Path:
-    """A run directory path; an empty one (which would mean the working directory) is refused."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError(f"expected a directory path, got {text!r}")
-    return Path(text)
-
-
 def parse_seeds(text: str) -> list[int]:
     """The seeds of ``--seeds``: a range ``0-7``, a list ``0,3,5`` (items may be ranges), or a count
     ``4`` (seeds 0-3); distinct integers >= 0, at least one and at most ``MAX_SEEDS``.
@@ -159,7 +152,7 @@ def add_parser(subparsers) -> None:
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=preset_names(), metavar="NAME", help="one of the presets listed below")
     parser.add_argument("--quick", action="store_true", help="the preset's few-minute CPU schedule")
-    parser.add_argument("--out", type=_out_dir, nargs="+", metavar="OUT",
+    parser.add_argument("--out", type=out_dir, nargs="+", metavar="OUT",
                         help="run directory (default runs/<preset>[-quick]-seed<seed>-<config digest>: distinct "
                              "configs never share one); with --seeds one per seed, or one folder holding "
                              "OUT/seed<k>; with --resume several directories continue together")

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sharpgen.numerics.validate import DEVICES
+from sharpgen.verify.cli_args import out_dir
 from sharpgen.verify.ledger.command import Options, run_verify
 from sharpgen.verify.ledger.entries import ENTRIES, KINDS, known_keys, select
 from sharpgen.verify.ledger.profiles import PROFILES
@@ -42,20 +43,23 @@ def add_parser(sub) -> None:
         epilog=EPILOG)
     p.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE,
                    help="quick: small exact cases, 200 examples per property, 3 seeds of the presets' quick "
-                        "schedules (d=30, n=100, width 500; minutes on a 2-core CPU); paper: more cases, 1000 "
-                        "examples, 5 seeds of the paper's protocol (days on a CPU; rerun to resume)")
+                        "schedules (d=30, n=100, width 500; minutes on a 2-core CPU); rates: as quick with 10 "
+                        "evaluation seeds per trained group (1000 + --seed on, never used for tuning), each "
+                        "seed-dependent trained claim judged by its success rate's 95%% Wilson interval (about "
+                        "5 min on a 2-core CPU for --kind trained); paper: more cases, 1000 examples, 5 seeds of "
+                        "the paper's protocol (days on a CPU; rerun to resume)")
     p.add_argument("--only", metavar="ID", nargs="+", action="extend",
                    help=f"run only these entries (ids, or the docs/paper.md refs F1-F7, C1-C6 selecting every entry "
                         f"resting on them): {', '.join(known_keys())}")
     p.add_argument("--kind", metavar="KIND", nargs="+", action="extend", choices=KINDS,
                    help=f"evidence kinds to run: {', '.join(KINDS)} (default: all)")
-    p.add_argument("--out", metavar="DIR", type=Path,
+    p.add_argument("--out", metavar="DIR", type=out_dir,
                    help=f"where the report is kept (default: {DEFAULT_OUT}/ in the current directory): "
                         "DIR/report.md, DIR/report.json, DIR/figures/*.png|pdf; training runs are kept in "
                         "DIR/runs and reused (finished) or resumed (interrupted) by the next invocation")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the exact checks' training sets, of the hypothesis search, and the first "
-                        "training seed (default 0)")
+                        "training seed (default 0; the rates profile trains seeds 1000 + SEED onward)")
     p.add_argument("--examples", type=int, metavar="N",
                    help="hypothesis examples per property (default: the profile's, 200 quick / 1000 paper)")
     p.add_argument("--device", default=DEFAULT_DEVICE,

@@ -322,7 +322,35 @@ def test_generalizing_unknown_keyword_is_a_value_error():
         generalizing("bias", 3, foo=1)
 
 
-def test_bias_scales_docstring_attributes_exponent_to_the_proof_sketch():
+def test_bias_scales_docstring_attributes_the_readings_to_the_proof_sketch():
     doc = " ".join(bias_scales.__doc__.split())
-    assert "the paper's Section 4 proof sketch prints r_i = (||x_i||^2 + 1)^{1/2}" in doc
-    assert "(docs/paper.md §4 C1 uses 1/4)" in doc
+    assert "the Section 4 proof sketch as printed, r_i = (||x_i||^2 + 1)^{1/2}" in doc
+    assert "needs r_i = (||x_i||^2 + 1)^{1/4}" in doc
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_c1_printed_radical_over_the_product_is_flattest(d):
+    # Sec 4: W1 = [sqrt(r_i |y_i|) w_i/eps], W2 = [sign(y_i) sqrt(|y_i|/r_i)], r_i = (||x_i||^2 + 1)^{1/2}.
+    X = hypercube(d)
+    Y = sp.Matrix([x[0] * x[1] for x in X.tolist()])
+    best = min_sharpness("bias", X, Y).value
+    product = memorizing("bias", X, Y, rule="paper", reading="product")
+    factor = memorizing("bias", X, Y, rule="paper", reading="factor")
+    assert interpolates("bias", product, X, Y) and interpolates("bias", factor, X, Y)
+    assert same(trace_hessian("bias", product, X, Y), best)
+    # radical over |y_i| only: |y|(||x'||^2 + 1) per sample, (2/n) of it summed
+    assert same(trace_hessian("bias", factor, X, Y), 2 * (d + 2))
+    assert sp.N(trace_hessian("bias", factor, X, Y) - best) > 0
+    r_i = sp.sqrt(d + 1)
+    relu_at_x0 = (product.W1.row(0) * X.row(0).T)[0] + product.b1[0]  # printed: sqrt(r_i |y_i|) e_i
+    assert same(product.W2[0], sp.sign(Y[0]) * sp.sqrt(1 / r_i)) and same(relu_at_x0, sp.sqrt(r_i))
+
+
+def test_reading_is_checked():
+    X = hypercube(3)[[0, 7], :]
+    with pytest.raises(ValueError, match=r"^reading: expected one of \('factor', 'product'\), got 'both'$"):
+        memorizing("bias", X, [1, 1], rule="paper", reading="both")
+    with pytest.raises(ValueError, match=r"^reading: 'product' reads Section 4's printed C1"):
+        memorizing("bias", X, [1, 1], reading="product")
+    with pytest.raises(ValueError, match=r"^reading: only C1"):
+        memorizing("sim_ln", X, [1, 1], eps=1, reading="product")

@@ -34,6 +34,41 @@ def test_errata_keep_both_values():
     assert {"C1 (Thm 4.1, Sec 4)", "C1 depth D (Thm 4.1, y_i = 0)", "C4 (Thm 5.1)", "Thm A.2 (b=0, p=1/5)"} <= set(errata)
 
 
+def test_every_erratum_carries_its_reading_convention_kind_and_both_values():
+    from sharpgen.verify.ledger.outcome import ERRATUM_KINDS, ERRATUM_WHERE
+    errata = [e for check in EXACT.values() for e in check(QUICK).errata]
+    assert len(errata) == 10
+    for e in errata:
+        assert e.kind in ERRATUM_KINDS and e.where in ERRATUM_WHERE
+        assert all(getattr(e, k).strip() for k in ("quote", "reading", "convention", "printed_value", "other_value"))
+    kinds = {e.claim: e.kind for e in errata}
+    assert kinds["C1 (Thm 4.1, Sec 4)"] == "ambiguous typesetting" and kinds["Lemma A.3 (sim_bn)"] == "inconsistency"
+    assert {kinds[c] for c in ("C2 (Prop 4.2)", "Prop A.1 (eq. 16)", "C4 (Thm 5.1)", "Lemma A.13 (p=1/5)")} == {"error"}
+
+
+def test_c1_both_readings_of_the_radical():
+    # Sec 4's printed r_i = (||x_i||^2 + 1)^{1/2}: the radical over the product attains 8, over |y_i| alone 10.
+    out = exact_mlp.check_thm_4_1(QUICK)
+    assert out.status == "pass"
+    assert out.numbers["trace_product_reading"] == 8 and out.numbers["trace_factor_reading"] == 10
+    (e,) = out.errata
+    assert e.kind == "ambiguous typesetting" and "10" in e.printed_value and "8" in e.other_value
+
+
+def test_sim_bn_both_loss_conventions():
+    out = exact_norm.check_lemma_a_3(QUICK)
+    assert out.status == "pass" and out.numbers["inf_trace"] == 8 and out.numbers["inf_trace_half_loss"] == 4
+    (e,) = out.errata
+    assert e.kind == "inconsistency" and "inf Tr = 4" in e.printed_value and "inf Tr = 8" in e.other_value
+    assert "(f − y)²" in e.convention and "½" in e.convention
+
+
+def test_only_errors_in_a_statement_contradict_it():
+    statuses = {entry_id: check(QUICK).status for entry_id, check in EXACT.items()}
+    assert {k for k, v in statuses.items() if v == "contradicted"} == {"lemma-A.13"}
+    assert set(statuses.values()) == {"pass", "contradicted"}
+
+
 def test_other_seeds_pass_too():
     profile = replace(QUICK, seed=7, population_d=6)
     for entry_id in ("thm-4.1", "thm-5.1", "prop-4.1", "prop-A.1"):

@@ -14,7 +14,8 @@ from sharpgen.numerics.runs import train as train_module
 from sharpgen.numerics.runs.presets import get_preset
 from sharpgen.theory import constructions
 from sharpgen.verify.ledger import runs, trained
-from sharpgen.verify.ledger.profiles import PROFILES
+from sharpgen.verify.ledger.profiles import PROFILES, training_seeds
+from sharpgen.verify.ledger.rates import RATE_LOW_MIN, wilson
 from sharpgen.verify.ledger.runs import RunRecord
 from sharpgen.verify.runs import RunSpec
 
@@ -214,3 +215,100 @@ def test_a_busy_directory_fails_only_its_own_run_of_the_group(tmp_path):
         worker.join()
     assert "error" not in out[0] and json.loads((Path(dirs[0]) / "summary.json").read_text())["status"] == "done"
     assert "is in use by another thread" in out[1]["error"] and not (Path(dirs[1]) / "config.json").exists()
+
+
+Z2 = 1.96 ** 2
+
+
+def test_wilson_at_the_ends_and_in_the_middle():
+    n = 10
+    assert wilson(0, n)[0] == 0.0 and wilson(0, n)[1] == pytest.approx(Z2 / (n + Z2))  # closed form at k = 0
+    assert wilson(n, n)[1] == 1.0 and wilson(n, n)[0] == pytest.approx(n / (n + Z2))
+    low, high = wilson(9, n)
+    assert (round(low, 4), round(high, 4)) == (0.5958, 0.9821)  # by hand: rates.wilson's docstring
+    assert wilson(1, n) == pytest.approx(tuple(1 - v for v in reversed(wilson(9, n))))
+    assert low < 9 / n < high
+    with pytest.raises(ValueError, match="0 <= k <= n"):
+        wilson(11, n)
+
+
+def _nobias_seeds(tmp_path, good: int, total: int, first: int = 1000):
+    return [record(tmp_path, "nobias-sam", first + s, test_error=0.0 if s < good else 0.2, trace=1.2 * SQ,
+                   theory_min=SQ) for s in range(total)]
+
+
+def test_the_pass_rule_turns_seed_tables_into_verdicts(tmp_path):
+    nine = trained.judge_nobias({"nobias-sam": _nobias_seeds(tmp_path / "a", 9, 10)})
+    assert nine.status == "pass" and nine.numbers["k"] == 9 and nine.numbers["n"] == 10
+    assert nine.numbers["wilson_low"] >= RATE_LOW_MIN and nine.numbers["pass_rule"].startswith("wilson_low >= 0.5")
+    eight = trained.judge_nobias({"nobias-sam": _nobias_seeds(tmp_path / "b", 8, 10)})
+    assert eight.status == "not reproduced" and eight.numbers["k"] == 8
+    assert eight.numbers["wilson_low"] < RATE_LOW_MIN and "Wilson lower bound" in eight.reason
+    three = trained.judge_nobias({"nobias-sam": _nobias_seeds(tmp_path / "c", 3, 3, first=0)})
+    assert three.status == "pass" and three.numbers["pass_rule"].startswith("all seeds")
+    assert three.numbers["wilson_high"] == 1.0 and "3/3 seeds" in three.detail
+    two = trained.judge_nobias({"nobias-sam": _nobias_seeds(tmp_path / "d", 2, 3, first=0)})
+    assert two.status == "fail" and two.numbers["rate"] == pytest.approx(2 / 3)
+
+
+def test_rate_numbers_reach_report_json_with_the_papers_words(tmp_path):
+    out = trained.judge_nobias({"nobias-sam": _nobias_seeds(tmp_path, 10, 10)}).to_json()
+    assert {"rate", "k", "n", "wilson_low", "wilson_high", "criterion", "pass_rule"} <= set(out["numbers"])
+    assert "perfect generalization" in out["numbers"]["paper"] and json.dumps(out)
+
+
+def test_sim_ln_is_held_to_almost_perfect_generalization_under_the_rate_rule(tmp_path):
+    seeds = [record(tmp_path, "sim_ln-sam", 1000 + s, test_error=0.05, trace=1.1, trace_gn=2.04, theory_min=2.0,
+                    preset="fig6a") for s in range(10)]
+    out = trained.judge_sim_ln({"sim_ln-sam": seeds})
+    assert out.status == "not reproduced" and out.numbers["k"] == 0 and "test error <= 0.02" in out.numbers["criterion"]
+    for rec in seeds[:9]:
+        rec.rows[-1]["test_error"] = 0.01
+    assert trained.judge_sim_ln({"sim_ln-sam": seeds}).status == "pass"
+
+
+def test_bias_and_sim_bn_and_thm_3_1_report_rates(tmp_path):
+    sam = [record(tmp_path, "bias-sam", 1000 + s, test_error=0.3, trace=1.02 * SQB, theory_min=SQB, preset="fig4b")
+           for s in range(10)]
+    gd = [record(tmp_path, "bias-gd", 1000 + s, test_error=0.001 if s < 8 else 0.3, trace=3.4 * SQB, theory_min=SQB,
+                 preset="fig4a") for s in range(10)]
+    out = trained.judge_bias({"bias-sam": sam, "bias-gd": gd})
+    assert out.status == "not reproduced" and (out.numbers["k"], out.numbers["n"]) == (8, 10)
+    assert trained.judge_bias({"bias-sam": sam, "bias-gd": gd[:9]}).status == "fail"  # seeds do not pair up
+    big = _nobias_seeds(tmp_path / "big", 10, 10)
+    small = [record(tmp_path / "s", "nobias-sam-n30", 1000 + s, test_error=0.1, trace=1.3 * SQ, theory_min=SQ)
+             for s in range(10)]
+    out = trained.judge_thm_3_1({"nobias-sam": big, "nobias-sam-n30": small})
+    assert out.status == "pass" and out.numbers["k"] == 10 and "n = 100" in out.numbers["criterion"]
+    worse = _nobias_seeds(tmp_path / "worse", 10, 10)
+    for rec in worse:
+        rec.rows[-1]["test_error"] = 0.15  # errs more than at n = 30: the mean part fails outright
+    assert trained.judge_thm_3_1({"nobias-sam": worse, "nobias-sam-n30": small}).status == "fail"
+
+
+# seeds the presets were tuned or evaluated on: 0-9 tuning, 100-104 evaluation (docs/scenarios.md,
+# numerics/runs/presets.py, experiments/scenarios/simln_sweeps.py); the quick and paper profiles train on 0-2, 0-4
+SEEDS_ALREADY_USED = set(range(10)) | set(range(100, 105))
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_rates_profile_runs_ten_unused_evaluation_seeds_of_the_quick_schedules(seed):
+    rates = replace(PROFILES["rates"], seed=seed)  # as `sharpgen verify --profile rates --seed SEED` builds it
+    seeds = set(training_seeds(rates))
+    assert len(seeds) >= 10 and not seeds & SEEDS_ALREADY_USED
+    assert not seeds & (set(training_seeds(PROFILES["quick"])) | set(training_seeds(PROFILES["paper"])))
+    specs = runs.specs_for("bias-sam", rates)
+    assert {s.config.seed for s in specs} == seeds
+    assert specs[0].config.total_epochs == get_preset("fig4b", quick=True).total_epochs
+    assert runs.specs_for("bias-sam", PROFILES["quick"])[2].config.seed == 2  # quick keeps its 3 seeds 0-2
+
+
+def test_verify_cli_offers_the_rates_profile_with_its_cost():
+    import argparse
+    from sharpgen.verify.cmd_verify import add_parser
+    sub = argparse.ArgumentParser().add_subparsers()
+    add_parser(sub)
+    parser = sub.choices["verify"]
+    assert parser.parse_args(["--profile", "rates"]).profile == "rates"
+    help_text = " ".join(parser.format_help().split())
+    assert "rates:" in help_text and "min" in help_text.split("rates:")[1].split("paper:")[0]

@@ -198,3 +198,21 @@ def test_a_scheduler_without_workers_is_reported_after_the_wait(tmp_path, capsys
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=30)
+
+
+@pytest.mark.parametrize("out, message", [("", "argument --out: expected a directory path, got ''"),
+                                          ("afile/sub", "out: {tmp}/afile is a file, so {tmp}/afile/sub cannot be created")])
+def test_an_out_that_cannot_be_a_folder_exits_2_and_writes_nothing(tmp_path, capsys, monkeypatch, out, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("")
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    target = str(tmp_path / out) if out else out
+    try:
+        code = run(["sweep", str(spec), "--out", target])
+    except SystemExit as exit_:  # argparse refuses the argument itself
+        code = exit_.code
+    assert code == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

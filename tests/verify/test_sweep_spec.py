@@ -136,3 +136,9 @@ def test_a_huge_grid_is_refused_before_any_point_is_built():
     with pytest.raises(ValueError, match=rf"^axes: the grid has 1000000 combinations, more than the limit {MAX_GRID_POINTS}"):
         expand(huge)
     assert time.monotonic() - start < 5
+
+
+def test_a_run_id_too_long_for_a_folder_name_is_refused_at_expansion():
+    long_values = spec(axes={"eval_every": [10 ** 250]})
+    with pytest.raises(ValueError, match=r"^axes: the run id eval_every=1000.* bytes, longer than a folder name may be"):
+        expand(long_values)

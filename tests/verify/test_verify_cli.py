@@ -32,12 +32,20 @@ def test_exact_kind_passes_prints_errata_and_writes_the_report(tmp_path, capsys)
     report = json.loads((tmp_path / "report.json").read_text())
     assert [e["id"] for e in report["entries"]] == [e.id for e in ENTRIES]
     by_id = {e["id"]: e for e in report["entries"]}
-    assert by_id["thm-A.2"]["status"] == "pass" and by_id["thm-3.1"]["status"] == "not run"
+    # Def A.2 and Thm A.2 disagree (an inconsistency: the theorem holds as meant); Lemma A.13's factor is wrong
+    assert by_id["thm-A.2"]["status"] == "pass" and by_id["lemma-A.13"]["status"] == "contradicted"
+    assert by_id["thm-3.1"]["status"] == "not run"
+    assert by_id["prop-4.2"]["status"] == "pass"  # an error in a proof's constant leaves the result standing
     assert by_id["prop-4.2"]["worst_discrepancy"] == 0.0
     assert by_id["prop-4.2"]["evidence"][0]["numbers"]["training_sets"] == 2
     assert any(e["claim"] == "C2 (Prop 4.2)" and "14*sqrt(10)/5" in e["paper"] for e in report["errata"])
+    for e in report["errata"]:
+        assert all(e[k] for k in ("kind", "where", "quote", "reading", "convention", "printed_value", "other_value"))
+    assert report["summary"] == {"pass": 3, "contradicted": 1}
+    assert {e["kind"] for e in report["errata"] if e["claim"].startswith("Thm A.2")} == {"inconsistency"}
     md = (tmp_path / "report.md").read_text()
-    assert "| thm-A.2 | Thm A.2 | exact | **pass** |" in md and "## Errata" in md
+    assert "| lemma-A.13 | Lemma A.13 | exact | **contradicted** |" in md and "## Errata" in md
+    assert "statement as printed contradicted: Lemma A.13 (p=1/5): 25/4 = 1/(p(1-p))" in md
     assert not list(tmp_path.glob(".*tmp"))
 
 
@@ -53,16 +61,17 @@ def test_a_failing_claim_exits_1(monkeypatch, capsys):
     assert cli.main(["verify", "--kind", "exact", "--only", "thm-A.2", "lemma-A.13"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "1 fail" in out
-    assert out.rstrip().splitlines()[-1].startswith("sharpgen verify: 1 pass, 1 fail (thm-A.2); ")
+    assert out.rstrip().splitlines()[-1].startswith("sharpgen verify: 1 fail (thm-A.2), 1 contradicted (lemma-A.13); ")
     assert out.rstrip().endswith(f"; report in {cmd_verify.DEFAULT_OUT / 'report.md'}; exit 1")
 
 
 def test_plain_verify_keeps_its_report_in_the_default_folder(tmp_path, capsys):
-    assert cli.main(["verify", "--kind", "exact", "--only", "thm-A.2"]) == 0
+    assert cli.main(["verify", "--kind", "exact", "--only", "lemma-A.13"]) == 0
     last = capsys.readouterr().out.rstrip().splitlines()[-1]
     report = tmp_path / "sharpgen-verify" / "report.md"
-    assert "| thm-A.2 | Thm A.2 | exact | **pass** |" in report.read_text()
-    assert last.startswith("sharpgen verify: 1 pass; 2 errata; ") and "report in sharpgen-verify/report.md" in last
+    assert "| lemma-A.13 | Lemma A.13 | exact | **contradicted** |" in report.read_text()
+    assert last.startswith("sharpgen verify: 1 contradicted (lemma-A.13); 1 errata; ")
+    assert "report in sharpgen-verify/report.md" in last and last.endswith("exit 0")
     assert (tmp_path / "sharpgen-verify" / "report.json").exists()
 
 
@@ -88,7 +97,8 @@ def test_the_live_table_fits_the_width_and_marks_each_cut(columns, monkeypatch, 
     out = capsys.readouterr().out
     lines = out.split("\n\n")[0].splitlines()
     table = lines[next(k for k, line in enumerate(lines) if line.startswith("entry")):]
-    assert len(table) == 5 and all(len(line) <= columns for line in lines)
+    assert len(table) == 6 and all(len(line) <= columns for line in lines)  # header, 4 rows, 1 "contradicted" line
+    assert sum(line.startswith("    statement as printed contradicted: ") for line in table) == 1
     assert all(len(line) <= columns for line in table)
     cut = [line for line in table if line.endswith(ELLIPSIS)]
     assert cut and all(len(line) == columns for line in cut)
@@ -121,6 +131,46 @@ def test_a_crashing_check_is_a_failing_row(monkeypatch, capsys):
     monkeypatch.setitem(exact.EXACT, "thm-A.2", boom)
     assert cli.main(["verify", "--kind", "exact", "--only", "thm-A.2"]) == 1
     assert "crashed: ZeroDivisionError: planted" in capsys.readouterr().out
+
+
+def test_a_contradicted_statement_exits_0_and_is_counted(monkeypatch, capsys, tmp_path):
+    from sharpgen.verify.ledger.outcome import Erratum
+    wrong = Erratum("planted", "2 + 2 = 5", "2 + 2 = 4", kind="error", where="statement", quote="2 + 2 = 5",
+                    reading="as printed", convention="none", printed_value="5", other_value="4")
+    monkeypatch.setitem(exact.EXACT, "lemma-4.1", lambda profile: Outcome(True, "checked", 0.0, "gap", errata=[wrong]))
+    assert cli.main(["verify", "--kind", "exact", "--only", "lemma-4.1", "thm-3.1"]) == 0
+    out = capsys.readouterr().out
+    assert "statement as printed contradicted: planted: 5, not 4" in out
+    last = out.rstrip().splitlines()[-1]
+    assert last.startswith("sharpgen verify: 1 pass, 1 contradicted (lemma-4.1); 1 errata; ") and last.endswith("exit 0")
+    report = json.loads((tmp_path / "sharpgen-verify" / "report.json").read_text())
+    assert report["summary"] == {"pass": 1, "contradicted": 1} and report["exit_status"] == 0
+
+
+def test_a_damaged_run_file_exits_2_naming_it_without_a_crashed_row(monkeypatch, capsys, tmp_path):
+    from sharpgen.numerics.runs.state import read_run
+    run_dir = tmp_path / "out" / "runs" / "some-run"
+    run_dir.mkdir(parents=True)
+    (run_dir / "summary.json").write_text("{not json")
+    monkeypatch.setitem(exact.EXACT, "thm-A.2", lambda profile: read_run(run_dir))
+    assert cli.main(["verify", "--kind", "exact", "--only", "lemma-A.13", "thm-A.2", "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    err_lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert len(err_lines) == 1 and str(run_dir / "summary.json") in err_lines[0] and "damaged" in err_lines[0]
+    assert "crashed" not in captured.out + captured.err and "Traceback" not in captured.err
+    assert not (tmp_path / "out" / "report.json").exists() and not (tmp_path / "out" / "report.md").exists()
+
+
+def test_a_full_disk_exits_2_naming_the_file(monkeypatch, capsys):
+    def full(profile):
+        raise OSError(28, "No space left on device", "runs/x/metrics.csv")
+    monkeypatch.setitem(exact.EXACT, "thm-A.2", full)
+    assert cli.main(["verify", "--kind", "exact", "--only", "thm-A.2"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == ("sharpgen verify: runs/x/metrics.csv: No space left on device; free space or fix "
+                                    "its permissions, then rerun: sharpgen verify --only thm-A.2 --kind exact "
+                                    "(no report written)")
+    assert "crashed" not in captured.out
 
 
 @pytest.mark.parametrize("argv, message", [

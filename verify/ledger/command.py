@@ -6,7 +6,9 @@ The training runs go under ``<out>/runs`` (reused by the next invocation), or in
 folder that is removed at the end when there is no output folder. SIGINT and SIGTERM stop the run
 cleanly (``lifetime``): the training processes save their checkpoints, nothing is written, and a
 message on stderr names what was interrupted and the command that resumes; the exit status is
-128 + the signal number (130, 143).
+128 + the signal number (130, 143). A damaged run file or a failed file operation (``RunDirError``,
+``OSError``) stops the run with one line on stderr naming the file and what to do, exit status 2;
+no report is written.
 """
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from sharpgen.numerics.runs.rundir import RunDirError
 from sharpgen.verify.ledger.lifetime import Interrupted, interrupts
 from sharpgen.verify.ledger.report import (COLUMNS, fit, format_counterexamples, format_errata, format_row,
                                            summary_line, table_width, wrap_lines, write_json, write_markdown)
 from sharpgen.verify.ledger.runner import Options, Session, exit_status, plan
 
-__all__ = ["Options", "run_verify", "interrupted_message"]
+__all__ = ["Options", "run_verify", "interrupted_message", "infrastructure_message"]
 
 
 def _log(msg: str) -> None:
@@ -29,8 +32,8 @@ def _log(msg: str) -> None:
 
 
 def run_verify(opts: Options) -> int:
-    """Run, print, report; the exit status (1 if a claim that should hold failed, 130 / 143 when
-    interrupted by SIGINT / SIGTERM, else 0)."""
+    """Run, print, report; the exit status (1 if a claim that should hold failed, 2 when a run file or
+    the file system failed, 130 / 143 when interrupted by SIGINT / SIGTERM, else 0)."""
     rows: list = []
     try:
         with interrupts():
@@ -39,6 +42,24 @@ def run_verify(opts: Options) -> int:
         print(flush=True)  # the ^C the terminal echoed ends no line
         _log(interrupted_message(err, opts, len(rows)))
         return err.exit_code
+    except (RunDirError, OSError) as err:
+        _log(infrastructure_message(err, opts))
+        return 2
+
+
+def infrastructure_message(err: Exception, opts: Options) -> str:
+    """One stderr line for a damaged run file (``RunDirError``: its message names the file and what to
+    do) or a failed file operation (``OSError``): not a claim's failure, so no row and no report.
+
+    >>> opts = Options([], ("exact",), None, 1, command_line="sharpgen verify --kind exact")
+    >>> print(infrastructure_message(OSError(28, "No space left on device", "out/report.md"), opts))
+    sharpgen verify: out/report.md: No space left on device; free space or fix its permissions, then rerun: sharpgen verify --kind exact (no report written)
+    """
+    if isinstance(err, OSError) and err.filename is not None:
+        what = f"{err.filename}: {err.strerror or err}; free space or fix its permissions, then rerun: {opts.command_line}"
+    else:
+        what = " ".join(str(err).split())
+    return f"sharpgen verify: {what} (no report written)"
 
 
 def _run_and_report(opts: Options, rows: list) -> int:

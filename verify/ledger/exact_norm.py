@@ -1,7 +1,8 @@
 """Exact (sympy) checks of the sim_bn (F6, C6), sim_ln (F5, C4, C5) and logistic-loss (F7) entries.
 
 ``EXACT`` maps each of these entry ids to its check (``exact.EXACT`` merges it with ``exact_mlp``'s).
-Same conventions as ``exact_mlp``: seeded training sets, exact values, errata with both values.
+Same conventions as ``exact_mlp``: seeded training sets, exact values, errata with the printed text,
+the reading taken, the convention, the kind and both values.
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from sharpgen.theory import constructions, losses, sharpness
 from sharpgen.theory.exact import same
 from sharpgen.theory.generalization import population_errors
 from sharpgen.theory.minimum import min_sharpness, min_sharpness_xor, sim_ln_bound
-from sharpgen.verify.ledger.exact_tools import (EPS_LN, check_flattest, check_population, condition1_sets,
-                                                erratum_if_sharper, gap, interpolates, memorizing_error, merge,
-                                                no_error, population_set, training_sets)
-from sharpgen.verify.ledger.outcome import Erratum, Outcome
+from sharpgen.verify.ledger.exact_mlp import SCALES_ALIKE, printed_traces
+from sharpgen.verify.ledger.exact_tools import (EPS_LN, check_flattest, check_population, condition1_sets, gap,
+                                                interpolates, memorizing_error, merge, no_error, population_set,
+                                                training_sets)
+from sharpgen.verify.ledger.outcome import ERROR, INCONSISTENCY, Erratum, Outcome
 
 K = sp.Symbol("k", positive=True)
 
@@ -65,7 +67,8 @@ def check_lemma_a_1(profile) -> Outcome:
 
 
 def check_lemma_a_3(profile) -> Outcome:
-    """Along C6(k) the trace tends to 2 (||W2||² + ||γ||²) = 8 = inf Tr; the paper's c = 1 would give 4."""
+    """Along C6(k) the trace tends to 2 (||W2||² + ||γ||²) = 8 = inf Tr with the loss of Lemma 4.1,
+    L = (1/n) Σ (f − y)²; with L = (1/(2n)) Σ (f − y)² (Lemma A.3's (1/n) Σ ||∇f||²) it tends to 4."""
     lines, ok, worst = [], True, 0.0
     for d, X, Y, p, tr, limit, best in _c6_family(profile):
         norm_sq = sum(w ** 2 for w in p.W2) + sum(g ** 2 for g in p.gamma)
@@ -73,10 +76,22 @@ def check_lemma_a_3(profile) -> Outcome:
         worst = max(worst, gap(limit, 2 * norm_sq))
         lines.append(f"d={d}: lim Tr = {limit}, 2(||W2||² + ||γ||²) = {2 * norm_sq}, inf = {best}")
     out = Outcome(ok, "; ".join(lines), worst, "|lim Tr - 2(||W2||² + ||γ||²)|", {"inf_trace": float(best)})
+    half = best / 2  # L/2 has Hessian ∇²L/2: the infimum under the ½ convention, exactly
     if not same(best, norm_sq):
+        out.numbers["inf_trace_half_loss"] = float(half)
         out.errata.append(Erratum(
             "Lemma A.3 (sim_bn)", f"Tr >= ||W2||^2 + ||gamma||^2, so inf Tr = inf (||W2||^2 + ||gamma||^2) = {norm_sq}",
-            f"with L = (1/n) sum (f - y)^2, Tr >= 2(||W2||^2 + ||gamma||^2) and inf Tr = {best}"))
+            f"with L = (1/n) sum (f - y)^2 (Lemma 4.1's loss), Tr >= 2(||W2||^2 + ||gamma||^2) and inf Tr = {best}; "
+            f"with L = (1/(2n)) sum (f - y)^2, inf Tr = {half}",
+            kind=INCONSISTENCY if same(half, norm_sq) else ERROR, where="statement",
+            quote="Tr ∇²L(θ) ≥ ‖W2‖² + ‖γ‖² and inf Tr ∇²L = inf ‖W2‖² + ‖γ‖²; proof: 'By Lemma 4.1, "
+                  "Tr ∇²L(θ) = (1/n) Σ ‖∇θ f(x_i)‖²' (Lemma 4.1: (2/n) Σ ‖∇θ f(x_i)‖²)",
+            reading="the proof cites Lemma 4.1 with 1/n where Lemma 4.1 (proved for L = (1/n) Σ (f − y)²) has "
+                    "2/n; the lemma holds with the ½ convention and is off by 2 with Lemma 4.1's loss, which "
+                    "sharpgen uses (docs/paper.md §1)",
+            convention="the loss: (1/n) Σ (f − y)² (Lemma 4.1, sharpgen) or (1/n) Σ ½(f − y)² (Lemma A.3's 1/n)",
+            printed_value=f"inf Tr = {norm_sq} (Lemma A.3's 1/n; the exact infimum for L = (1/(2n)) Σ (f − y)²: {half})",
+            other_value=f"inf Tr = {best} (Lemma 4.1's 2/n, L = (1/n) Σ (f − y)²)"))
     return out
 
 
@@ -95,20 +110,36 @@ def _c5(d, X, Y):
     return constructions.generalizing("sim_ln", d, eps=EPS_LN)
 
 
-# Off the cube, with ε = 1: labels in both regimes of Thm 5.1 and a zero label.
+# Off the cube, with ε = 1: labels in both regimes of Thm 5.1 and a zero label; per case what the
+# printed construction does there and the printed text it reads.
 OFF_CUBE_X = sp.Matrix([[1, 0], [0, 1], [-1, 0]])
-OFF_CUBE_CASES = ((sp.Matrix([sp.Rational(2, 5), 1, -1]), "printed regime switch at ||x'|| |y| = eps (not eps/2)"),
-                  (sp.Matrix([0, 1, -1]), "printed (r, u) = (0, 2 eps) for y = 0 keeps that neuron firing"))
+OFF_CUBE_CASES = (
+    (sp.Matrix([sp.Rational(2, 5), 1, -1]), "printed regime switch at ||x'|| |y| = eps (not eps/2)",
+     "1. r_i = 1, u_i = 2ε when √(‖x_i‖² + 1)|y_i| > ε. 2. r_i = (ε/(√(‖x_i‖² + 1)|y_i|))^{1/2}, "
+     "u_i = ε(√(‖x_i‖² + 1)|y_i|/ε)^{1/2} when 0 < √(‖x_i‖² + 1)|y_i| ≤ ε",
+     "as printed: case 2 costs (2/ε)‖x'‖|y| per sample, above Lemma A.12's min(1, (2/ε)‖x'‖|y|) when "
+     "ε/2 < ‖x'‖|y| ≤ ε, so the switch belongs at ε/2 (for ε small enough that no sample falls in that band, "
+     "as the theorem's 'sufficiently small ε' allows, the printed construction is flattest)"),
+    (sp.Matrix([0, 1, -1]), "printed (r, u) = (0, 2 eps) for y = 0 keeps that neuron firing",
+     "3. r_i = 0, u_i = 2ε when y_i = 0",
+     "as printed: the neuron fires with value 2ε > ε at x_i, so ∇_{W2} f(x_i) = e_i costs 1 while Lemma "
+     "A.12's term for y_i = 0 is 0; a dead neuron attains it, for every ε"),
+)
 
 
 def check_thm_5_1(profile) -> Outcome:
     out = check_flattest("sim_ln", _c4(), profile, eps=EPS_LN)
     eps = sp.Integer(1)
-    for Y, what in OFF_CUBE_CASES:
-        erratum_if_sharper(out, "C4 (Thm 5.1)", "sim_ln",
-                           constructions.memorizing("sim_ln", OFF_CUBE_X, Y, eps=eps, rule="paper"),
-                           constructions.memorizing("sim_ln", OFF_CUBE_X, Y, eps=eps), OFF_CUBE_X, Y,
-                           f"{what}, eps=1", eps=eps)
+    for Y, what, quote, reading in OFF_CUBE_CASES:
+        tr_printed, tr_ours, best = printed_traces(
+            out, "sim_ln", constructions.memorizing("sim_ln", OFF_CUBE_X, Y, eps=eps, rule="paper"),
+            constructions.memorizing("sim_ln", OFF_CUBE_X, Y, eps=eps), OFF_CUBE_X, Y, eps=eps)
+        if not same(tr_printed, best):
+            out.errata.append(Erratum(
+                "C4 (Thm 5.1)", f"{what}, eps=1: Tr = {tr_printed} (labels {list(Y)})",
+                f"sharpgen's construction: Tr = {tr_ours} = the minimum {best}", kind=ERROR, where="proof",
+                quote=quote, reading=reading, convention=SCALES_ALIKE, printed_value=f"Tr = {tr_printed}",
+                other_value=f"Tr = {tr_ours} = the minimum"))
     return out
 
 
@@ -181,10 +212,23 @@ def check_thm_a_2(profile) -> Outcome:
         out.worst = max(out.worst, gap(intended, claimed))
         lines.append(f"b={b}: claimed a*={claimed}, literal loss a*={literal}, intended loss a*={intended}")
         if not same(literal, claimed):
-            out.errata.append(Erratum(f"Thm A.2 (b={b}, p=1/5)", f"minimizer gamma_p(2b-1) = {claimed}",
-                                      f"the loss as printed is minimized at {literal}; weight 1-p on the true "
-                                      f"label gives {intended}"))
-    out.detail = "; ".join(lines)
+            out.errata.append(Erratum(
+                f"Thm A.2 (b={b}, p=1/5)", f"minimizer gamma_p(2b-1) = {claimed}",
+                f"the loss as printed is minimized at {literal}; weight 1-p on the true label gives {intended}",
+                kind=INCONSISTENCY, where="statement",
+                quote="ℓ_logistic,p(a, b) = −p log(e^{ba}/(1 + e^a)) − (1 − p) log(e^{(1−b)a}/(1 + e^a)) (Def A.2); "
+                      "γ_p = ln((1 − p)/p); the minimizers of L_mse over {x_i, γ_p(2y_i − 1)} and of L_log over "
+                      "{(x_i, y_i)} are the same",
+                reading="Def A.2 and Thm A.2 disagree: Def A.2 as printed gives the observed label b the weight "
+                        "p, so ℓ(·, b) is minimized at −γ_p(2b − 1); with weight 1 − p on b (label smoothing with "
+                        "the small p = 0.2 of Appendix B.3, the reading Thm A.2 and γ_p = ln((1 − p)/p) need) the "
+                        "theorem holds, which the ledger checks. One of the two statements is misprinted; the "
+                        "theorem is taken as meant, so the entry is not contradicted",
+                convention="label smoothing: which label gets weight p (Def A.2: the observed one)",
+                printed_value=f"minimizer {literal} (Def A.2 as printed) against the claimed {claimed}",
+                other_value=f"minimizer {intended} = the claimed value (weight 1 - p on the true label)"))
+    out.detail = "; ".join(lines) + ("; Def A.2 as printed (weight p on the observed label) disagrees with the "
+                                     "theorem, which holds with weight 1 - p" if out.errata else "")
     return out
 
 
@@ -198,8 +242,15 @@ def check_lemma_a_13(profile) -> Outcome:
                       f"paper {claimed}", gap(curvature, factor), "|curvature at minimizer - p(1-p)|",
                   {"factor": float(factor), "paper_factor": float(claimed)})
     if not same(factor, claimed):
-        out.errata.append(Erratum("Lemma A.13 (p=1/5)", f"Tr = {claimed} * (1/n) sum ||grad f||^2",
-                                  f"Tr = {factor} * (1/n) sum ||grad f||^2, i.e. p(1-p) not 1/(p(1-p))"))
+        out.detail += "; the statement as printed is contradicted: the factor is p(1-p), not 1/(p(1-p))"
+        out.errata.append(Erratum(
+            "Lemma A.13 (p=1/5)", f"Tr = {claimed} * (1/n) sum ||grad f||^2",
+            f"Tr = {factor} * (1/n) sum ||grad f||^2, i.e. p(1-p) not 1/(p(1-p))", kind=ERROR, where="statement",
+            quote="Tr ∇²L_log(θ) = (1/(p(1 − p))) (1/n) Σ ‖∇θ f(x_i)‖² (Lemma A.13 and eq. 19)",
+            reading="as printed: the fraction is 1 over p(1 − p); the loss's curvature d²ℓ/da² = σ(a)(1 − σ(a)) "
+                    "is p(1 − p) at ±γ_p, whichever label gets weight p",
+            convention="none (p(1 - p) is symmetric in p and 1 - p; the logistic loss has no ½)",
+            printed_value=f"{claimed} = 1/(p(1-p)) at p = 1/5", other_value=f"{factor} = p(1-p) at p = 1/5"))
     return out
 
 

@@ -17,7 +17,7 @@ from sharpgen.theory.data import condition1_set, hypercube, xor_labels
 from sharpgen.theory.exact import same
 from sharpgen.theory.generalization import population_errors
 from sharpgen.theory.minimum import min_sharpness
-from sharpgen.verify.ledger.outcome import Erratum, Outcome, max_finite
+from sharpgen.verify.ledger.outcome import Outcome, max_finite
 
 EPS_LN = sp.Rational(1, 1000)  # ε of the sim_ln checks: "sufficiently small" (Thm 5.1), = the presets' ε
 
@@ -105,19 +105,6 @@ def memorizing_error(d, n):
 
 def no_error(d, n):
     return sp.Integer(0)
-
-
-def erratum_if_sharper(out: Outcome, claim: str, arch: str, printed, ours, X, Y, what: str, **hyper) -> None:
-    """Compare the paper's printed construction with ours on (X, Y): ours must attain the minimum
-    (else ``out`` fails); if the printed one does not, record an erratum with both values."""
-    tr_printed = sharpness.trace_hessian(arch, printed, X, Y, **hyper)
-    tr_ours = sharpness.trace_hessian(arch, ours, X, Y, **hyper)
-    best = min_sharpness(arch, X, Y, **hyper).value
-    out.passed &= same(tr_ours, best)
-    out.worst = max_finite([out.worst, gap(tr_ours, best)])
-    if not same(tr_printed, best):
-        out.errata.append(Erratum(claim, f"{what}: Tr = {sp.nsimplify(tr_printed)} (labels {list(Y)})",
-                                  f"sharpgen's construction: Tr = {sp.nsimplify(tr_ours)} = the minimum {best}"))
 
 
 def merge(*outcomes: Outcome) -> Outcome:

@@ -42,7 +42,9 @@ def trained_figures(rows, records: dict, fig_dir: Path) -> dict:
         thresholds = row.outcome.numbers.get("thresholds", {})
         errors = {f"{k} = {v}": v for k, v in thresholds.items() if "test_error" in k}
         panel = Panel(YLABELS.get(check.column, check.column), _references(check, recs, thresholds), errors)
-        title = f"{row.entry.id} ({row.entry.ref}): {row.status}"
+        numbers = row.outcome.numbers
+        rate = f", {numbers['k']}/{numbers['n']} seeds meet the criterion" if "k" in numbers else ""
+        title = f"{row.entry.id} ({row.entry.ref}): {row.status}{rate}"
         out[row.entry.id] = trained_claim_figure(_series(recs, check.column), panel, title, fig_dir / row.entry.id)
     return out
 

@@ -2,7 +2,7 @@
 
 ``report.json`` lists every ledger entry (also those not run, as ``not run``) with its status, its
 worst discrepancy and, per evidence kind, every number behind the verdict as numbers; the errata
-with both values; the shrunk counterexample of a failed property in full; the training runs with
+with the printed text, the reading taken, the convention, the kind and both values; the shrunk counterexample of a failed property in full; the training runs with
 their per-seed numbers and which flattest minimizer each approached. ``report.md`` shows the same
 for a reader, with the figures (PNG) embedded; each figure is also written as PDF.
 
@@ -15,16 +15,18 @@ import json
 import math
 import shutil
 import textwrap
+from dataclasses import asdict
 from pathlib import Path
 
 from sharpgen.verify.ledger.entries import ENTRIES
-from sharpgen.verify.ledger.outcome import (CONDITION_NOT_MET, FAIL, NOT_REPRODUCED, NOT_RUN, PASS, jsonable,
-                                            worst_status)
+from sharpgen.verify.ledger.outcome import (CONDITION_NOT_MET, CONTRADICTED, FAIL, NOT_REPRODUCED, NOT_RUN, PASS,
+                                            jsonable, worst_status)
 
 ELLIPSIS = "…"
 MIN_WIDTH = 40  # below this even the fixed columns would be cut
 DEFAULT_WIDTH = 100  # stdout is not a terminal and $COLUMNS is unset
-SUMMARY_ORDER = (PASS, FAIL, NOT_REPRODUCED, CONDITION_NOT_MET)
+SUMMARY_ORDER = (PASS, FAIL, CONTRADICTED, NOT_REPRODUCED, CONDITION_NOT_MET)
+NAMED = (FAIL, CONTRADICTED)  # statuses whose entries the last line names
 COLUMNS = f"{'entry':<13} {'evidence':<8} {'status':<17} {'worst':>8} {'time':>7}  detail"
 
 
@@ -55,8 +57,8 @@ def fit(text: str, width: int) -> str:
 
 def format_row(row, width: int = DEFAULT_WIDTH) -> str:
     """One line of the live table (entry, evidence, status, worst discrepancy, time, short detail), each
-    line at most ``width`` characters; a row not reproduced or outside its conditions gets a second line
-    saying why."""
+    line at most ``width`` characters; a row not reproduced, contradicted or outside its conditions gets
+    a second line saying why."""
     status = row.status.upper() if row.status == FAIL else row.status
     detail = row.outcome.detail.splitlines()[0] if row.outcome.detail else ""
     line = (f"{fit(row.entry.id, 13):<13} {fit(row.kind, 8):<8} {status:<17} {fit(_num(row.outcome.worst), 8):>8} "
@@ -66,7 +68,20 @@ def format_row(row, width: int = DEFAULT_WIDTH) -> str:
         lines.append(fit(f"    not expected at this profile: {row.outcome.reason}", width))
     if row.status == CONDITION_NOT_MET:
         lines.append(fit(f"    outside its stated conditions: {row.outcome.unmet_condition}", width))
+    if row.status == CONTRADICTED:
+        lines.append(fit(f"    statement as printed contradicted: {contradiction_text(row.outcome)}", width))
     return "\n".join(lines)
+
+
+def contradiction_text(outcome) -> str:
+    """The errata that contradict the statement as printed: claim, printed value against the other one.
+
+    >>> from types import SimpleNamespace as NS
+    >>> e = NS(claim="Lemma A.13", printed_value="25/4", other_value="4/25")
+    >>> contradiction_text(NS(contradictions=[e]))
+    'Lemma A.13: 25/4, not 4/25'
+    """
+    return "; ".join(f"{e.claim}: {e.printed_value}, not {e.other_value}" for e in outcome.contradictions)
 
 
 def wrap_lines(lines, width: int) -> list[str]:
@@ -85,13 +100,22 @@ def wrap_lines(lines, width: int) -> list[str]:
     return out
 
 
+ERRATUM_LINES = (("printed", "quote"), ("reading", "reading"), ("convention", "convention"),
+                 ("printed reading", "printed_value"), ("other", "other_value"))
+
+
 def format_errata(rows) -> list[str]:
+    """The errata list: per erratum its entry, claim and kind, then the printed text read, the reading
+    taken, the convention, the value under each reading, and both values in full (``paper``, ``exact``)."""
     lines = []
     errata = [(r.entry.id, e) for r in rows for e in r.outcome.errata]
     if errata:
         lines.append(f"\nErrata ({len(errata)}): the paper's printed statement vs exact computation or measurement")
         for entry_id, e in errata:
-            lines.append(f"- [{entry_id}] {e.claim}\n    paper: {e.paper}\n    {e.basis}: {e.exact}")
+            where = "" if e.kind == "measured" else f", in the {e.where}"
+            detail = "".join(f"\n    {label}: {getattr(e, name)}" for label, name in ERRATUM_LINES)
+            lines.append(f"- [{entry_id}] {e.claim} ({e.kind}{where}){detail}\n    paper: {e.paper}\n"
+                         f"    {e.basis}: {e.exact}")
     return lines
 
 
@@ -106,22 +130,24 @@ def format_counterexamples(rows) -> list[str]:
 
 
 def summary_counts(rows) -> dict:
-    """How many rows have each status, in the order pass, fail, not reproduced, condition not met;
-    statuses no row has are left out."""
+    """How many rows have each status, in the order pass, fail, contradicted, not reproduced, condition
+    not met; statuses no row has are left out."""
     return {s: n for s in SUMMARY_ORDER if (n := sum(r.status == s for r in rows))}
 
 
 def summary_line(rows, wall_s: float, status: int, report: Path | None = None) -> str:
-    """The last line of ``sharpgen verify``: the counts (failing entries named), the errata, the wall
-    time, where the report is and the exit status.
+    """The last line of ``sharpgen verify``: the counts (failing and contradicted entries named), the
+    errata, the wall time, where the report is and the exit status.
 
     >>> from types import SimpleNamespace as NS
     >>> row = lambda i, s: NS(status=s, entry=NS(id=i), outcome=NS(errata=[1]))
     >>> summary_line([row("thm-3.1", "pass"), row("lemma-3.1", "fail")], 2.4, 1, Path("out/report.md"))
     'sharpgen verify: 1 pass, 1 fail (lemma-3.1); 2 errata; 2 s; report in out/report.md; exit 1'
+    >>> summary_line([row("thm-A.2", "contradicted")], 1.0, 0)
+    'sharpgen verify: 1 contradicted (thm-A.2); 1 errata; 1 s; exit 0'
     """
-    failed = list(dict.fromkeys(r.entry.id for r in rows if r.status == FAIL))
-    counts = [f"{n} {s}" + (f" ({', '.join(failed)})" if s == FAIL else "") for s, n in summary_counts(rows).items()]
+    named = {s: list(dict.fromkeys(r.entry.id for r in rows if r.status == s)) for s in NAMED}
+    counts = [f"{n} {s}" + (f" ({', '.join(named[s])})" if s in named else "") for s, n in summary_counts(rows).items()]
     parts = [", ".join(counts) or "nothing run", f"{sum(len(r.outcome.errata) for r in rows)} errata",
              f"{wall_s:.0f} s"]
     if report is not None:
@@ -144,8 +170,7 @@ def entry_summaries(rows) -> list[dict]:
 
 def write_json(path: Path, meta: dict, rows, runs: list[dict], figures: dict) -> None:
     data = {**meta, "summary": summary_counts(rows), "entries": entry_summaries(rows),
-            "errata": [dict(entry=r.entry.id, claim=e.claim, paper=e.paper, exact=e.exact, basis=e.basis)
-                       for r in rows for e in r.outcome.errata],
+            "errata": [dict(entry=r.entry.id, **asdict(e)) for r in rows for e in r.outcome.errata],
             "runs": runs, "figures": {k: [str(p) for p in v] for k, v in figures.items()}}
     _atomic(path, json.dumps(jsonable(data), indent=2, sort_keys=False) + "\n")
 
@@ -190,6 +215,10 @@ def _evidence_md(ev: dict) -> list[str]:
         lines.append(f"  - not expected at this profile: {ev['reason']}")
     if ev.get("unmet_condition"):
         lines.append(f"  - outside its stated conditions: {ev['unmet_condition']}")
+    for e in ev["errata"]:
+        if e["kind"] == "error" and e["where"] == "statement":
+            lines.append(f"  - statement as printed contradicted: {e['claim']}: {e['printed_value']}, "
+                         f"not {e['other_value']}")
     for s in ev["numbers"].get("seeds", []):
         a = s.get("approached") or {}
         lines.append(f"  - {s['group']} seed {s['seed']} ({s['status']}): test error {_num(s['test_error'])}, "

@@ -5,6 +5,9 @@ the selected trained entries need are submitted first to background processes (`
 two: the machine this was written for has two cores), so they train while the exact and
 property checks run; a trained judgment waits for its runs.
 A check that crashes is reported as a failing row with the error, never as a traceback.
+Infrastructure trouble is never a claim's failure: a damaged or refused run file (``RunDirError``,
+``RunFileError``) or a failed file operation (``OSError``: a full disk, permissions) propagates, and
+``command.run_verify`` stops with one line naming the file (exit status 2).
 An interruption (``lifetime.Interrupted``, a ``KeyboardInterrupt``) is not a crash: it propagates,
 and the training processes are stopped (their runs checkpointed) before it leaves ``rows()``.
 """
@@ -15,6 +18,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sharpgen.numerics.runs.rundir import RunDirError
 from sharpgen.verify.ledger.entries import KINDS, Entry
 from sharpgen.verify.ledger.outcome import FAIL, Outcome
 
@@ -110,12 +114,14 @@ class Session:
                 if g not in self.records:
                     self.records[g] = [pool.record(s) for s in specs[g]]
             return check.judge({g: self.records[g] for g in check.groups})
+        except (RunDirError, OSError):
+            raise  # the files, not the claim: run_verify stops with one line and exit status 2
         except Exception as err:  # report, do not crash the whole run
             return Outcome(False, f"crashed: {type(err).__name__}: {err}\n{traceback.format_exc(limit=6)}",
                            float("inf"), "crash")
 
 
 def exit_status(rows) -> int:
-    """1 if a claim that should hold failed, else 0 (``not reproduced`` and ``condition not met`` are
-    reported, never failures)."""
+    """1 if a claim that should hold failed, else 0 (``contradicted``, ``not reproduced`` and ``condition
+    not met`` are reported, never failures)."""
     return 1 if any(r.status == FAIL for r in rows) else 0

@@ -33,6 +33,7 @@ from sharpgen.numerics.runs.presets import SCENARIOS, get_preset
 from sharpgen.numerics.runs.replica_runs import engine_key
 from sharpgen.numerics.runs.state import DIVERGED, FAILED, read_run
 from sharpgen.verify.ledger.lifetime import stop_workers, worker_init
+from sharpgen.verify.ledger.profiles import training_seeds
 from sharpgen.verify.runs import REUSED, RunSpec, launch
 
 SIM_BN_PRESET = SCENARIOS["sim_bn"].sam  # the reproducing sim_bn protocol (issue: Scenario III)
@@ -82,12 +83,12 @@ def shorten(config, cap: int):
 
 
 def specs_for(group: str, profile, *, device: str = "cpu", root=Path(".")) -> list[RunSpec]:
-    """The runs of ``group`` in ``profile``: seeds profile.seed, profile.seed + 1, ... (``profile.seeds`` of
-    them), each in ``root / run_name(group, config)`` (``RunPool`` places a relative one under its root)."""
+    """The runs of ``group`` in ``profile``: its ``training_seeds`` (quick: 0, 1, 2; rates: 1000-1009), each in
+    ``root / run_name(group, config)`` (``RunPool`` places a relative one under its root)."""
     preset, base, expected, reason = group_config(group, profile.quick_runs)
     if profile.epoch_cap is not None:
         base = shorten(base, profile.epoch_cap)
-    configs = [base.replace(seed=profile.seed + k, device=device).validate() for k in range(profile.seeds)]
+    configs = [base.replace(seed=seed, device=device).validate() for seed in training_seeds(profile)]
     return [RunSpec(c, Path(root) / run_name(group, c), group=group, preset=preset, expected=expected,
                     reason=reason) for c in configs]
 

@@ -62,9 +62,13 @@ def _check_arguments(scheduler, workers, client, replicas) -> None:
 
 
 def check_out(points: list[GridPoint], out: Path) -> None:
-    """Refuse an ``out`` whose existing run directories were made with other configs (nothing is written)."""
+    """Refuse an ``out`` that cannot be a folder, or whose existing run directories were made with other
+    configs (nothing is written)."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"out: {out} exists and is not a directory")
+    above = next((p for p in out.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise ValueError(f"out: {above} is a file, so {out} cannot be created below it; choose another --out")
     for p in points:
         read_run(run_dir(out, p.run_id)).check_config(
             p.config.to_dict(), where="out", advice="the sweep file changed under this run id; use another --out")

@@ -36,6 +36,7 @@ class GridPoint:
 
 
 MAX_GRID_POINTS = 20_000  # training runs in one sweep: far beyond what a cluster day trains
+MAX_RUN_ID_BYTES = 255  # a run id names its folder: the longest file name Linux and macOS allow
 
 
 def full_batch_phases(phases, n: int):
@@ -105,6 +106,10 @@ def expand(spec: SweepSpec) -> list[GridPoint]:
         if any(rule.matches(labels) for rule in spec.excludes):
             continue
         run_id = "__".join(f"{name}={label}" for name, label in labels.items())
+        if len(run_id.encode()) > MAX_RUN_ID_BYTES:
+            raise ValueError(f"axes: the run id {run_id[:60]}... is {len(run_id.encode())} bytes, longer than a "
+                             f"folder name may be ({MAX_RUN_ID_BYTES}); give the axes' values shorter labels (a "
+                             f"table of named variants)")
         points.append(GridPoint(run_id, labels, values, _config(spec, labels, values, run_id)))
     if not points:
         raise ValueError("exclude: every grid point is excluded; nothing to run")
