@@ -110,7 +110,11 @@ def test_the_printed_fig2a_protocol_is_recorded_as_a_measured_erratum(tmp_path):
     assert trained.judge_table1_sim_bn({"sim_bn-sam": [aligned]}).errata == []
 
 
-def test_thm_3_1_and_lemma_3_1(tmp_path):
+def test_thm_3_1_and_lemma_3_1(tmp_path, monkeypatch):
+    # these synthetic runs have no checkpoint: the proof's terms on real nets are tested in
+    # tests/numerics/test_numerics_diagnostics.py; here they hold, and then one does not
+    terms = {"am_gm_holds": True, "bound_holds": True, "path_norm_bound": 9.0, "inverse_G": 3.0}
+    monkeypatch.setattr(trained, "_lemma31", lambda record: dict(terms))
     big = [record(tmp_path, "nobias-sam", s, test_error=0.0, trace=1.2 * SQ, theory_min=SQ, diag_path_norm=3.0)
            for s in range(2)]
     small = [record(tmp_path / "s", "nobias-sam-n30", s, test_error=0.1, trace=1.3 * SQ, theory_min=SQ,
@@ -121,6 +125,10 @@ def test_thm_3_1_and_lemma_3_1(tmp_path):
     assert trained.judge_lemma_3_1(groups).status == "pass"
     big[0].rows[-1]["diag_path_norm"] = 6.0  # > 2 x 2 sqrt(2)
     assert trained.judge_lemma_3_1(groups).status == "fail"
+    big[0].rows[-1]["diag_path_norm"] = 3.0
+    terms["bound_holds"] = False  # an exact inequality of the proof broken: a bug, whatever the norms
+    out = trained.judge_lemma_3_1(groups)
+    assert out.status == "fail" and "FAIL on some run" in out.detail and out.numbers["proof_steps_hold"] is False
 
 
 def test_a_diverged_run_fails_the_claim(tmp_path):

@@ -38,16 +38,25 @@ def _alignment(net) -> dict:
             "top4_w1": w1.tolist(), "top4_w2": w2.tolist(), "top4_rest": rest.tolist()}
 
 
-def describe_run(record) -> dict:
-    """The numbers above for a finished run (empty when it has no checkpoint)."""
+def final_net(record):
+    """(the run's last checkpointed network in float64, the run's dataset), or None without a checkpoint."""
     state = load_checkpoint(record.run_dir)
     if state is None:
-        return {}
+        return None
     config = record.spec.config
     params = {k: v.to(torch.float64) for k, v in state["params"].items()}
     data = make_dataset(config)
     net = from_params(config.arch, params, eps=config.eps, activation=config.activation,
-                        X_train=data.X if config.arch == "sim_bn" else None)
+                      X_train=data.X if config.arch == "sim_bn" else None)
+    return net, data
+
+
+def describe_run(record) -> dict:
+    """The numbers above for a finished run (empty when it has no checkpoint)."""
+    found = final_net(record)
+    if found is None:
+        return {}
+    net, data = found
     counts = activation_counts(net, data.X)
     live = counts[counts > 0]
     out = {"zero_fraction": zero_fraction(net, data.X), "dead_neurons": int((counts == 0).sum()),

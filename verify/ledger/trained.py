@@ -59,9 +59,10 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+from sharpgen.numerics.nets.diagnostics import lemma31_terms
 from sharpgen.numerics.runs.train import make_dataset
 from sharpgen.theory.dead_directions import dead_direction
-from sharpgen.verify.ledger.approached import describe_run
+from sharpgen.verify.ledger.approached import describe_run, final_net
 from sharpgen.verify.ledger.outcome import Erratum, Outcome
 from sharpgen.verify.ledger.rates import ALL_SEEDS, WILSON_RULE, SeedRate, pass_rule, seed_rate
 
@@ -283,27 +284,48 @@ def _dead_direction_exists(record) -> bool:
     return dead_direction([[int(v) for v in row] for row in X.tolist()]) is not None
 
 
+def _lemma31(record) -> dict:
+    """The proof's quantities on the run's final net (``numerics.nets.diagnostics.lemma31_terms``):
+    whether the AM-GM step and the path-norm bound hold (exact inequalities: a violation is a bug),
+    and 1/G, the constant the lemma's C tends to (2 sqrt(2) as n/(d log d) grows)."""
+    found = final_net(record)
+    if found is None:
+        return {}
+    net, data = found
+    t = lemma31_terms(net, data.X)
+    slack = 1e-9 * max(1.0, t.trace_gn)
+    return {"am_gm_holds": t.activation_mass <= t.trace_gn + slack,
+            "bound_holds": t.path_norm <= t.path_norm_bound * (1 + 1e-9), "path_norm_bound": t.path_norm_bound,
+            "inverse_G": 1 / t.mean_activation if t.mean_activation > 0 else math.inf}
+
+
 def judge_lemma_3_1(groups) -> Outcome:
-    """Lemma 3.1 holds "under the setting of Theorem 3.1" (n = Ω(d log(d/δ))). A training set with a
-    dead direction (u·x_i < 0 on every x_i) is outside it: a neuron along u adds any path norm at no
-    cost in fit or Tr, so no C can hold there; those runs are reported as "condition not met" with
-    their numbers. The runs inside it are held to ``PATH_NORM_FACTOR`` x C3's 2 sqrt(2) (a constant
-    of the ledger's: the lemma states only that some absolute C exists)."""
+    """Lemma 3.1 holds "under the setting of Theorem 3.1" (n = Ω(d log(d/δ))). Checked on every run:
+    (i) the proof's AM-GM step and the path-norm bound Tr_gn / (4 sqrt(d) G) it gives (exact, so
+    every run must meet them), with 1/G reported per n. A training set with a dead direction
+    (u·x_i < 0 on every x_i) is outside the lemma's setting: a neuron along u adds any path norm at
+    no cost in fit or Tr, so no C can hold there; those runs are reported as "condition not met"
+    with their numbers. The runs inside it are held to ``PATH_NORM_FACTOR`` x C3's 2 sqrt(2) (a
+    constant of the ledger's: the lemma states only that some absolute C exists)."""
     recs = groups["nobias-sam"] + groups["nobias-sam-n30"]
     seeds = _seed_table(recs, extra=lambda r: {"path_norm": float(r.final.get("diag_path_norm") or math.nan),
-                                               "dead_direction": _dead_direction_exists(r)})
+                                               "dead_direction": _dead_direction_exists(r), **_lemma31(r)})
     bound = PATH_NORM_FACTOR * C3_PATH_NORM
     inside = [s for s in seeds if not s["dead_direction"]]
-    ok = _done(recs) and bool(inside) and all(s["path_norm"] <= bound for s in inside)
+    proof_steps = all(s.get("am_gm_holds") and s.get("bound_holds") for s in seeds)
+    ok = _done(recs) and bool(inside) and proof_steps and all(s["path_norm"] <= bound for s in inside)
     worst = max((s["path_norm"] / C3_PATH_NORM for s in inside), default=math.nan)
     per_n = "; ".join(f"{'n=30' if g.endswith('-n30') else 'n=100'} {_fmt(s['path_norm'] for s in seeds if s['group'] == g)}"
-                      f" (dead direction on {sum(s['dead_direction'] for s in seeds if s['group'] == g)} of "
+                      f" (1/G {_fmt(s.get('inverse_G') for s in seeds if s['group'] == g)}; dead direction on "
+                      f"{sum(s['dead_direction'] for s in seeds if s['group'] == g)} of "
                       f"{sum(s['group'] == g for s in seeds)} training sets)" for g in ("nobias-sam", "nobias-sam-n30"))
-    return _outcome(ok, f"path norm of trained nobias nets: {per_n}; held to <= {bound:.3f} = {PATH_NORM_FACTOR} x "
-                        f"C3's 2 sqrt(2) where no dead direction exists; condition not met (n < d log d) on "
-                        f"the {len(seeds) - len(inside)} with one",
+    return _outcome(ok, f"path norm of trained nobias nets: {per_n}; the proof's AM-GM step and bound "
+                        f"Tr_gn/(4 sqrt(d) G) {'hold on every run' if proof_steps else 'FAIL on some run'} "
+                        f"(1/G -> 2 sqrt(2) = {C3_PATH_NORM:.3f} as n/(d log d) grows); held to <= {bound:.3f} = "
+                        f"{PATH_NORM_FACTOR} x C3's 2 sqrt(2) where no dead direction exists; condition not met "
+                        f"(n < d log d) on the {len(seeds) - len(inside)} with one",
                     seeds, worst, "max over runs inside the lemma's setting of path norm / C3's 2 sqrt(2)", recs,
-                    bound=bound, condition_not_met=len(seeds) - len(inside))
+                    bound=bound, condition_not_met=len(seeds) - len(inside), proof_steps_hold=proof_steps)
 
 
 TRAINED = {
