@@ -28,6 +28,18 @@ from sharpgen.verify.ledger.outcome import AMBIGUOUS, ERROR, Erratum, Outcome, m
 # construction's Tr and the minimum alike, so a construction that misses the minimum misses it under all.
 SCALES_ALIKE = "none (a loss convention scales both values and the minimum alike)"
 
+
+def proof_error(claim: str, printed: str, ours: str, traces, Y, *, quote: str, reading: str, **values) -> Erratum:
+    """An erratum of kind ``error`` in a proof's construction: the printed one (described by ``printed``)
+    is sharper than ours (``ours``), which attains the minimum; ``traces`` = (printed, ours, minimum)
+    as ``printed_traces`` returns them, on labels ``Y``. ``values`` may word ``printed_value`` and
+    ``other_value`` more fully than "Tr = ..."."""
+    tr_printed, tr_ours, best = traces
+    return Erratum(claim, f"{printed}: Tr = {tr_printed} (labels {list(Y)})", f"{ours}: Tr = {tr_ours} = the minimum {best}",
+                   kind=ERROR, where="proof", quote=quote, reading=reading, convention=SCALES_ALIKE,
+                   printed_value=values.get("printed_value", f"Tr = {tr_printed}"),
+                   other_value=values.get("other_value", f"Tr = {tr_ours} = the minimum"))
+
 F1_CASES = (("nobias", {}), ("bias", {}), ("bias", {"activation": "softplus"}),
             ("sim_ln", {"eps": sp.Rational(1, 2)}), ("sim_bn", {}))
 
@@ -133,15 +145,13 @@ def check_thm_4_1_depth3(profile) -> Outcome:
     tr_printed, tr_ours, best = printed_traces(out, "bias", constructions.memorizing("bias", X, Y, depth=3, rule="paper"),
                                                constructions.memorizing("bias", X, Y, depth=3), X, Y, depth=3)
     if not same(tr_printed, best):
-        out.errata.append(Erratum(
-            "C1 depth D (Thm 4.1, y_i = 0)", f"r_i = u_i = 1 for y_i = 0 keeps that neuron firing: Tr = {tr_printed} "
-                                             f"(labels {list(Y)}, depth 3)",
-            f"a dead neuron for y_i = 0: Tr = {tr_ours} = the minimum {best}", kind=ERROR, where="proof",
+        out.errata.append(proof_error(
+            "C1 depth D (Thm 4.1, y_i = 0)", "r_i = u_i = 1 for y_i = 0 keeps that neuron firing (depth 3)",
+            "a dead neuron for y_i = 0", (tr_printed, tr_ours, best), Y,
             quote="r_i = (‖x'_i‖/|y_i|)^{1/D}, u_i = |y_i| r_i^{D−1} when y_i ≠ 0, r_i = u_i = 1 when y_i = 0 (A.3.1)",
             reading="as printed; no typesetting is in question. Neuron i fires with value u_i = 1 at x_i, so its "
                     "output weights get gradient a_{i,D−1} ≠ 0 although the bound's term for y_i = 0 is 0; "
-                    "relu'(0) plays no part (the pre-activation is 1)",
-            convention=SCALES_ALIKE, printed_value=f"Tr = {tr_printed}", other_value=f"Tr = {tr_ours} = the minimum"))
+                    "relu'(0) plays no part (the pre-activation is 1)"))
     return out
 
 
@@ -158,15 +168,14 @@ def check_prop_4_2(profile) -> Outcome:
     printed = constructions.generalizing("bias", d, scale=sp.root(d ** 2 + 1, 4))
     tr_printed, tr_ours, best = printed_traces(out, "bias", printed, constructions.generalizing("bias", d), X, Y)
     if not same(tr_printed, best):
-        out.errata.append(Erratum(
-            "C2 (Prop 4.2)", f"printed r = (d^2+1)^(1/4) at d={d}: Tr = {tr_printed} (labels {list(Y)})",
-            f"r = (d+1)^(1/4): Tr = {tr_ours} = the minimum {best}", kind=ERROR, where="proof",
+        out.errata.append(proof_error(
+            "C2 (Prop 4.2)", f"printed r = (d^2+1)^(1/4) at d={d}", "r = (d+1)^(1/4)", (tr_printed, tr_ours, best), Y,
             quote="W1,2i+j+1 = r[(−1)^i, (−1)^j, ..., 0], b1[2i+j+1] = −r, W2[2i+j] = (−1)^{i+j}/r ... "
                   "with r = (d² + 1)^{1/4} (eq. 5)",
             reading="as printed; eq. (4) with ‖x'‖² = d + 1 on the cube asks r⁴ = d + 1, and no reading of "
                     "(d² + 1)^{1/4} gives it (the two agree only at d = 1); Prop 4.2's statement holds with "
                     "r = (d + 1)^{1/4}",
-            convention=SCALES_ALIKE, printed_value=f"Tr = {tr_printed} at d = {d}",
+            printed_value=f"Tr = {tr_printed} at d = {d}",
             other_value=f"Tr = {tr_ours} = the minimum 4 sqrt(d+1) (r = (d+1)^(1/4))"))
     return out
 
@@ -198,14 +207,13 @@ def check_prop_a_1(profile) -> Outcome:
     tr_printed, tr_ours, best = printed_traces(out, "bias", prop_a1_network(PROP_A1_V, PROP_A1_LABELS, d, rule="paper"),
                                                p, X, Y)
     if not same(tr_printed, best):
-        out.errata.append(Erratum(
-            "Prop A.1 (eq. 16)", f"printed r^2 = |y_j| (R^2 + 1), d={d}: Tr = {tr_printed} (labels {list(Y)})",
-            f"r_j^2 = |y_j| sqrt(R^2 + 1): Tr = {tr_ours} = the minimum {best}", kind=ERROR, where="proof",
+        out.errata.append(proof_error(
+            "Prop A.1 (eq. 16)", f"printed r^2 = |y_j| (R^2 + 1), d={d}", "r_j^2 = |y_j| sqrt(R^2 + 1)",
+            (tr_printed, tr_ours, best), Y,
             quote="W1,j = r[v_j, ..., 0]/ε, b1[j] = r(−w_jᵀv_j + ε)/ε, W2[j] = y_j/r, with r² = |y_j|(R² + 1) (eq. 16)",
             reading="as printed (no radical in eq. 16); eq. (4) asks r_j² = |y_j| ‖x'‖ = |y_j| √(R² + 1), which "
                     "eq. (17) of Prop A.2 prints. The row's v_j is read as the witness w_j; on the ledger's "
-                    "instance (unit vectors v_j) v_j is itself a witness, so both readings of the row agree",
-            convention=SCALES_ALIKE, printed_value=f"Tr = {tr_printed}", other_value=f"Tr = {tr_ours} = the minimum"))
+                    "instance (unit vectors v_j) v_j is itself a witness, so both readings of the row agree"))
     return out
 
 
