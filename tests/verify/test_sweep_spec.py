@@ -142,3 +142,11 @@ def test_a_run_id_too_long_for_a_folder_name_is_refused_at_expansion():
     long_values = spec(axes={"eval_every": [10 ** 250]})
     with pytest.raises(ValueError, match=r"^axes: the run id eval_every=1000.* bytes, longer than a folder name may be"):
         expand(long_values)
+
+
+def test_an_override_of_a_field_a_list_axis_sets_is_refused():
+    with pytest.raises(ValueError, match=r"^override\[0\]: sets width, which the axis of the same name also sets"):
+        spec(axes={"width": [20, 30]}, override=[{"when": {"width": 30}, "width": 20}])
+    # a field no axis sets stays allowed
+    (point, other) = expand(spec(axes={"width": [20, 30]}, override=[{"when": {"width": 30}, "n_test": 8}]))
+    assert (point.config.width, point.config.n_test, other.config.width, other.config.n_test) == (20, 1000, 30, 8)

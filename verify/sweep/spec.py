@@ -202,6 +202,10 @@ def _rules(kind: str, data, axes: dict) -> tuple:
         fields = {f: v for f, v in entry.items() if f != "when"}
         if "when" not in entry or not fields:
             raise ValueError(f"{where}: expected 'when = {{axis = value}}' and at least one config field to set")
+        clash = sorted(f for f in fields if f in axes and axes[f].variants is None)
+        if clash:  # the run id and the table would name the axis's value while the run trains the override's
+            raise ValueError(f"{where}: sets {', '.join(clash)}, which the axis of the same name also sets; "
+                             f"drop the field here or make that axis a table of named variants")
         rules.append(Rule(_when(where + ".when", entry["when"], axes), fields))
     return tuple(rules)
 
