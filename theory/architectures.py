@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from sharpgen.theory.checks import as_points, check_depth, check_eps
+from sharpgen.theory.checks import as_points, check_choice, check_depth, check_eps
 from sharpgen.theory.params import Params, check_is_params
 
 ARCHITECTURES = ("nobias", "bias", "sim_bn", "sim_ln")
@@ -69,9 +69,7 @@ def check_arch(arch) -> str:
     ...
     ValueError: arch: expected one of ('nobias', 'bias', 'sim_bn', 'sim_ln'), got 'resnet'
     """
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"arch: expected one of {ARCHITECTURES}, got {arch!r}")
-    return arch
+    return check_choice("arch", arch, ARCHITECTURES)
 
 
 def check_hyper(arch, *, activation="relu", depth=None, eps=None) -> tuple[str, int | None, sp.Expr | None]:
@@ -92,8 +90,7 @@ def check_hyper(arch, *, activation="relu", depth=None, eps=None) -> tuple[str, 
     ValueError: eps: only sim_ln uses eps, got 1 for 'bias'
     """
     check_arch(arch)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation: expected one of {ACTIVATIONS}, got {activation!r}")
+    check_choice("activation", activation, ACTIVATIONS)
     if arch != "bias" and activation != "relu":
         raise ValueError(f"activation: {arch} uses relu only, got {activation!r}")
     if depth is not None:

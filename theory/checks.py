@@ -45,6 +45,21 @@ def check_keywords(given, allowed, what: str) -> None:
             raise ValueError(f"{key}: not {what}; expected one of {tuple(allowed)}")
 
 
+def check_choice(name: str, value, choices: tuple):
+    """``value`` if it is one of ``choices``, else ValueError naming ``name`` and the choices.
+
+    >>> check_choice("rule", "paper", ("infimum", "paper"))
+    'paper'
+    >>> check_choice("rule", "other", ("infimum", "paper"))
+    Traceback (most recent call last):
+    ...
+    ValueError: rule: expected one of ('infimum', 'paper'), got 'other'
+    """
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {tuple(choices)}, got {value!r}")
+    return value
+
+
 def check_integer(name: str, value, minimum: int) -> int:
     """``value`` as an int if it is an integer >= ``minimum`` (bools refused), else ValueError naming ``name``.
 

@@ -23,8 +23,8 @@ import sympy as sp
 
 from sharpgen.theory import symbols
 from sharpgen.theory.architectures import FORMULAS, check_arch, check_hyper
-from sharpgen.theory.checks import (check_depth, check_dimension, check_eps, check_keywords, check_labels,
-                                    check_points, check_positive, check_symbolic_dimension, to_exact)
+from sharpgen.theory.checks import (check_choice, check_depth, check_dimension, check_eps, check_keywords,
+                                    check_labels, check_points, check_positive, check_symbolic_dimension, to_exact)
 from sharpgen.theory.data import augmented_norm, extreme_point_witness, is_cube_data
 from sharpgen.theory.params import Params, fields_repr
 
@@ -86,9 +86,7 @@ def check_rule(rule) -> str:
     >>> check_rule("paper")
     'paper'
     """
-    if rule not in RULES:
-        raise ValueError(f"rule: expected one of {RULES}, got {rule!r}")
-    return rule
+    return check_choice("rule", rule, RULES)
 
 
 def check_reading(reading) -> str:
@@ -97,9 +95,7 @@ def check_reading(reading) -> str:
     >>> check_reading("product")
     'product'
     """
-    if reading not in READINGS:
-        raise ValueError(f"reading: expected one of {READINGS}, got {reading!r}")
-    return reading
+    return check_choice("reading", reading, READINGS)
 
 
 def bias_scales(norm, y, depth: int = 2, *, rule: str = "infimum", reading: str = "factor") -> tuple[sp.Expr, sp.Expr]:
