@@ -9,6 +9,8 @@
   replicas at once (C loops on CPU, torch anywhere, Triton on GPU);
 * :mod:`.runs` — a training run: its config and presets, schedule, run directory, checkpoints,
   resume, interrupts, progress, limits and metrics;
+* :mod:`.search` — search inside the flattest set: the least Tr ∇²L over interpolators
+  (``flattest``) and the near-flattest net violating a claim most (``adversary``);
 * :mod:`.validate` and :mod:`.device` — the checks of user input and the choice of device.
 
 Nothing is imported until a name is used, so the command line's argument checks stay fast.
@@ -19,5 +21,5 @@ torch.Size([4, 3])
 """
 from sharpgen.numerics.lazy import lazy_exports
 
-__all__ = ["nets", "optim", "engine", "runs", "validate", "device"]
+__all__ = ["nets", "optim", "engine", "runs", "search", "validate", "device"]
 __getattr__, __dir__ = lazy_exports(__name__, {name: "" for name in __all__})

@@ -17,6 +17,7 @@ Modules: ``params`` (the layout shared with numerics), ``data``, ``architectures
 (forward pass), ``sharpness`` (exact Tr ∇²L, F1/F2), ``bounds`` (F3-F6),
 ``minimum`` (exact minimum sharpness), ``constructions`` (C1-C6), ``prop_a1`` (Prop A.1, eq. 16),
 ``generalization`` (population errors, Lemma 3.1), ``losses`` (MSE, F7),
+``counterexamples`` (Thm 3.2's ∀i against C6 plus a cancelling pair),
 ``symbols`` (``d``, ``k``), ``checks`` (argument validation), ``exact`` (canonical forms, the one exact
 equality ``same``), ``jets``.
 """
@@ -29,7 +30,10 @@ from sharpgen.theory.minimum import MinSharpness, min_sharpness, min_sharpness_x
 from sharpgen.theory.constructions import generalizing, generalizing_symbolic, memorizing
 from sharpgen.theory.generalization import population_errors
 from sharpgen.theory.prop_a1 import prop_a1_network
+from sharpgen.theory.counterexamples import (off_axis_ratios, thm32_counterexample, thm32_erratum, thm32_trace,
+                                             thm32_witness)
 
 __all__ = ["d", "k", "Params", "hypercube", "xor_labels", "condition1_set", "ARCHITECTURES", "forward",
            "trace_hessian", "MinSharpness", "min_sharpness", "min_sharpness_xor", "memorizing", "generalizing",
-           "generalizing_symbolic", "population_errors", "prop_a1_network"]
+           "generalizing_symbolic", "population_errors", "prop_a1_network", "thm32_counterexample", "thm32_trace",
+           "thm32_witness", "thm32_erratum", "off_axis_ratios"]

@@ -23,6 +23,7 @@ COMMANDS = {
     "table1": ("sharpgen.verify.cmd_table1", "the paper's Table 1 regenerated from exact constructions and 1-SAM runs"),
     "plot": ("sharpgen.verify.cmd_plot", "the four panels (losses, test error, Tr ∇²L) of any runs made by sharpgen train"),
     "sweep": ("sharpgen.verify.cmd_sweep", "run a grid of training runs on dask.distributed (resumable), one table of results"),
+    "search": ("sharpgen.verify.cmd_search", "search the flattest set: least Tr over interpolators, or the near-flattest net that violates a claim most"),
 }
 
 

@@ -35,6 +35,11 @@ def add_parser(subparsers) -> None:
                         help="engine threads (replicas stepped at once on CPU); default: every core")
     parser.add_argument("--seconds", type=float, default=0.3,
                         help="each measurement runs until one timed call lasts this long (> 0); default 0.3")
+    parser.add_argument("--search", action="store_true",
+                        help="instead of the 1-SAM cases, time the flattest-set search (numerics.search, float64, "
+                             "cpu): R starts batched vs one call each, and exact Tr vs the autograd Hessian, at "
+                             "the ledger's sizes and the paper's; --d/--n/--width other than their defaults "
+                             "time that one size instead (bias, P_xor)")
     parser.set_defaults(func=run)
 
 
@@ -89,6 +94,8 @@ def run(args) -> int:
         cases, replicas = check_args(args)
     except ValueError as err:
         return usage_error("bench", err)
+    if args.search:
+        return run_search(args)
     import torch  # deferred on purpose, with the two below: `sharpgen --help` must not load torch
 
     from sharpgen.numerics.device import resolve_device
@@ -110,4 +117,18 @@ def run(args) -> int:
         print(json.dumps({"header": header, "rows": summary, "trace_ms": traces}, indent=1))
     else:
         print(header, bench.LEGEND, bench.format_table(summary, traces), sep="\n\n")
+    return 0
+
+
+def run_search(args) -> int:
+    """``--search``: the flattest-set search table (``verify.bench_search``) on stdout, or its JSON."""
+    if args.device != "cpu":
+        return usage_error("bench", ValueError(f"device: --search runs on cpu (float64) only, got {args.device!r}"))
+    import torch  # deferred, as in run
+
+    from sharpgen.verify import bench, bench_search
+    given = (args.d, args.n, args.width) != (30, 100, 500)  # the parser's defaults: the default sizes
+    sizes = (bench_search.Size("custom", "bias", args.d, args.n, args.width),) if given else bench_search.SIZES
+    print(bench_search.report(sizes, args.seconds, bench.machine_line(torch.device("cpu")), as_json=args.json,
+                              progress=lambda text: print(f"  {text}", file=sys.stderr, flush=True)))
     return 0

@@ -14,7 +14,7 @@ DESCRIPTION = ("Draw run directories made by `sharpgen train` (config.json + met
                "training loss, test loss, test error and Tr ∇²L against epochs with the theory minimum; runs that "
                "differ only in the seed are averaged (band: min-max), other settings overlaid. neurons: Figure 2b "
                "(top first-layer neurons, column norms). circle: Figure 3 (one bias run on circle data beside "
-               "construction C1).")
+               "construction C1); neurons also draws folders saved by `sharpgen search`.")
 
 
 def add_parser(subparsers) -> None:
@@ -30,12 +30,24 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def plot_searched(args) -> list:
+    """Figure 2b of folders saved by `sharpgen search` (net.json), saved as OUT.png and OUT.pdf."""
+    from sharpgen.verify.plots import neurons, style  # deferred as in run: matplotlib and torch
+
+    if args.labels or args.logx:
+        raise ValueError("labels: --label and --logx are for the 'curves' figure")
+    return style.save(neurons.draw_search_neurons(args.run_dirs), args.out)
+
+
 def run(args) -> int:
     from sharpgen.verify.plots.runplot import plot_runs  # deferred on purpose: matplotlib and torch, not for --help
 
     try:
-        paths = plot_runs(args.run_dirs, args.out, kind=args.kind, logx=args.logx, labels=args.labels,
-                          title=args.title)
+        if args.kind == "neurons" and all((d / "net.json").is_file() for d in args.run_dirs):
+            paths = plot_searched(args)
+        else:
+            paths = plot_runs(args.run_dirs, args.out, kind=args.kind, logx=args.logx, labels=args.labels,
+                              title=args.title)
     except ValueError as err:
         return usage_error("plot", err)
     for path in paths:

@@ -27,10 +27,10 @@ from sharpgen.numerics.nets.losses import LOSSES, get_loss, logistic_ls, mse
 from sharpgen.numerics.nets.models import Net
 from sharpgen.numerics.nets.params import Params, from_params, model_to_params
 from sharpgen.numerics.nets.sharpness import (AUTOGRAD_MAX_PARAMS, METHODS, HutchinsonEstimate, TraceParts,
-                                              per_sample_terms, trace_hessian, trace_parts)
+                                              per_sample_terms, sample_terms, trace_hessian, trace_parts)
 
 __all__ = ["Dataset", "ball_dataset", "circle_dataset", "condition1_dataset", "cube", "xor_dataset", "xor_labels",
            "activation_counts", "column_norms", "diagnose", "Lemma31Terms", "lemma31_terms", "output_masses", "path_norm", "top_neurons",
            "zero_fraction", "forward", "build", "LOSSES", "get_loss", "logistic_ls", "mse", "Net", "Params",
            "from_params", "model_to_params", "HutchinsonEstimate", "trace_hessian", "trace_parts",
-           "AUTOGRAD_MAX_PARAMS", "METHODS", "TraceParts", "per_sample_terms"]
+           "AUTOGRAD_MAX_PARAMS", "METHODS", "TraceParts", "per_sample_terms", "sample_terms"]

@@ -129,8 +129,17 @@ def bn_scale(params: dict, X_train: torch.Tensor) -> torch.Tensor:
     return torch.where(alive, params["W2"] * params["gamma"] / a, torch.zeros_like(a2))
 
 
+def smoothed_relu(temperature: float):
+    """z -> T softplus(z/T): relu's smooth stand-in at temperature T (above it by at most T ln 2).
+
+    >>> smoothed_relu(0.01)(torch.tensor([-1.0, 1.0])).tolist()
+    [0.0, 1.0]
+    """
+    return lambda z: temperature * nn.functional.softplus(z / temperature)
+
+
 def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu", eps=None,
-            X_train: torch.Tensor | None = None) -> torch.Tensor:
+            X_train: torch.Tensor | None = None, smoothing: float | None = None) -> torch.Tensor:
     """Outputs f(x_i) of an architecture of docs/paper.md §2 for every row of X, shape (n,).
 
     - nobias / bias (depth D): f = W_D . act(W_{D-1} ... act(W1 x + b1)),
@@ -141,6 +150,9 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
     - sim_bn: f = sum_j W2_j gamma_j h_j / a_j with a_j over ``X_train`` (the
       whole training set, also when X is a single sample); gradients flow
       through a_j. Dead neurons (a_j = 0) contribute 0.
+
+    ``smoothing`` T > 0 replaces relu by ``smoothed_relu(T)`` in the hidden activations (not in the
+    sim_bn statistics a_j): a search's surrogate that feels a neuron before it switches on.
 
     Nothing is checked here (``Net`` validates its hyperparameters once and
     its inputs per call): ``arch`` must be one of the four, ``eps`` > 0 for
@@ -154,6 +166,8 @@ def forward(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu
     tensor([1.])
     """
     act = activation_derivatives(activation)[0]
+    if smoothing is not None and activation == "relu":
+        act = smoothed_relu(smoothing)
     h = act(first_layer(params, X))
     if arch in ("nobias", "bias"):
         for W in middle_layers(params):

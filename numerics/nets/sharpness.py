@@ -71,9 +71,14 @@ def _mlp_forward(params: dict, X: torch.Tensor, activation: str):
 
 # ---------------------------------------------------------------- per-sample closed forms
 
-def _mlp_gradient_norms(params: dict, X: torch.Tensor, activation: str) -> torch.Tensor:
+def _relu_step(z: torch.Tensor) -> torch.Tensor:
+    return (z > 0).to(z.dtype)
+
+
+def _mlp_gradient_norms(params: dict, X: torch.Tensor, activation: str, step=None) -> torch.Tensor:
     # ||∇f||² = ||a_{D-1}||² (output layer) + Σ_l ||g_l||² ||a_{l-1}||²; F2 when D = 2.
     _, d1, _ = activation_derivatives(activation)
+    d1 = d1 if step is None or activation != "relu" else step
     inputs, zs, top = _mlp_forward(params, X, activation)
     weights = middle_layers(params)
     total = (top * top).sum(dim=1)
@@ -116,13 +121,13 @@ def _mlp_hessian_traces(params: dict, X: torch.Tensor, activation: str) -> torch
     return total
 
 
-def _sim_ln_terms(params: dict, X: torch.Tensor, eps: float):
+def _sim_ln_terms(params: dict, X: torch.Tensor, eps: float, step=_relu_step):
     # f = F(h) = W2·h / N, N = max(||h||, eps), h = relu(z), s = W2·h. Where ||h|| >= eps:
     # ∂F/∂h = W2/N - s h/N³ and ∂²F/∂h_j² = -2 W2_j h_j/N³ - s/N³ + 3 s h_j²/N⁵; where ||h|| < eps,
     # N = eps is constant: ∂F/∂h = W2/eps and ∂²F/∂h_j² = 0. Only W1' enters nonlinearly.
     Xp = _first_inputs(params, X)
     z = Xp @ first_weights(params).T
-    h, u = torch.relu(z), (z > 0).to(z.dtype)
+    h, u = torch.relu(z), step(z)
     sq = (h * h).sum(dim=1, keepdim=True)
     N = ln_normaliser(sq, eps)  # max(||h||, eps), = eps > 0 also where eps² underflows to 0
     big = ln_norm_branch(sq, eps)  # at the tie the norm branch, as in models.forward
@@ -139,7 +144,7 @@ def _sim_ln_terms(params: dict, X: torch.Tensor, eps: float):
     return grad_sq, x_sq * (u * d2F).sum(dim=1)
 
 
-def _sim_bn_terms(params: dict, X: torch.Tensor, X_train: torch.Tensor):
+def _sim_bn_terms(params: dict, X: torch.Tensor, X_train: torch.Tensor, step=_relu_step):
     # f(x) = Σ_j c_j h_j(x)/a_j, c_j = W2_j γ_j, a_j² = (1/n) Σ_l h_j(x_l)², x_l the training inputs.
     # With w_j = row j of W1', m_j = ∂(a_j²/2)/∂w_j = (1/n) Σ_l h_j(x_l) x'_l, T_j = (1/n) Σ_l 1[z_jl > 0] ||x'_l||²:
     #   ∇_{w_j} f(x) = c_j (u_j x' - h_j m_j / a_j²) / a_j,  u_j = 1[z_j(x) > 0],
@@ -148,7 +153,7 @@ def _sim_bn_terms(params: dict, X: torch.Tensor, X_train: torch.Tensor):
     Wp = first_weights(params)
     Xt, Xp = _with_ones(X_train), _with_ones(X)
     zt = Xt @ Wp.T
-    Ht, Ut = torch.relu(zt), (zt > 0).to(zt.dtype)
+    Ht, Ut = torch.relu(zt), step(zt)
     nt = Xt.shape[0]
     a2 = (Ht * Ht).mean(dim=0)
     alive = (a2 > 0).to(a2.dtype)
@@ -159,7 +164,7 @@ def _sim_bn_terms(params: dict, X: torch.Tensor, X_train: torch.Tensor):
     T = Ut.T @ (Xt * Xt).sum(dim=1) / nt
     m_sq = (M * M).sum(dim=1)
     z = Xp @ Wp.T
-    h, u = torch.relu(z), (z > 0).to(z.dtype)
+    h, u = torch.relu(z), step(z)
     P = Xp @ M.T
     x_sq = (Xp * Xp).sum(dim=1, keepdim=True)
     grad_out = ((gamma ** 2 + W2 ** 2) * h * h / a ** 2).sum(dim=1)
@@ -170,16 +175,41 @@ def _sim_bn_terms(params: dict, X: torch.Tensor, X_train: torch.Tensor):
 
 def _terms(model: Net, X: torch.Tensor):
     params = {k: v.detach() for k, v in model.named_parameters()}
-    hyper = model.hyper
-    if model.arch == "sim_ln":
-        return _sim_ln_terms(params, X, hyper["eps"])
-    if model.arch == "sim_bn":
-        return _sim_bn_terms(params, X, _training_inputs(model, X))
-    return (_mlp_gradient_norms(params, X, hyper["activation"]),
-            _mlp_hessian_traces(params, X, hyper["activation"]))
+    return sample_terms(model.arch, params, X, activation=model.hyper["activation"], eps=model.hyper["eps"],
+                        X_train=_training_inputs(model, X))
 
 
 # ---------------------------------------------------------------- public per-sample terms and parts of F1
+
+class SampleTerms(NamedTuple):
+    """The two per-sample terms of F1: ``grad_sq`` = ||∇θ f(x_i)||², ``hess_trace`` = Tr ∇²θ f(x_i)."""
+
+    grad_sq: torch.Tensor
+    hess_trace: torch.Tensor
+
+
+def sample_terms(arch: str, params: dict, X: torch.Tensor, *, activation: str = "relu", eps=None,
+                 X_train: torch.Tensor | None = None, step=None) -> SampleTerms:
+    """The closed forms of :func:`per_sample_terms` on a parameter dict, unchecked and differentiable in
+    ``params`` (they compose with ``torch.func.vmap`` and ``grad``: ``numerics.search`` minimizes them).
+
+    ``params`` uses the shared names ("W1", "b1", "W2", "gamma", "middle.k"); ``X_train`` holds the
+    sim_bn statistics' inputs (default X). ``step`` replaces relu' = 1[z > 0] where it multiplies a
+    gradient (a smooth stand-in such as sigmoid(z/T) lets a search see the jump of Tr where a neuron
+    switches on or off; ``None``: the exact relu'). Nothing is validated: :func:`per_sample_terms` is the
+    checked face.
+
+    >>> p = {"W1": torch.tensor([[1.0, 0.0]], dtype=torch.float64), "W2": torch.tensor([2.0], dtype=torch.float64)}
+    >>> sample_terms("nobias", p, torch.tensor([[3.0, 4.0]], dtype=torch.float64)).grad_sq  # 2² 25 + 3²
+    tensor([109.], dtype=torch.float64)
+    """
+    relu_step = _relu_step if step is None else step
+    if arch == "sim_ln":
+        return SampleTerms(*_sim_ln_terms(params, X, eps, relu_step))
+    if arch == "sim_bn":
+        return SampleTerms(*_sim_bn_terms(params, X, X if X_train is None else X_train, relu_step))
+    return SampleTerms(_mlp_gradient_norms(params, X, activation, step), _mlp_hessian_traces(params, X, activation))
+
 
 def _check_model(model) -> Net:
     if not isinstance(model, Net):
@@ -194,13 +224,6 @@ def _as_inputs(model: Net, X) -> torch.Tensor:
 def _training_inputs(model: Net, X: torch.Tensor) -> torch.Tensor:
     """sim_bn statistics come from the registered training inputs, else from X itself."""
     return X if model.X_train is None else model.X_train
-
-
-class SampleTerms(NamedTuple):
-    """The two per-sample terms of F1: ``grad_sq`` = ||∇θ f(x_i)||², ``hess_trace`` = Tr ∇²θ f(x_i)."""
-
-    grad_sq: torch.Tensor
-    hess_trace: torch.Tensor
 
 
 def per_sample_terms(model: Net, X) -> SampleTerms:

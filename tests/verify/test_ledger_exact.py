@@ -37,13 +37,20 @@ def test_errata_keep_both_values():
 def test_every_erratum_carries_its_reading_convention_kind_and_both_values():
     from sharpgen.verify.ledger.outcome import ERRATUM_KINDS, ERRATUM_WHERE
     errata = [e for check in EXACT.values() for e in check(QUICK).errata]
-    assert len(errata) == 10
+    assert len(errata) == 11
     for e in errata:
         assert e.kind in ERRATUM_KINDS and e.where in ERRATUM_WHERE
         assert all(getattr(e, k).strip() for k in ("quote", "reading", "convention", "printed_value", "other_value"))
     kinds = {e.claim: e.kind for e in errata}
     assert kinds["C1 (Thm 4.1, Sec 4)"] == "ambiguous typesetting" and kinds["Lemma A.3 (sim_bn)"] == "inconsistency"
-    assert {kinds[c] for c in ("C2 (Prop 4.2)", "Prop A.1 (eq. 16)", "C4 (Thm 5.1)", "Lemma A.13 (p=1/5)")} == {"error"}
+    assert {kinds[c] for c in ("C2 (Prop 4.2)", "Prop A.1 (eq. 16)", "C4 (Thm 5.1)", "Lemma A.13 (p=1/5)",
+                               "Thm 3.2 (∀i ∈ [m])")} == {"error"}
+
+
+def test_thm32_weights_contradicted_by_the_exact_family_and_table1_row3_not():
+    out = exact_norm.check_thm_3_2(QUICK)
+    assert out.status == "contradicted" and out.contradictions[0].claim == "Thm 3.2 (∀i ∈ [m])"
+    assert exact_norm.check_table1_sim_bn(QUICK).status == "pass"  # the row is about generalization
 
 
 def test_c1_both_readings_of_the_radical():
@@ -65,7 +72,7 @@ def test_sim_bn_both_loss_conventions():
 
 def test_only_errors_in_a_statement_contradict_it():
     statuses = {entry_id: check(QUICK).status for entry_id, check in EXACT.items()}
-    assert {k for k, v in statuses.items() if v == "contradicted"} == {"lemma-A.13"}
+    assert {k for k, v in statuses.items() if v == "contradicted"} == {"lemma-A.13", "thm-3.2"}
     assert set(statuses.values()) == {"pass", "contradicted"}
 
 

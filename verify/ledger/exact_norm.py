@@ -11,6 +11,7 @@ import itertools
 import sympy as sp
 
 from sharpgen.theory import constructions, losses, sharpness
+from sharpgen.theory.counterexamples import off_axis_ratios, thm32_counterexample, thm32_erratum, thm32_trace
 from sharpgen.theory.exact import same
 from sharpgen.theory.generalization import population_errors
 from sharpgen.theory.minimum import min_sharpness, min_sharpness_xor, sim_ln_bound
@@ -33,7 +34,7 @@ def _c6_family(profile, sets=condition1_sets):
         yield d, X, Y, p, tr, sp.limit(tr, K, sp.oo), min_sharpness("sim_bn", X, Y).value
 
 
-def check_thm_3_2(profile, sets=condition1_sets) -> Outcome:
+def check_c6_family(profile, sets=condition1_sets) -> Outcome:
     """C6(k) interpolates every Condition-1 set, Tr(k) > inf for finite k and -> inf = 8 as k -> oo,
     and every member computes x1 x2 on the whole cube with W1[3:d] = 0 (what Thm 3.2 asks of near-flattest nets)."""
     lines, ok, worst = [], True, 0.0
@@ -47,6 +48,22 @@ def check_thm_3_2(profile, sets=condition1_sets) -> Outcome:
         lines.append(f"d={d} n={X.rows}: Tr(k)={sp.simplify(tr)}, lim k->oo = {limit} (inf {best}); "
                      f"population errors at k=1, 10: {errors}; ||W1[3:d]|| = 0: {rest.is_zero_matrix}")
     return Outcome(ok, "; ".join(lines), worst, "max(|lim Tr - inf|, population error)")
+
+
+def check_thm_3_2(profile) -> Outcome:
+    """``check_c6_family``, and the statement's second conclusion against an exact family."""
+    out = check_c6_family(profile)
+    # C6(k) says a near-flattest net with the stated properties exists; the statement is about every one,
+    # and theory.counterexamples writes down an interpolating family approaching the infimum that breaks it
+    family = thm32_counterexample(4)
+    ratios = off_axis_ratios(family)
+    out.detail += (f"; the family thm32_counterexample (d = 4, width 6): ratios ||W1_i[3:d]||/||W1_i|| = {ratios}, "
+                   f"Tr(k, t) = {sp.sstr(thm32_trace(4))} -> 8")
+    erratum = Erratum("Thm 3.2 (∀i ∈ [m])", "every near-flattest net has ||W1_i[3:d]|| <= ε ||W1_i|| for all i",
+                      "an interpolating width-6 family with Tr -> 8 = inf has two neurons with ratio 1",
+                      **thm32_erratum(4))
+    out.errata.append(erratum)
+    return out
 
 
 def check_lemma_a_1(profile) -> Outcome:
@@ -97,7 +114,7 @@ def check_lemma_a_3(profile) -> Outcome:
 
 def check_table1_sim_bn(profile) -> Outcome:
     """Row 3: the near-flattest family C6(k) generalizes on a Condition-1 set (first profile dim)."""
-    return check_thm_3_2(profile, sets=lambda prof: itertools.islice(condition1_sets(prof), 1))
+    return check_c6_family(profile, sets=lambda prof: itertools.islice(condition1_sets(prof), 1))
 
 
 # ---------------------------------------------------------------- sim_ln (Thm 5.1, Lemma A.12, Props 5.1, 5.2)

@@ -1,6 +1,6 @@
 """Run ledger entries by evidence kind and yield the rows of the live table.
 
-Order: every exact check, then every property, then every trained judgment. The training runs
+Order: every exact check, then every property, then every search, then every trained judgment. The training runs
 the selected trained entries need are submitted first to background processes (``runs.RunPool``,
 two: the machine this was written for has two cores), so they train while the exact and
 property checks run; a trained judgment waits for its runs.
@@ -104,6 +104,9 @@ class Session:
             if kind == "exact":
                 from sharpgen.verify.ledger.exact import EXACT
                 return EXACT[entry.id](self.opts.profile)
+            if kind == "search":
+                from sharpgen.verify.ledger.search import SEARCH
+                return SEARCH[entry.id](self.opts.profile)
             if kind == "property":
                 from sharpgen.verify.ledger.properties import PROPERTIES, run_entry_properties
                 return run_entry_properties(PROPERTIES[entry.id], examples=self.opts.examples,

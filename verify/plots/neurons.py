@@ -18,6 +18,7 @@ the mean over seeds with min–max error bars.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from sharpgen.verify.plots import style
 from sharpgen.numerics.nets.diagnostics import column_norms, top_neurons
 from sharpgen.numerics.nets.params import model_to_params
 from sharpgen.verify.plots.rundata import load_model
+from sharpgen.verify.search import store
 
 TOP = 4
 
@@ -42,13 +44,25 @@ class NeuronTable:
 def neuron_table(run, k: int = TOP) -> NeuronTable:
     """Figure 2b's numbers from a run's checkpoint; ``out`` is the neuron's output weight (W2_j γ_j for sim_bn)."""
 
-    model = load_model(run)
+    return model_table(load_model(run), run.seed, run.config.arch, k)
+
+
+def model_table(model, seed: int, arch: str, k: int = TOP) -> NeuronTable:
+    """Figure 2b's numbers of one ``numerics`` ``Net`` (``neuron_table`` without the run directory)."""
     params = model_to_params(model)
     top = top_neurons(model, k=min(k, model.width))
     out = params.W2 if params.gamma is None else params.W2 * params.gamma
     rows = [dict(rank=r + 1, index=int(top["index"][r]), w1=float(top["w1"][r]), w2=float(top["w2"][r]),
                  rest=float(top["rest"][r]), out=float(out[int(top["index"][r])])) for r in range(len(top["index"]))]
-    return NeuronTable(run.seed, run.config.arch, rows, [float(v) for v in column_norms(model)])
+    return NeuronTable(seed, arch, rows, [float(v) for v in column_norms(model)])
+
+
+def search_table(folder) -> NeuronTable:
+    """Figure 2b's numbers of a net saved by ``sharpgen search`` (``verify.search.store``); its seed is the
+    search's."""
+    arch, hyper, X, Y, params = store.load(folder)
+    seed = store.load_report(folder).get("seed", 0) if (Path(folder) / store.REPORT).is_file() else 0
+    return model_table(store.net_of(arch, hyper, X, params), int(seed or 0), arch)
 
 
 def _fmt(v: float) -> str:
@@ -105,15 +119,40 @@ def draw_neurons(runs) -> "matplotlib.figure.Figure":
     if not runs:
         raise ValueError("runs: expected at least one run")
     tables = [neuron_table(r) for r in sorted(runs, key=lambda r: r.seed)]
+    cfg = runs[0].config
+    caption = (f"Figure 2b. {style.setting_label(cfg)}; "
+               f"{style.config_caption([r.config for r in runs], [r.seed for r in runs], spread=False)}"
+               + ("; bars: mean over seeds, whiskers: min–max" if len(runs) > 1 else "")
+               + ". Thm 3.2: near-flattest sim_bn nets load x[1], x[2] only.")
+    return neuron_figure(tables, caption)
+
+
+def draw_search_neurons(folders) -> "matplotlib.figure.Figure":
+    """Figure 2b for nets saved by ``sharpgen search`` (``store.is_saved`` folders): the top-4 neurons of the
+    first, the column norms over all of them."""
+    if not folders:
+        raise ValueError("folders: expected at least one saved search folder")
+    for f in folders:
+        if not store.is_saved(f):
+            raise ValueError(f"run_dirs: {f} is not a folder saved by `sharpgen search` (no {store.NET})")
+    tables = [search_table(f) for f in folders]
+    arch, hyper, X, _, params = store.load(folders[0])
+    caption = (f"Figure 2b of searched nets. {arch}, d={X.shape[1]}, n={X.shape[0]}, width={params['W1'].shape[0]}, "
+               f"{hyper['loss']} loss; {len(folders)} net(s)"
+               + ("; bars: mean over nets, whiskers: min–max" if len(folders) > 1 else "")
+               + ". Thm 3.2: near-flattest sim_bn nets load x[1], x[2] only.")
+    return neuron_figure(tables, caption)
+
+
+def neuron_figure(tables, caption: str) -> "matplotlib.figure.Figure":
+    """The two panels of Figure 2b for ``tables`` (``NeuronTable``) with ``caption`` under them."""
+    if not tables:
+        raise ValueError("tables: expected at least one NeuronTable")
     with style.context():
         fig = style.new_figure(style.COLUMN_WIDTH, 1.9)
         fig.set_layout_engine("constrained")
         left, right = fig.subplots(1, 2)
         _top_panel(left, tables[0])
         _column_panel(right, tables)
-        cfg = runs[0].config
-        style.add_caption(fig, f"Figure 2b. {style.setting_label(cfg)}; "
-                               f"{style.config_caption([r.config for r in runs], [r.seed for r in runs], spread=False)}"
-                               + ("; bars: mean over seeds, whiskers: min–max" if len(runs) > 1 else "")
-                               + ". Thm 3.2: near-flattest sim_bn nets load x[1], x[2] only.")
+        style.add_caption(fig, caption)
     return fig
