@@ -26,7 +26,7 @@ import torch
 
 from sharpgen.numerics.nets.data import circle_dataset, condition1_dataset, cube, xor_dataset, xor_labels
 from sharpgen.numerics.nets.diagnostics import lemma31_terms
-from sharpgen.numerics.search import Problem, adversary, flattest, targets
+from sharpgen.numerics.search import Problem, Schedule, adversary, flattest, targets
 from sharpgen.theory.dead_directions import dead_direction
 from sharpgen.verify.ledger.outcome import Erratum, Outcome
 from sharpgen.verify.search.certify import certify
@@ -47,7 +47,13 @@ def _exact_min(arch, X, Y, width=4, **hyper) -> float:
 
 
 def _starts(profile) -> int:
-    return 8 if profile.name != "paper" else 24
+    return 6 if profile.name != "paper" else 24
+
+
+def _schedule(profile, arch: str = "") -> Schedule:
+    """250 iterations per descent in the quick and rates profiles (the ledger's budget), 400 in paper and
+    for sim_bn (whose infimum is approached only as the first layer grows, which takes longer)."""
+    return Schedule(iterations=400 if profile.name == "paper" or arch == "sim_bn" else 250)
 
 
 def _seed(profile, k: int = 0) -> int:
@@ -68,7 +74,7 @@ def met_from_above(arch, data, width, profile, **hyper) -> Outcome:
     """``flattest`` against the exact minimum of the training set ``data``."""
     problem = Problem(arch, data.X, data.Y, width=width, **hyper)
     start = time.perf_counter()
-    res = flattest(problem, starts=_starts(profile), seed=_seed(profile))
+    res = flattest(problem, starts=_starts(profile), seed=_seed(profile), schedule=_schedule(profile, arch))
     best = _exact_min(arch, data.X, data.Y, width, **hyper)
     numbers = {"minimum": best, "found": res.best_trace, "spread": res.spread(), "n": data.n, "d": data.d,
                "width": width, "seconds": time.perf_counter() - start}
@@ -96,7 +102,8 @@ def memorizing_exists(arch, d, n, width, profile, **hyper) -> Outcome:
     X = cube(d)
     start = time.perf_counter()
     res = adversary(problem, targets.population_error(X, xor_labels(X)), best * (1 + KAPPA),
-                    starts=_starts(profile), seed=_seed(profile))
+                    starts=_starts(profile), seed=_seed(profile),
+                    schedule=_schedule(profile), flat_schedule=_schedule(profile))
     numbers = {"minimum": best, "bound": best * (1 + KAPPA), "d": d, "n": n, "width": width,
                "seconds": time.perf_counter() - start, "memorizing_construction_error": 1 - n / 2 ** d}
     if res.best is None:
@@ -160,7 +167,7 @@ def _thm32_case(profile, d: int, tails, width: int):
     data = condition1_dataset(d, tails=tails, seed=_seed(profile))
     problem = Problem("sim_bn", data.X, data.Y, width=width)
     res = adversary(problem, targets.off_coordinates((0, 1)), 8 * (1 + KAPPA), starts=_starts(profile),
-                    seed=_seed(profile))
+                    seed=_seed(profile), schedule=_schedule(profile), flat_schedule=_schedule(profile, "sim_bn"))
     if res.best is None:
         return data, problem, res, None
     return data, problem, res, violating_neuron(problem, res.best_theta)
@@ -209,7 +216,7 @@ def thm32_function(profile) -> Outcome:
     problem = Problem("sim_bn", data.X, data.Y, width=6)
     X = cube(4)
     res = adversary(problem, targets.sup_error(X, xor_labels(X)), 8 * (1 + KAPPA), starts=_starts(profile),
-                    seed=_seed(profile))
+                    seed=_seed(profile), schedule=_schedule(profile), flat_schedule=_schedule(profile, "sim_bn"))
     if res.best is None:
         return Outcome(False, "no start inside the near-flattest set", expected=False,
                        reason="flattest did not reach (1 + κ) x the infimum")
@@ -233,7 +240,8 @@ def lemma31_path_norm(profile) -> Outcome:
     data, dead = _nobias_set(profile)
     problem = Problem("nobias", data.X, data.Y, width=8)
     bound = 4 * data.d ** 0.5 * (1 + KAPPA)
-    res = adversary(problem, targets.path_norm(), bound, starts=_starts(profile), seed=_seed(profile))
+    res = adversary(problem, targets.path_norm(), bound, starts=_starts(profile), seed=_seed(profile),
+                    schedule=_schedule(profile), flat_schedule=_schedule(profile))
     if res.best is None:
         return Outcome(False, "no start inside the near-flattest set", expected=False,
                        reason="flattest did not reach (1 + κ) x 4 sqrt(d)")
@@ -258,7 +266,8 @@ def thm31_minimum(profile) -> Outcome:
     problem = Problem("nobias", data.X, data.Y, width=8)
     X = cube(data.d)
     res = adversary(problem, targets.population_error(X, xor_labels(X)), 4 * data.d ** 0.5 * (1 + KAPPA),
-                    starts=_starts(profile), seed=_seed(profile))
+                    starts=_starts(profile), seed=_seed(profile),
+                    schedule=_schedule(profile), flat_schedule=_schedule(profile))
     err = None if res.best is None else float(res.values[res.best])
     out.numbers["measured_worst_population_error"] = {"d": data.d, "n": data.n, "error": err, "dead_direction": dead}
     out.detail += (f"; measured: the adversary's largest population error within 1% of 4 sqrt(d) at d = {data.d}, "
@@ -272,7 +281,8 @@ def lemma_a1_mass(profile) -> Outcome:
     it over interpolators (a loose bound Tr <= 4 x the infimum keeps the starts' own region)."""
     data = condition1_dataset(4, tails=[(1, 1), (-1, -1), (1, -1)], seed=_seed(profile))
     problem = Problem("sim_bn", data.X, data.Y, width=6)
-    res = adversary(problem, targets.output_mass(), 32.0, starts=_starts(profile), seed=_seed(profile))
+    res = adversary(problem, targets.output_mass(), 32.0, starts=_starts(profile), seed=_seed(profile),
+                    schedule=_schedule(profile), flat_schedule=_schedule(profile))
     if res.best is None:
         return Outcome(False, "no interpolating start", expected=False, reason="the search found no interpolator")
     mass = -float(res.values[res.best])
