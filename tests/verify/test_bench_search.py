@@ -2,26 +2,14 @@
 a tiny run prints both paths and the trace line within 100 columns, --json carries the same rows with
 consistent ratios, and the pieces (starts, one-at-a-time loop, table) do what the table says they do.
 Speed itself is never asserted (a benchmark, not a timed test)."""
-import argparse
 import json
 
 import pytest
 import torch
 
 from sharpgen.numerics.search import FEASIBLE
-from sharpgen.verify import bench_search, cmd_bench
-
-
-def parser():
-    p = argparse.ArgumentParser(prog="sharpgen")
-    sub = p.add_subparsers(dest="command")
-    cmd_bench.add_parser(sub)
-    return p
-
-
-def run(argv):
-    args = parser().parse_args(argv)
-    return args.func(args)
+from sharpgen.verify import bench_search
+from sharpgen.verify.cli import main as run
 
 
 TINY = ["--search", "--d", "3", "--n", "4", "--width", "4", "--seconds", "0.001"]
