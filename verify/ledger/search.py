@@ -30,7 +30,8 @@ from sharpgen.numerics.search import Problem, Schedule, adversary, flattest, tar
 from sharpgen.theory.dead_directions import dead_direction
 from sharpgen.verify.ledger.outcome import Erratum, Outcome
 from sharpgen.verify.search.certify import certify
-from sharpgen.verify.search.run import BELOW, SearchSpec, theory_minimum
+from sharpgen.verify.search.run import BELOW, BelowMinimum, SearchSpec, check_not_below, theory_minimum
+from sharpgen.verify.theory_min import TheoryMinimum
 
 REACH = 0.02        # flattest must come within 2% of an exact minimum
 KAPPA = 0.01        # near-flattest: Tr <= (1 + KAPPA) x the infimum
@@ -83,9 +84,10 @@ def met_from_above(arch, data, width, profile, **hyper) -> Outcome:
                        reason="the search found no interpolating net")
     gap = (res.best_trace - best) / abs(best)
     numbers["relative_gap"], numbers["certificate"] = gap, certificate(problem, res.best_theta)
-    if gap < -BELOW:
-        return Outcome(False, f"BELOW the exact minimum: search {res.best_trace!r} < theory {best!r} "
-                              "(a bug in theory or numerics)", -gap, "relative gap below the minimum", numbers)
+    try:
+        check_not_below(res.best_trace, TheoryMinimum(best, True, arch))
+    except BelowMinimum as err:
+        return Outcome(False, f"BELOW the exact minimum: {err}", -gap, "relative gap below the minimum", numbers)
     detail = f"flattest {res.best_trace:.6g} vs minimum {best:.6g} (gap {gap:+.2e}) from {res.spread()['count']} starts"
     if gap > REACH:
         return Outcome(False, detail + f": not within {REACH:.0%}", gap, "relative gap", numbers, expected=False,
