@@ -40,6 +40,10 @@ class NeuronTable:
     top: list
     columns: list
 
+# what Figure 2b illustrates, and what the flattest-set search found of it
+THM32_NOTE = (". Thm 3.2 as printed: every neuron of a near-flattest sim_bn net loads x[1], x[2] only "
+              "(contradicted: docs/search.md).")
+
 
 def neuron_table(run, k: int = TOP) -> NeuronTable:
     """Figure 2b's numbers from a run's checkpoint; ``out`` is the neuron's output weight (W2_j γ_j for sim_bn)."""
@@ -123,7 +127,7 @@ def draw_neurons(runs) -> "matplotlib.figure.Figure":
     caption = (f"Figure 2b. {style.setting_label(cfg)}; "
                f"{style.config_caption([r.config for r in runs], [r.seed for r in runs], spread=False)}"
                + ("; bars: mean over seeds, whiskers: min–max" if len(runs) > 1 else "")
-               + ". Thm 3.2: near-flattest sim_bn nets load x[1], x[2] only.")
+               + THM32_NOTE)
     return neuron_figure(tables, caption)
 
 
@@ -140,7 +144,7 @@ def draw_search_neurons(folders) -> "matplotlib.figure.Figure":
     caption = (f"Figure 2b of searched nets. {arch}, d={X.shape[1]}, n={X.shape[0]}, width={params['W1'].shape[0]}, "
                f"{hyper['loss']} loss; {len(folders)} net(s)"
                + ("; bars: mean over nets, whiskers: min–max" if len(folders) > 1 else "")
-               + ". Thm 3.2: near-flattest sim_bn nets load x[1], x[2] only.")
+               + THM32_NOTE)
     return neuron_figure(tables, caption)
 
 
