@@ -6,8 +6,10 @@ only when the command runs, so ``sharpgen --help`` stays light.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
+from sharpgen.numerics.runs.rundir import os_error
 from sharpgen.verify.cli_args import out_dir, positive_int, usage_error
 from sharpgen.verify.sweep.catalog import study_names
 from sharpgen.verify.sweep.spec import load_spec
@@ -28,8 +30,9 @@ On a cluster: `dask scheduler` on one machine (it prints tcp://HOST:8786), `dask
 on each of the others (sharpgen installed, OUT on a shared filesystem at the same path), then
 `sharpgen sweep SPEC --scheduler tcp://HOST:8786 --out /shared/path`.
 
-Exit status: 0 every run done, 1 some runs failed (see OUT/errors/), 2 bad input (nothing written),
-130 interrupted (Ctrl-C; rerun to resume)."""
+Exit status: 0 every run done, 1 some runs failed (see OUT/errors/), 2 bad input (nothing written) or
+trouble with the files (a full or read-only disk, a damaged run file, a run id of OUT bound to another
+config: the message names the file; rerun to resume once fixed), 130 interrupted (Ctrl-C; rerun to resume)."""
 
 
 def add_parser(subparsers) -> None:
@@ -69,13 +72,28 @@ def _dry_run(spec, out) -> int:
     return 0
 
 
+def resume_command(args) -> str:
+    """The command that resumes this sweep: the same spec and options (``--dry-run``/``--collect`` left out).
+
+    >>> p = argparse.ArgumentParser(); add_parser(p.add_subparsers())
+    >>> resume_command(p.parse_args(["sweep", "my grid.toml", "--out", "o", "--scheduler", "tcp://h:8786"]))
+    "sharpgen sweep 'my grid.toml' --out o --scheduler tcp://h:8786"
+    """
+    words = ["sharpgen", "sweep", args.spec]
+    for flag, value in (("--out", args.out), ("--scheduler", args.scheduler), ("--workers", args.workers)):
+        words += [flag, str(value)] if value is not None else []
+    words += ["--replicas", str(args.replicas)] if args.replicas != 1 else []
+    words += ["--retry-failed"] if args.retry_failed else []
+    return shlex.join(words)
+
+
 def run(args) -> int:
     if args.scheduler is not None and args.workers is not None:
         print("sharpgen sweep: error: --workers sizes the embedded cluster; with --scheduler the cluster's own "
               "workers run the sweep", file=sys.stderr)
         return 2
     # deferred: the driver loads torch, dask and pandas; the sweep parser must not
-    from sharpgen.verify.sweep.driver import collect_table, default_out, run_sweep
+    from sharpgen.verify.sweep.driver import SweepStopped, collect_table, default_out, run_sweep
     try:
         spec = load_spec(args.spec)
         if args.dry_run:
@@ -85,10 +103,16 @@ def run(args) -> int:
         else:
             table = run_sweep(spec, args.out, scheduler=args.scheduler, workers=args.workers,
                               retry_failed=args.retry_failed, replicas=args.replicas, progress=args.progress == "on")
+    except SweepStopped as err:  # mid-sweep: the runs' files are kept as they stand, a rerun resumes
+        usage_error("sweep", err)
+        print(f"sharpgen sweep: resume with: {resume_command(args)}", file=sys.stderr)
+        return 2
     except ValueError as err:
         return usage_error("sweep", err)
+    except OSError as err:  # a file operation outside the run directories (the table, the folder itself)
+        return usage_error("sweep", os_error(err, advice="free space or fix its permissions, then rerun", name="out"))
     except KeyboardInterrupt:
-        print("\nsharpgen sweep: interrupted; rerun the same command to resume (finished runs are kept)",
+        print(f"\nsharpgen sweep: interrupted; finished runs are kept; resume with: {resume_command(args)}",
               file=sys.stderr)
         return 130
     counts = table["status"].value_counts().to_dict()

@@ -59,8 +59,10 @@ class RunDirBusy(RunDirError):
     """Another process (or thread) holds the run directory's lock."""
 
 
-def os_error(err: OSError, path=None, *, advice: str = "free space or choose another directory") -> RunDirError:
-    """A one-line :class:`RunDirError` for a failed file operation: the file, the reason and what to do.
+def os_error(err: OSError, path=None, *, advice: str = "free space or choose another directory",
+             name: str = "run_dir") -> RunDirError:
+    """A one-line :class:`RunDirError` for a failed file operation: the file, the reason and what to do,
+    after ``name``, the argument that chose the folder.
 
     >>> str(os_error(OSError(errno.ENOSPC, "No space left on device", "/r/checkpoint.pt")))
     'run_dir: cannot write /r/checkpoint.pt: No space left on device; free space or choose another directory'
@@ -69,7 +71,7 @@ def os_error(err: OSError, path=None, *, advice: str = "free space or choose ano
     reason = err.strerror or str(err)
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         advice = "choose a directory you can write to"
-    return RunDirError(f"run_dir: cannot write {where}: {reason}; {advice}")
+    return RunDirError(f"{name}: cannot write {where}: {reason}; {advice}")
 
 
 def _make_dirs(run_dir: Path) -> list[Path]:
@@ -117,8 +119,9 @@ def describe_holder(path) -> str:
         return "holder unknown (it is just starting, or its lock file is unreadable)"
 
 
-def _lock_file(path: Path) -> int:
+def _lock_file(path: Path, role: tuple[str, str, str]) -> int:
     """An open descriptor of ``path`` holding its exclusive lock; RunDirBusy when another holds it."""
+    where, user, choose = role
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, default_file_mode())
@@ -128,8 +131,8 @@ def _lock_file(path: Path) -> int:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise RunDirBusy(f"run_dir: {path.parent} is in use by another run ({describe_holder(path)}); "
-                             f"wait for it to finish or choose another directory") from None
+            raise RunDirBusy(f"{where}: {path.parent} is in use by another {user} ({describe_holder(path)}); "
+                             f"wait for it to finish or choose {choose}") from None
         except OSError as err:
             if os.fstat(fd).st_size == 0:  # the empty file this call created: no holder ever wrote to it
                 path.unlink(missing_ok=True)
@@ -145,20 +148,26 @@ def _lock_file(path: Path) -> int:
         os.close(fd)  # its holder removed the file between our open and our lock: lock the new one
 
 
+RUN_ROLE = ("run_dir", "run", "another directory")  # (argument, what holds it, the alternative) in messages
+
+
 @contextmanager
-def locked(run_dir):
+def locked(run_dir, role: tuple[str, str, str] = RUN_ROLE):
     """Hold the exclusive lock of ``run_dir`` (created if missing) for the ``with`` block.
 
     Raises :class:`RunDirBusy` naming the holder when another process or thread
     has it, :class:`RunDirError` when ``run_dir`` is a file or cannot be written.
+    ``role`` words the refusal for another kind of folder: ``("out", "sharpgen verify",
+    "another --out")`` says "out: DIR is in use by another sharpgen verify (pid ...); wait for it
+    to finish or choose another --out".
     """
     run_dir = Path(run_dir)
     key = os.path.realpath(run_dir)
     me = threading.get_ident()
     if key in _HELD:
         if _HELD[key][0] != me:
-            raise RunDirBusy(f"run_dir: {run_dir} is in use by another thread of this process; "
-                             f"choose another directory")
+            raise RunDirBusy(f"{role[0]}: {run_dir} is in use by another thread of this process; "
+                             f"choose {role[2]}")
         _HELD[key][1] += 1
         try:
             yield run_dir
@@ -168,7 +177,7 @@ def locked(run_dir):
     created = _make_dirs(run_dir)
     path = run_dir / LOCK
     try:
-        fd = _lock_file(path)
+        fd = _lock_file(path, role)
     except BaseException:
         _remove_empty(created)
         raise

@@ -50,6 +50,7 @@ DONE, DIVERGED, INTERRUPTED, FAILED, MISSING = "done", "diverged", "interrupted"
 STATUSES = (DONE, DIVERGED, INTERRUPTED, FAILED, MISSING)
 FINISHED = (DONE, DIVERGED)  # outcomes a rerun would repeat exactly: reused as they are
 RESTORE = "restore it, or start a new run in another directory"
+FINITE_AT_END = ("train_loss", "test_error", "trace")  # every evaluation computes them; finite unless diverged
 
 
 class RunFileError(RunDirError):
@@ -155,8 +156,23 @@ class RunState:
         return self.run_dir / name
 
     def rows(self) -> list[dict]:
-        """Its metric rows (:func:`read_metrics`)."""
-        return read_metrics(self.run_dir)
+        """Its metric rows (:func:`read_metrics`). A run marked done ends on a row at the schedule's last
+        epoch with finite ``FINITE_AT_END`` metrics (training writes that row before the summary, and
+        stops a non-finite run as diverged), so a done run whose last row is earlier or holds NaN there
+        is damaged: RunFileError naming the file, never a result to draw or table."""
+        rows = read_metrics(self.run_dir)
+        if self.status != DONE:
+            return rows
+        end = TrainConfig.from_dict(self.config).total_epochs if self.config is not None else None
+        if end is not None and (not rows or rows[-1].get("epoch") != end):
+            last = rows[-1].get("epoch") if rows else "no row"
+            raise RunFileError(f"metrics.csv: {self.path(METRICS)} ends at epoch {last}, before the schedule's end "
+                               f"({end}), in a run marked done (cut or damaged); {RESTORE}")
+        bad = [k for k in FINITE_AT_END if rows and not math.isfinite(number(rows[-1].get(k)))]
+        if bad:
+            raise RunFileError(f"metrics.csv: {self.path(METRICS)} ends on non-finite {bad} (epoch "
+                               f"{rows[-1].get('epoch')}) in a run marked done; {RESTORE}")
+        return rows
 
     def check_config(self, config: dict, *, where: str = "run_dir", advice: str = "choose another directory"):
         """RunDirError when the directory holds a run of another config (naming the fields that differ)."""

@@ -81,6 +81,10 @@ def test_a_truncated_metrics_csv_loses_only_its_cut_last_row(done_run, tmp_path)
     run_dir = copy_run(done_run, tmp_path / "r")
     whole = (run_dir / S.METRICS).read_text()
     (run_dir / S.METRICS).write_text(whole[:-7])  # the last append cut short
+    with pytest.raises(ValueError, match=r"metrics\.csv: .* ends at epoch 2, before the schedule's end \(4\), in a "
+                                         r"run marked done"):  # a finished run's final row is never cut
+        rundata.load_run(run_dir)
+    (run_dir / S.SUMMARY).unlink()  # as a run killed mid-append leaves it: interrupted, readable
     rows = rundata.load_run(run_dir).rows
     assert [r["epoch"] for r in rows] == [0, 2]
     assert rundata.final(rundata.load_run(run_dir), "test_error") == rows[-1]["test_error"]
@@ -95,6 +99,23 @@ def test_nan_final_rows_read_as_nan_not_as_type_errors(done_run):
     assert math.isnan(rundata.final(run, "rel_gap")) and rundata.final(run, "trace") > 0
     record = ledger_runs.read_record(RunSpec(TINY, done_run), {})
     assert record.status == S.DONE and math.isnan(record.final["rel_gap"])
+
+
+@pytest.mark.parametrize("column", S.FINITE_AT_END)
+def test_a_done_run_ending_on_nan_is_damaged_for_every_reader(done_run, tmp_path, column):
+    """NaN where every evaluation computes a number, in a run marked done: the plot, the ledger and the
+    sweep table (``read_run(...).rows()``) refuse it naming the file, never draw or judge it."""
+    run_dir = copy_run(done_run, tmp_path / "r")
+    lines = (run_dir / S.METRICS).read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[-1].split(",")
+    cells[header.index(column)] = "nan"
+    (run_dir / S.METRICS).write_text("\n".join([*lines[:-1], ",".join(cells)]) + "\n")
+    message = rf"metrics\.csv: {run_dir / S.METRICS} ends on non-finite \['{column}'\] \(epoch 4\) in a run marked done"
+    for read in (lambda: rundata.load_run(run_dir), lambda: ledger_runs.read_record(RunSpec(TINY, run_dir), {}),
+                 lambda: S.read_run(run_dir).rows()):
+        with pytest.raises(S.RunFileError, match=message):
+            read()
 
 
 def test_launch_trains_reuses_and_resumes(tmp_path):

@@ -216,3 +216,82 @@ def test_an_out_that_cannot_be_a_folder_exits_2_and_writes_nothing(tmp_path, cap
     assert code == 2
     assert message.format(tmp=tmp_path) in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+SLOW = """
+[sweep]
+name = "slow"
+theory = false
+[base]
+arch = "sim_bn"
+d = 4
+n = 8
+width = 8
+n_test = 16
+eval_every = 20000
+phases = "0.01,0.05,1,0,200000"
+[axes]
+seed = [0, 1]
+"""
+
+
+def test_a_scheduler_lost_mid_sweep_stops_with_its_state_and_the_resume_command(tmp_path):
+    """kill -9 of the scheduler while its worker trains: one error line and the resume command, exit 2, no
+    traceback; the rerun on this machine resumes the runs from their checkpoints and finishes them."""
+    bindir = __import__("pathlib").Path(sys.executable).parent
+    info, spec, out = tmp_path / "scheduler.json", tmp_path / "slow.toml", tmp_path / "out"
+    spec.write_text(SLOW)
+    scheduler = subprocess.Popen([bindir / "dask", "scheduler", "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(info)], stderr=subprocess.DEVNULL)
+    worker = sweep = None
+    try:
+        _wait_for(info, scheduler)
+        address = json.loads(info.read_text())["address"]
+        worker = subprocess.Popen([bindir / "dask", "worker", address, "--nthreads", "1", "--no-dashboard"],
+                                  stderr=subprocess.DEVNULL)
+        sweep = subprocess.Popen([bindir / "sharpgen", "sweep", str(spec), "--out", str(out), "--scheduler", address,
+                                  "--progress", "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for(out / "runs" / "seed=0" / "checkpoint.pt", sweep)
+        scheduler.kill()
+        stdout, stderr = sweep.communicate(timeout=120)
+    finally:
+        for proc in (sweep, worker, scheduler):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    assert sweep.returncode == 2 and "Traceback" not in stdout + stderr
+    assert stderr.splitlines() == [
+        f"sharpgen sweep: error: scheduler: lost the connection to {address} during the sweep; 0 of 2 runs are "
+        "done and kept, unfinished ones resume from their checkpoints (once the scheduler is back, or on this "
+        "machine without --scheduler)",
+        f"sharpgen sweep: resume with: sharpgen sweep {spec} --out {out} --scheduler {address}"]
+    assert run(["sweep", str(spec), "--out", str(out), "--workers", "2", "--progress", "off"]) == 0
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["status"]) == ["done", "done"] and list(table["epoch"]) == [200000, 200000]
+    summary = json.loads((out / "runs" / "seed=0" / "summary.json").read_text())
+    assert summary["status"] == "done" and len(summary["sessions"]) == 2  # resumed, not started again
+    assert summary["sessions"][1]["start_epoch"] > 0
+
+
+def test_ctrl_c_at_the_terminal_stops_the_sweep_without_a_worker_traceback(tmp_path):
+    """SIGINT to the whole foreground process group (what a terminal's Ctrl-C does) while the embedded
+    cluster's workers train: exit 130, the resume command, and not one traceback from a worker."""
+    import os
+    import signal
+    spec, out = tmp_path / "slow.toml", tmp_path / "out"
+    spec.write_text(SLOW)
+    bindir = __import__("pathlib").Path(sys.executable).parent
+    sweep = subprocess.Popen([bindir / "sharpgen", "sweep", str(spec), "--out", str(out), "--workers", "2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        _wait_for(out / "runs" / "seed=0" / "checkpoint.pt", sweep)
+        os.killpg(sweep.pid, signal.SIGINT)
+        stdout, stderr = sweep.communicate(timeout=60)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+            sweep.wait()
+    assert sweep.returncode == 130 and "Traceback" not in stdout + stderr and "Error" not in stderr
+    assert stderr.rstrip().endswith(f"sharpgen sweep: interrupted; finished runs are kept; resume with: sharpgen "
+                                    f"sweep {spec} --out {out} --workers 2")

@@ -138,12 +138,72 @@ def test_an_exception_in_a_run_is_recorded_with_its_traceback(tmp_path, monkeypa
     assert again["status"] == "done" and not (tmp_path / "errors" / f"{point.run_id}.json").exists()
 
 
+def _files(folder) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_a_changed_sweep_file_is_refused_before_anything_runs(swept, client):
     spec, out, _ = swept
     grid = json.loads(json.dumps(GRID))
     grid["base"]["width"] = 9
-    with pytest.raises(ValueError, match=r"holds a run with another config \(differs in \['width'\]\)"):
+    before = _files(out)
+    with pytest.raises(ValueError, match=r"run method=sam__arch=nobias__n_per_d=2__seed=0 in the sweep folder is "
+                                         r"bound to another config by .*grid.json \(differs in \['width'\]\)"):
         run_sweep(parse_spec(grid), out, client=client, progress=False)
+    assert _files(out) == before
+    (out / "grid.json").rename(out / "grid.json.away")  # the run directories bind their ids too
+    try:
+        with pytest.raises(ValueError, match=r"by its run directory \(.*config.json\) \(differs in \['width'\]"):
+            run_sweep(parse_spec(grid), out, client=client, progress=False)
+    finally:
+        (out / "grid.json.away").rename(out / "grid.json")
+
+
+def test_a_sweep_registered_first_binds_its_run_ids_before_any_run_starts(client, tmp_path):
+    """Two different sweeps into one folder at once: the later is refused before it writes, though the
+    first one has not trained anything yet (its registration alone binds the ids)."""
+    from sharpgen.verify.sweep.identity import register
+    first = parse_spec({"sweep": {"name": "a"}, "base": {"d": 4, "n": 6, "width": 4}, "axes": {"seed": [0, 1]}})
+    second = parse_spec({"sweep": {"name": "b"}, "base": {"d": 4, "n": 6, "width": 5}, "axes": {"seed": [1, 2]}})
+    register(first, expand(first), tmp_path)
+    before = _files(tmp_path)
+    with pytest.raises(ValueError, match=r"run seed=1 .* bound to another config .*differs in \['width'\]"):
+        run_sweep(second, tmp_path, client=client, progress=False)
+    assert _files(tmp_path) == before and not (tmp_path / "runs").exists()
+
+
+def test_the_same_sweep_twice_at_once_cooperates(client, tmp_path):
+    import threading
+    spec = parse_spec({"sweep": {"name": "twice"}, "base": {"d": 4, "n": 6, "width": 4, "phases": "0.05,0.05,1,0,6"},
+                       "axes": {"seed": [0, 1, 2]}})
+    tables = []
+    threads = [threading.Thread(target=lambda: tables.append(run_sweep(spec, tmp_path, client=client,
+                                                                       progress=False))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(tables) == 2 and all((t["status"] == "done").all() for t in tables)
+    pd.testing.assert_frame_equal(tables[0].drop(columns="wall_s"), tables[1].drop(columns="wall_s"))
+    for point in expand(spec):
+        assert ckpt.load_config(run_dir(tmp_path, point.run_id)) == point.config.to_dict()
+
+
+def test_a_worker_never_trains_or_skips_a_run_folder_of_another_config(tmp_path):
+    """The check under the run's lock: a run directory edited by hand to another config (grid.json says
+    nothing) stops the task before it reads the run's state; the files stay as they were."""
+    from sharpgen.verify.sweep.identity import RunIdentityError
+    spec = parse_spec({"sweep": {"name": "w"}, "base": {"d": 4, "n": 6, "width": 4, "phases": "0.05,0.05,1,0,2"},
+                       "axes": {"seed": [0]}})
+    (point,) = expand(spec)
+    assert execute_run(make_task(tmp_path, point, theory=False, retry_failed=False))["status"] == "done"
+    before = _files(tmp_path)
+    other = point.__class__(point.run_id, point.labels, point.values, point.config.replace(width=5))
+    for call in (lambda t: execute_run(t), lambda t: execute_batch([t])):
+        with pytest.raises(RunIdentityError, match=r"by its run directory .*differs in \['width'\]"):
+            call(make_task(tmp_path, other, theory=False, retry_failed=False))
+    assert {k: v for k, v in _files(tmp_path).items() if not k.startswith("locks/")} == \
+        {k: v for k, v in before.items() if not k.startswith("locks/")}
 
 
 def test_replica_batches_run_as_one_task_each(swept, client, tmp_path, metrics_text):
@@ -222,3 +282,47 @@ def test_bad_arguments_are_refused(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         run_sweep(parse_spec(GRID), tmp_path / "never", progress=False, **kwargs)
     assert not (tmp_path / "never").exists()
+
+
+def test_a_damaged_run_file_stops_the_sweep_naming_it_and_is_no_outcome_of_the_run(client, tmp_path):
+    """Infrastructure, not a result: a random checkpoint.pt beside its config.json stops the sweep with one
+    error naming the file (SweepStopped); nothing is recorded in errors/, and once the file is gone the
+    rerun trains the run."""
+    from sharpgen.numerics.runs.atomic import atomic_write_json
+    from sharpgen.verify.sweep.driver import SweepStopped
+    spec = parse_spec({"sweep": {"name": "dmg"}, "base": {"d": 4, "n": 6, "width": 4, "phases": "0.05,0.05,1,0,4"},
+                       "axes": {"seed": [0]}})
+    (point,) = expand(spec)
+    d = run_dir(tmp_path, point.run_id)
+    d.mkdir(parents=True)
+    atomic_write_json(d / "config.json", {"config": point.config.to_dict()})
+    (d / "checkpoint.pt").write_bytes(b"\x00not a checkpoint" * 10)
+    with pytest.raises(SweepStopped, match=rf"{d / 'checkpoint.pt'}.*the sweep stopped \(finished runs are kept\)"):
+        run_sweep(spec, tmp_path, client=client, progress=False)
+    assert not (tmp_path / "errors" / f"{point.run_id}.json").exists()
+    (d / "checkpoint.pt").unlink()
+    assert list(run_sweep(spec, tmp_path, client=client, progress=False)["status"]) == ["done"]
+
+
+def test_a_run_stopped_by_its_disk_is_resumed_not_counted_failed(tmp_path, monkeypatch):
+    """A full disk inside a run: execute_run raises (naming the file) and records nothing; the summary.json
+    'failed' that training wrote reads as interrupted, so the next sweep resumes it."""
+    from sharpgen.numerics.runs.atomic import atomic_write_json
+    from sharpgen.numerics.runs.rundir import RunDirError
+    from sharpgen.verify.sweep import runs
+    (point,) = expand(parse_spec({"sweep": {"name": "f"}, "base": {"d": 4, "n": 6, "width": 4}, "axes": {"seed": [3]}}))
+    d = run_dir(tmp_path, point.run_id)
+
+    def full(tasks):
+        d.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(d / "config.json", {"config": point.config.to_dict()})
+        atomic_write_json(d / "summary.json", {"status": "failed", "message": "disk full", "epoch": 0})
+        raise RunDirError(f"run_dir: cannot write {d / 'metrics.csv'}: No space left on device")
+
+    monkeypatch.setattr(runs, "_train_together", full)
+    with pytest.raises(RunDirError, match="No space left on device"):
+        execute_run(make_task(tmp_path, point, theory=False, retry_failed=False))
+    assert not (tmp_path / "errors").exists() and run_state(tmp_path, point.run_id) == "interrupted"
+    monkeypatch.undo()
+    (d / "summary.json").unlink()  # as training leaves it for a resume after a kill before the first checkpoint
+    assert execute_run(make_task(tmp_path, point, theory=False, retry_failed=False))["status"] == "done"

@@ -173,6 +173,32 @@ def test_a_full_disk_exits_2_naming_the_file(monkeypatch, capsys):
     assert "crashed" not in captured.out
 
 
+def test_a_second_verify_into_a_busy_folder_is_refused_naming_the_first(tmp_path, capsys):
+    """Another process holds the output folder (a verify still running): refused at once, exit 2, the
+    holder named, no header, no row and no report; the first one's folder is left as it was."""
+    import subprocess
+    import sys
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from sharpgen.numerics.runs.rundir import locked; "
+         "from sharpgen.verify.ledger.command import OUT_ROLE\n"
+         f"with locked({str(out)!r}, OUT_ROLE):\n    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = sorted(p.name for p in out.iterdir())
+        assert cli.main(["verify", "--kind", "exact", "--only", "lemma-4.1", "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and "Traceback" not in captured.err
+        assert captured.err.strip() == (f"sharpgen verify: out: {out} is in use by another sharpgen verify (pid "
+                                        f"{holder.pid} on " + captured.err.split(f"{holder.pid} on ", 1)[1].strip())
+        assert "wait for it to finish or choose another --out (no report written)" in captured.err
+        assert sorted(p.name for p in out.iterdir()) == before == [".lock"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--only", "C9"], "--only: unknown entry 'C9'"),
     (["--seed", "-1"], "--seed: expected an integer >= 0, got -1"),

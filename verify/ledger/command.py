@@ -6,7 +6,9 @@ The training runs go under ``<out>/runs`` (reused by the next invocation), or in
 folder that is removed at the end when there is no output folder. SIGINT and SIGTERM stop the run
 cleanly (``lifetime``): the training processes save their checkpoints, nothing is written, and a
 message on stderr names what was interrupted and the command that resumes; the exit status is
-128 + the signal number (130, 143). A damaged run file or a failed file operation (``RunDirError``,
+128 + the signal number (130, 143). The output folder is locked for the whole run: a second
+``sharpgen verify`` into it is refused at once (exit status 2, naming the first one's pid, host,
+start time and command), never judged on the first one's half-trained runs. A damaged run file or a failed file operation (``RunDirError``,
 ``OSError``) stops the run with one line on stderr naming the file and what to do, exit status 2;
 no report is written.
 """
@@ -15,10 +17,11 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from sharpgen.numerics.runs.rundir import RunDirError
+from sharpgen.numerics.runs.rundir import RunDirError, locked
 from sharpgen.verify.ledger.lifetime import Interrupted, interrupts
 from sharpgen.verify.ledger.report import (COLUMNS, fit, format_counterexamples, format_errata, format_row,
                                            summary_line, table_width, wrap_lines, write_json, write_markdown)
@@ -36,7 +39,7 @@ def run_verify(opts: Options) -> int:
     the file system failed, 130 / 143 when interrupted by SIGINT / SIGTERM, else 0)."""
     rows: list = []
     try:
-        with interrupts():
+        with interrupts(), _own(opts.out):
             return _run_and_report(opts, rows)
     except Interrupted as err:
         print(flush=True)  # the ^C the terminal echoed ends no line
@@ -45,6 +48,15 @@ def run_verify(opts: Options) -> int:
     except (RunDirError, OSError) as err:
         _log(infrastructure_message(err, opts))
         return 2
+
+
+OUT_ROLE = ("out", "sharpgen verify", "another --out")
+
+
+def _own(out):
+    """The output folder's lock for the whole run (``numerics.runs.rundir.locked``): a second verify into
+    the same folder is refused at once, naming the first, before it reads or writes anything."""
+    return locked(out, OUT_ROLE) if out is not None else nullcontext()
 
 
 def infrastructure_message(err: Exception, opts: Options) -> str:

@@ -4,7 +4,9 @@
 (``verify.sweep.spec``) point by point (``verify.sweep.grid``) in run
 directories exactly as ``sharpgen train`` writes them (``verify.sweep.runs``)
 and returns the results table (``verify.sweep.table``); ``sharpgen sweep`` is
-its command line. The shipped sweep files are listed by ``verify.sweep.catalog``.
+its command line. In a sweep folder a run id stands for one config
+(``verify.sweep.identity``): sweeps that agree share runs, one that disagrees
+is refused (``RunIdentityError``). The shipped sweep files are listed by ``verify.sweep.catalog``.
 
 The names below load on first use, so importing this package (as
 ``sharpgen --help`` does) pulls in neither torch nor dask.
@@ -12,6 +14,7 @@ The names below load on first use, so importing this package (as
 from sharpgen.numerics.lazy import lazy_exports
 
 _TABLE = {"run_sweep": "driver", "collect_table": "driver", "expand": "grid", "GridPoint": "grid",
-          "SweepSpec": "spec", "load_spec": "spec", "parse_spec": "spec", "study_names": "catalog"}
+          "SweepSpec": "spec", "load_spec": "spec", "parse_spec": "spec", "study_names": "catalog",
+          "RunIdentityError": "identity"}
 __all__ = sorted(_TABLE)
 __getattr__, __dir__ = lazy_exports(__name__, _TABLE)

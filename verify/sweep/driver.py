@@ -24,21 +24,22 @@ import json
 import logging
 import os
 import shutil
+import signal
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from distributed import Client, LocalCluster, as_completed
 
-from sharpgen.numerics.runs.atomic import atomic_write_json, atomic_write_text
-from sharpgen.numerics.runs.state import DONE, INTERRUPTED, read_run
+from sharpgen.numerics.runs.rundir import RunDirError, os_error
+from sharpgen.numerics.runs.state import DONE, INTERRUPTED
 from sharpgen.numerics.validate import is_int
 from sharpgen.verify.sweep.grid import GridPoint, expand
+from sharpgen.verify.sweep.identity import RunIdentityError, check_points, register
 from sharpgen.verify.sweep.progress import EtaModel, SweepProgress, step_kind
-from sharpgen.verify.sweep.runs import NOT_RETRIED, execute_batch, make_task, record_failure, run_dir, run_state, \
-    wants_run
+from sharpgen.verify.sweep.runs import NOT_RETRIED, execute_batch, make_task, record_failure, run_state, wants_run
 from sharpgen.verify.sweep.spec import SweepSpec, load_spec
 from sharpgen.verify.sweep.table import collect, write_table
 
@@ -62,24 +63,14 @@ def _check_arguments(scheduler, workers, client, replicas) -> None:
 
 
 def check_out(points: list[GridPoint], out: Path) -> None:
-    """Refuse an ``out`` that cannot be a folder, or whose existing run directories were made with other
-    configs (nothing is written)."""
+    """Refuse an ``out`` that cannot be a folder, or whose run ids are bound to other configs
+    (``identity.check_points``); nothing is written."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"out: {out} exists and is not a directory")
     above = next((p for p in out.parents if p.exists()), None)
     if above is not None and not above.is_dir():
         raise ValueError(f"out: {above} is a file, so {out} cannot be created below it; choose another --out")
-    for p in points:
-        read_run(run_dir(out, p.run_id)).check_config(
-            p.config.to_dict(), where="out", advice="the sweep file changed under this run id; use another --out")
-
-
-def _write_grid(spec: SweepSpec, points: list[GridPoint], out: Path) -> None:
-    if spec.text is not None:
-        atomic_write_text(out / "sweep.toml", spec.text)
-    atomic_write_json(out / "grid.json", {
-        "name": spec.name, "source": spec.source, "axes": [a.name for a in spec.axes],
-        "runs": {p.run_id: {"labels": p.labels, "config": p.config.to_dict()} for p in points}})
+    check_points(points, out)
 
 
 CONNECT_S = 10  # the whole connection to a scheduler: TCP connect and Dask's handshake
@@ -129,31 +120,72 @@ def wait_for_workers(client, scheduler: str, seconds: float | None = None) -> No
 
 
 @contextmanager
+def workers_ignore_ctrl_c():
+    """SIGINT ignored while the embedded cluster starts its worker processes, which keep that for life
+    (an ignored signal stays ignored across exec; a blocked mask or a handler would not reach them). A
+    terminal's Ctrl-C goes to its whole foreground process group, and would print a traceback from
+    every worker; so the sweep alone answers it and stops the cluster. A Ctrl-C in the seconds the
+    start takes is dropped (press it again once the status line shows)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def quiet_dask():
+    """Dask's own log records below CRITICAL are dropped for the block: what goes wrong reaches the sweep
+    through its futures and the client's status (a lost scheduler is one line, ``SweepStopped``), while
+    the client's reconnect attempts would print a traceback per try."""
+    # distributed gives its sub-loggers levels of their own (distributed.client: warning), so each is set
+    names = ["distributed"] + [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
+    levels = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+
+
+@contextmanager
 def open_client(scheduler: str | None = None, workers: int | None = None):
     """A ``distributed.Client`` on an existing scheduler, or on an embedded LocalCluster of ``workers``
     single-threaded worker processes (default: one per core); closed (and the cluster stopped) on exit."""
     if scheduler is not None:
-        client = connect(scheduler)
-        with client:
-            wait_for_workers(client, scheduler)
-            yield client
+        with quiet_dask():
+            client = connect(scheduler)
+            with client:
+                wait_for_workers(client, scheduler)
+                yield client
         return
     n = workers or os.cpu_count() or 1
     # Failures reach the sweep through the futures (recorded in errors/); below CRITICAL the cluster's own
     # logs only add the shutdown race's spurious heartbeat tracebacks to the terminal. The scheduler's
     # HTTP server takes a free port, so sweeps and other Dask clusters on one machine do not clash.
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+    with ExitStack() as stack:
+        with workers_ignore_ctrl_c():
+            cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                       dashboard_address=":0", silence_logs=logging.CRITICAL))
+            client = stack.enter_context(Client(cluster))
         yield client
 
 
 def _prepare(spec: SweepSpec, points: list[GridPoint], out: Path, client) -> None:
-    """Create OUT with sweep.toml and grid.json, and check that ``client``'s workers see it; a folder
+    """Create OUT, register the points (``identity.register``: sweep.toml, grid.json), and check that ``client``'s workers see it; a folder
     created here is removed again when they do not (nothing half-written stays behind)."""
     created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
     try:
-        _write_grid(spec, points, out)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise os_error(err, out, advice="choose another --out", name="out") from None
+    try:
+        register(spec, points, out)
         seen = client.run(os.path.isdir, str(out.resolve())) if client is not None else {}
         blind = sorted(w for w, ok in seen.items() if not ok)
         if blind:
@@ -198,10 +230,53 @@ def kinds_first(tasks: list) -> list:
     return [tasks[i] for i in lead] + [b for i, b in enumerate(tasks) if i not in lead]
 
 
+class SweepStopped(RunDirError):
+    """The sweep stopped before its end for a reason outside its runs (a run's files, the scheduler); every
+    run's files say where it stands, so rerunning the same command resumes it."""
+
+
+def stopped(err: BaseException) -> RunDirError:
+    """The one-line error of a sweep stopped by a run's files (``err`` names the file): what to do, and
+    that a rerun resumes (a run bound to another config is no matter of resuming: its message says so).
+
+    >>> print(stopped(OSError(28, "No space left on device", "OUT/runs/a/metrics.csv")))
+    out: cannot write OUT/runs/a/metrics.csv: No space left on device; the sweep stopped (finished runs are kept)
+    """
+    if isinstance(err, (RunIdentityError, SweepStopped)):
+        return err
+    if not isinstance(err, RunDirError):
+        err = os_error(err, advice="", name="out")
+    return SweepStopped(f"{str(err).rstrip('; ')}; the sweep stopped (finished runs are kept)")
+
+
+def _connection_lost(client, err: BaseException) -> bool:
+    """Whether a task failed because the client lost its scheduler (not because its worker died)."""
+    return "connection-lost" in str(err) or client.status != "running"
+
+
+def _outcome(client, fut, futures: dict, out: Path) -> tuple[list[dict], bool]:
+    """(the results of a finished task, whether it ended because the scheduler was lost). A task that
+    raised for its runs' files stops the sweep (``stopped``); one lost with its worker or its
+    scheduler records its unfinished runs as interrupted (``_lost``)."""
+    try:
+        return fut.result(), False
+    except Exception as err:  # noqa: BLE001 -- KilledWorker, CancelledError, ...: the runs are recorded
+        if _connection_lost(client, err):
+            return _lost(futures[fut], out, err), True
+        if isinstance(err, (RunDirError, OSError)):  # a run's files (disk, damage, another config)
+            client.cancel(list(futures))
+            raise stopped(err) from None
+        return _lost(futures[fut], out, err), False
+
+
 def _running(client, keys: set) -> int:
-    """Tasks of ours executing now: per worker, the ones it is processing up to its thread count."""
-    nthreads = client.nthreads()
-    return sum(min(len(keys.intersection(tasks)), nthreads.get(w, 1)) for w, tasks in client.processing().items())
+    """Tasks of ours executing now: per worker, the ones it is processing up to its thread count (0 once
+    the scheduler cannot be asked: the futures then end as lost)."""
+    try:
+        nthreads, processing = client.nthreads(), client.processing()
+    except OSError:  # distributed's CommClosedError: the scheduler went away
+        return 0
+    return sum(min(len(keys.intersection(tasks)), nthreads.get(w, 1)) for w, tasks in processing.items())
 
 
 class _Tally:
@@ -209,6 +284,7 @@ class _Tally:
 
     def __init__(self, points, out, retry_failed):
         states = {p.run_id: run_state(out, p.run_id) for p in points}
+        self.total = len(points)
         self.todo = [p for p in points if wants_run(states[p.run_id], retry_failed)]
         self.done = sum(s == DONE for s in states.values())
         self.failed = sum(s in NOT_RETRIED and not wants_run(s, retry_failed) for s in states.values())
@@ -252,13 +328,11 @@ def _drive(client, spec: SweepSpec, tally: _Tally, out: Path, *, retry_failed: b
     keys = {f.key for f in futures}
     workers = max(sum(client.nthreads().values()), 1)
     pending = as_completed(futures)
-    running, last_poll = 0, 0.0
+    running, last_poll, lost = 0, 0.0, False
     while not pending.is_empty():
         for fut in pending.next_batch(block=False):
-            try:
-                results = fut.result()
-            except Exception as err:  # noqa: BLE001 -- KilledWorker, CancelledError, ...: the runs are recorded
-                results = _lost(futures[fut], out, err)
+            results, gone = _outcome(client, fut, futures, out)
+            lost = lost or gone
             keys.discard(fut.key)
             for r in results:
                 tally.finish(r)
@@ -267,6 +341,12 @@ def _drive(client, spec: SweepSpec, tally: _Tally, out: Path, *, retry_failed: b
         bar.update(done=tally.done, running=min(running, len(keys)), failed=tally.failed, eta=tally.eta(workers))
         if not pending.is_empty():
             time.sleep(POLL_S)
+    if lost:
+        address = getattr(getattr(client, "scheduler", None), "address", None) or "the scheduler"
+        raise SweepStopped(f"scheduler: lost the connection to {address} during the sweep; {tally.done} of "
+                           f"{tally.total} runs are done and kept, unfinished ones "
+                           f"resume from their checkpoints (once the scheduler is back, or on this machine without "
+                           f"--scheduler)")
 
 
 def run_sweep(spec, out=None, *, scheduler: str | None = None, workers: int | None = None, client=None,
@@ -294,7 +374,11 @@ def run_sweep(spec, out=None, *, scheduler: str | None = None, workers: int | No
     else:
         with (open_client(scheduler, workers) if client is None else _borrowed(client)) as c:
             _prepare(spec, points, out, c)
-            _drive(c, spec, tally, out, retry_failed=retry_failed, replicas=replicas, bar=bar)
+            try:
+                _drive(c, spec, tally, out, retry_failed=retry_failed, replicas=replicas, bar=bar)
+            except BaseException:
+                bar.close()  # the status line ends before the error's line
+                raise
     bar.update(done=tally.done, running=0, failed=tally.failed, eta=(0.0, True), force=True)
     bar.close()
     table = collect(points, out, record=spec.record)

@@ -3,7 +3,8 @@
 Layout of a sweep's output folder ``OUT``::
 
     OUT/sweep.toml             the sweep file of the last invocation
-    OUT/grid.json              run id -> axis labels and config, for every grid point
+    OUT/grid.json              run id -> axis labels and config, for every grid point registered
+                               there (``verify.sweep.identity``: a run id stands for one config)
     OUT/runs/<run_id>/         exactly what ``sharpgen train`` writes (config.json, metrics.csv,
                                checkpoint.pt, summary.json)
     OUT/errors/<run_id>.json   why a run failed: status, error type and message, traceback
@@ -20,7 +21,10 @@ cancelled: always resumed) or ``missing``.
 Before touching a run, a worker takes an exclusive ``flock`` on its lock file,
 so a run is never trained by two processes at once (for instance by an
 orphaned task of a killed driver on a long-lived cluster and by the resumed
-sweep); the second waits, then sees the run done and skips it.
+sweep); the second waits, then sees the run done and skips it. Under that lock
+it first checks that the run directory holds the task's config
+(``identity.check_run``): a run is never trained, resumed or skipped on behalf
+of another config.
 """
 from __future__ import annotations
 
@@ -34,8 +38,10 @@ from pathlib import Path
 from sharpgen.numerics.runs.atomic import atomic_write_json
 from sharpgen.numerics.runs.config import TrainConfig
 from sharpgen.numerics.runs.interrupt import TrainingInterrupted
+from sharpgen.numerics.runs.rundir import RunDirError
 from sharpgen.numerics.runs.state import DIVERGED, DONE, FAILED, INTERRUPTED, RunFileError, read_run
 from sharpgen.verify.runs import RunSpec, launch
+from sharpgen.verify.sweep.identity import check_run
 
 NOT_RETRIED = (DIVERGED, FAILED)  # outcomes a rerun would repeat: retried only when asked
 
@@ -69,12 +75,19 @@ def read_failure(out, run_id: str) -> dict | None:
 
 
 def run_state(out, run_id: str) -> str:
-    """The run's status in the ``numerics.state`` vocabulary (see the module docstring)."""
+    """The run's status in the ``numerics.state`` vocabulary (see the module docstring).
+
+    A run whose summary.json says ``failed`` with no errors/ record stopped on its files (a full or
+    read-only disk: ``execute_run`` records only failures of the run itself), so it is
+    ``interrupted``: resumed from its last checkpoint once the disk is fixed.
+    """
     found = read_run(run_dir(out, run_id))
     if found.status == DONE:
         return DONE
     failure = read_failure(out, run_id)
-    return failure["status"] if failure is not None else found.status
+    if failure is not None:
+        return failure["status"]
+    return INTERRUPTED if found.status == FAILED else found.status
 
 
 def wants_run(state: str, retry_failed: bool) -> bool:
@@ -123,12 +136,15 @@ def _train_together(tasks: list[dict]) -> list[tuple[str, int]]:
 
 
 def execute_run(task: dict) -> dict:
-    """Run one grid point to completion, or record why it failed; never raises for a failed run.
+    """Run one grid point to completion, or record why it failed; never raises for a failed run, only
+    for a stop request (``TrainingInterrupted``) and trouble with the run's files (``RunDirError``,
+    ``OSError``: the message names the file), which are no outcome of the run.
 
     Returns {"run_id", "status", "skipped", "steps", "wall_s"}.
     """
     out, run_id = task["out"], task["run_id"]
     with run_lock(out, run_id):
+        check_run(out, run_id, task["config"])
         state = run_state(out, run_id)
         if not wants_run(state, task["retry_failed"]):
             return {"run_id": run_id, "status": state, "skipped": True, "steps": 0, "wall_s": 0.0}
@@ -136,8 +152,10 @@ def execute_run(task: dict) -> dict:
         t0, steps = time.monotonic(), 0
         try:
             [(status, steps)] = _train_together([task])
-        except TrainingInterrupted:
-            raise  # a stop request, not a failure: the checkpoint is kept and a rerun resumes it
+        except (TrainingInterrupted, RunDirError, OSError):
+            # a stop request, or the run's files (disk full or read-only, a damaged file, a busy folder):
+            # not an outcome of the run, so nothing is recorded; the sweep stops and a rerun resumes it
+            raise
         except Exception as err:  # noqa: BLE001 -- any failure of one run is recorded and the sweep goes on
             status = FAILED
             record_failure(out, run_id, status, f"{type(err).__name__}: {err}", traceback.format_exc())
@@ -156,6 +174,8 @@ def execute_batch(tasks: list[dict]) -> list[dict]:
     with ExitStack() as held:
         for task in sorted(tasks, key=lambda t: t["run_id"]):  # one order: two batches never deadlock
             held.enter_context(run_lock(task["out"], task["run_id"]))
+        for task in tasks:
+            check_run(task["out"], task["run_id"], task["config"])
         skipped = {t["run_id"]: run_state(t["out"], t["run_id"]) for t in tasks}
         todo = [t for t in tasks if wants_run(skipped[t["run_id"]], t["retry_failed"])]
         for task in todo:

@@ -7,39 +7,47 @@ docs/paper.md §6 notation), the final row of the run's ``metrics.csv``
 restricted to the sweep's ``record`` patterns (epoch, ``wall_s`` = the run's
 training wall time over all its sessions, test error, Tr ∇²L, theory
 minimum, gap, diagnostics ``diag_*``, ...; empty unless the run is done)
-and ``error``. The table is a function of the files alone, so it is the same
+and ``error``. Config fields come from each run's own ``config.json``, never from the sweep
+file that asked for it (they agree: ``identity``). The table is a function of the files alone, so it is the same
 whether the sweep ran in one go or was killed and resumed.
 """
 from __future__ import annotations
 
 import fnmatch
 import os
+import threading
 from pathlib import Path
 
 import pandas as pd
 
-from sharpgen.numerics.runs.config import format_phases
-from sharpgen.numerics.runs.state import DONE, read_metrics
+from sharpgen.numerics.runs.config import TrainConfig, format_phases
+from sharpgen.numerics.runs.rundir import os_error
+from sharpgen.numerics.runs.state import DONE, read_run
 from sharpgen.numerics.runs.train import METRIC_COLUMNS
+from sharpgen.verify.sweep.identity import check_run, folder_lock
 from sharpgen.verify.sweep.runs import read_failure, run_dir, run_state
 
 
 def _final_metrics(directory: Path, record) -> dict:
-    rows = read_metrics(directory)
+    rows = read_run(directory).rows()
     if not rows:
         return {}
     return {k: v for k, v in rows[-1].items() if any(fnmatch.fnmatchcase(k, p) for p in record)}
 
 
 def table_row(point, out, record=("*",)) -> dict:
-    """The table row of one grid point (see the module docstring)."""
+    """The table row of one grid point (see the module docstring): the config fields from the run's own
+    config.json (the grid point's where the run has not started), refused when the two disagree."""
+    directory = run_dir(out, point.run_id)
+    check_run(out, point.run_id, point.config.to_dict())
     state = run_state(out, point.run_id)
     row = {"run_id": point.run_id, "status": state}
     row.update(point.values)  # a scalar axis's value, a variant axis's variant name
-    config = point.config.to_dict()
-    config["phases"] = format_phases(point.config.phases)
-    row.update({k: v for k, v in config.items() if k not in point.labels})
-    directory = run_dir(out, point.run_id)
+    own = read_run(directory).config
+    config = TrainConfig.from_dict(own) if own is not None else point.config
+    fields = config.to_dict()
+    fields["phases"] = format_phases(config.phases)
+    row.update({k: v for k, v in fields.items() if k not in point.labels})
     if state == DONE:
         row.update(_final_metrics(directory, record))
     failure = read_failure(out, point.run_id)
@@ -64,11 +72,19 @@ def collect(points, out, *, record=("*",)) -> pd.DataFrame:
 
 
 def write_table(table: pd.DataFrame, out) -> tuple[Path, Path]:
-    """OUT/results.csv and OUT/results.parquet, each written to a temporary file and moved into place."""
+    """OUT/results.csv and OUT/results.parquet, each written to a temporary file of this process and moved
+    into place, both under the folder's lock (``identity.folder_lock``): two sweeps finishing at once
+    never interleave their files, and the pair is always one writer's."""
     out = Path(out)
     paths = out / "results.csv", out / "results.parquet"
-    for path, write in zip(paths, (lambda p: table.to_csv(p, index=False), lambda p: table.to_parquet(p, index=False))):
-        tmp = path.with_name(f".{path.name}.tmp")
-        write(tmp)
-        os.replace(tmp, path)
+    with folder_lock(out):
+        for path, write in zip(paths, (lambda p: table.to_csv(p, index=False),
+                                       lambda p: table.to_parquet(p, index=False))):
+            tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+            try:
+                write(tmp)
+                os.replace(tmp, path)
+            except OSError as err:
+                tmp.unlink(missing_ok=True)
+                raise os_error(err, path, advice="free space or choose another --out", name="out") from None
     return paths
