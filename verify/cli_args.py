@@ -30,6 +30,28 @@ def positive_int(text: str) -> int:
     return value
 
 
+def bounded_int(high: int, why: str):
+    """An argparse type: an integer in [1, ``high``] (``why`` says where the limit comes from).
+
+    >>> bounded_int(8, "cores")("3")
+    3
+    >>> bounded_int(8, "this machine's cores")("9")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected an integer in [1, 8] (this machine's cores), got '9'
+    """
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"expected an integer in [1, {high}] ({why}), got {text!r}")
+        return value
+    parse.__name__ = "integer"  # argparse names the type in its message
+    return parse
+
+
+MAX_SEEDS = 10_000  # training seeds of one command: each is a run (the rates profile trains 10)
+
+
 def progress_mode(args) -> str | None:
     """The ``numerics.progress`` mode for the parsed ``--progress`` (None: decided by the terminal)."""
     return None if args.progress == "auto" else args.progress

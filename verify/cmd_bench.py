@@ -3,13 +3,13 @@ trainer path and the engine at several replica counts, side by side in one run, 
 architecture (the measurements live in ``sharpgen.verify.bench``)."""
 from __future__ import annotations
 
-import os
-
 import json
+import os
 import sys
 
+from sharpgen.numerics.runs.limits import PARAM_COPIES
+from sharpgen.numerics.validate import DEVICES, DTYPES, parameter_count, physical_memory  # torch-free
 from sharpgen.verify.cli_args import usage_error
-from sharpgen.numerics.validate import DEVICES, DTYPES  # torch-free: `sharpgen bench --help` stays light
 
 CPU_REPLICAS, GPU_REPLICAS = (1, 2, 8, 64), (1, 2, 8, 64, 128, 256)
 CASE_NAMES = ("nobias", "bias", "bias-softplus", "sim_ln", "sim_bn", "bias-depth3")
@@ -41,6 +41,10 @@ def add_parser(subparsers) -> None:
                              "the ledger's sizes and the paper's; --d/--n/--width other than their defaults "
                              "time that one size instead (bias, P_xor)")
     parser.set_defaults(func=run)
+
+
+MAX_SECONDS = 600.0
+MAX_REPLICAS = 4096  # the engine's replica counts the bench times; beyond it a run is a sweep
 
 
 def _int_list(name: str, text: str) -> tuple[int, ...]:
@@ -79,13 +83,22 @@ def check_args(args) -> tuple[tuple[str, ...], tuple[int, ...] | None]:
     cores = os.cpu_count() or 1  # more engine threads than cores only contend
     if args.threads is not None and not 1 <= args.threads <= cores:
         raise ValueError(f"threads: expected an integer in [1, {cores}] (this machine's cores), got {args.threads}")
-    if not args.seconds > 0:
-        raise ValueError(f"seconds: expected a number > 0, got {args.seconds}")
+    if not 0 < args.seconds <= MAX_SECONDS:
+        raise ValueError(f"seconds: expected a number in (0, {MAX_SECONDS}] (the timed call's length; each "
+                         f"measurement repeats it), got {args.seconds}")
     if args.device not in DEVICES:
         raise ValueError(f"device: expected one of {DEVICES}, got {args.device!r}")
     if args.dtype not in DTYPES:
         raise ValueError(f"dtype: expected one of {DTYPES}, got {args.dtype!r}")
     replicas = _int_list("replicas", args.replicas) if args.replicas is not None else None
+    if replicas is not None and max(replicas) > MAX_REPLICAS:
+        raise ValueError(f"replicas: expected counts of at most {MAX_REPLICAS}, got {max(replicas)}")
+    need = 8 * parameter_count(args.d, args.width) * max(replicas or (1,)) * PARAM_COPIES
+    memory = physical_memory()
+    if memory is not None and need > memory:
+        raise ValueError(f"width: {max(replicas or (1,))} replicas of a width-{args.width} net in d = {args.d} need "
+                         f"about {need / 2 ** 30:.3g} GiB, more than this machine's {memory / 2 ** 30:.3g} GiB; "
+                         f"lower --width, --d or --replicas")
     return parse_cases(args.cases), replicas
 
 

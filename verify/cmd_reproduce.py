@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sharpgen.numerics.runs.interrupt import TrainingInterrupted
 from sharpgen.numerics.runs.rundir import os_error
-from sharpgen.verify.cli_args import add_progress_argument, out_dir, positive_int, progress_mode, usage_error
+from sharpgen.verify.cli_args import MAX_SEEDS, add_progress_argument, bounded_int, out_dir, progress_mode, usage_error
 from sharpgen.verify.reproduce import DEFAULT_SEEDS, FIGURES, PROFILES, reproduce
 
 
@@ -20,7 +20,7 @@ def add_run_arguments(parser, default_out: str) -> None:
     """Flags shared by ``reproduce`` and ``table1``: profile, seeds, output folder, device, progress."""
     parser.add_argument("--profile", choices=PROFILES, default="quick",
                         help="quick: the presets' few-minute CPU schedules; paper: the paper's protocol (default quick)")
-    parser.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS, metavar="K",
+    parser.add_argument("--seeds", type=bounded_int(MAX_SEEDS, "each seed is a training run"), default=DEFAULT_SEEDS, metavar="K",
                         help=f"seeds 0..K-1 of every run (default {DEFAULT_SEEDS}); the seed also draws the training set")
     parser.add_argument("--out", type=out_dir, default=Path(default_out),
                         help=f"folder of the runs; figures go to OUT/figures (default {default_out})")

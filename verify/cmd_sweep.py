@@ -6,11 +6,14 @@ only when the command runs, so ``sharpgen --help`` stays light.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
 from sharpgen.numerics.runs.rundir import os_error
-from sharpgen.verify.cli_args import out_dir, positive_int, usage_error
+from sharpgen.verify.cli_args import bounded_int, out_dir, usage_error
+from sharpgen.verify.ledger.lifetime import Interrupted, interrupts
+from sharpgen.verify.sweep.grid import MAX_GRID_POINTS
 from sharpgen.verify.sweep.catalog import study_names
 from sharpgen.verify.sweep.spec import load_spec
 
@@ -46,9 +49,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", type=out_dir, help="sweep folder (default sweeps/<name>)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="address of a running dask scheduler, e.g. tcp://host:8786 (default: embedded cluster)")
-    parser.add_argument("--workers", type=positive_int, metavar="N",
+    parser.add_argument("--workers", type=bounded_int(os.cpu_count() or 1, "this machine's cores: one worker "
+                                                      "process each"), metavar="N",
                         help="worker processes of the embedded cluster (default: one per core)")
-    parser.add_argument("--replicas", type=positive_int, default=1, metavar="N",
+    parser.add_argument("--replicas", type=bounded_int(MAX_GRID_POINTS, "a sweep's largest grid"), default=1,
+                        metavar="N",
                         help="grid points per Dask task: up to N seeds of one config, trained together through "
                              "the multi-replica engine (default 1)")
     parser.add_argument("--retry-failed", action="store_true", help="rerun runs that diverged or raised")
@@ -96,25 +101,23 @@ def run(args) -> int:
     from sharpgen.verify.sweep.driver import SweepStopped, collect_table, default_out, run_sweep
     try:
         spec = load_spec(args.spec)
-        if args.dry_run:
-            return _dry_run(spec, args.out)
-        if args.collect:
-            table = collect_table(spec, args.out)
-        else:
-            table = run_sweep(spec, args.out, scheduler=args.scheduler, workers=args.workers,
-                              retry_failed=args.retry_failed, replicas=args.replicas, progress=args.progress == "on")
+        with interrupts():  # SIGTERM (SLURM's stop) as SIGINT: the same clean stop, exit 143
+            if args.dry_run:
+                return _dry_run(spec, args.out)
+            table = collect_table(spec, args.out) if args.collect else run_sweep(
+                spec, args.out, scheduler=args.scheduler, workers=args.workers, retry_failed=args.retry_failed,
+                replicas=args.replicas, progress=args.progress == "on")
     except SweepStopped as err:  # mid-sweep: the runs' files are kept as they stand, a rerun resumes
-        usage_error("sweep", err)
-        print(f"sharpgen sweep: resume with: {resume_command(args)}", file=sys.stderr)
-        return 2
+        return usage_error("sweep", f"{err}; resume with: {resume_command(args)}")
     except ValueError as err:
         return usage_error("sweep", err)
     except OSError as err:  # a file operation outside the run directories (the table, the folder itself)
         return usage_error("sweep", os_error(err, advice="free space or fix its permissions, then rerun", name="out"))
-    except KeyboardInterrupt:
-        print(f"\nsharpgen sweep: interrupted; finished runs are kept; resume with: {resume_command(args)}",
+    except KeyboardInterrupt as err:
+        how = f"interrupted by {err.name}" if isinstance(err, Interrupted) else "interrupted"
+        print(f"\nsharpgen sweep: {how}; finished runs are kept; resume with: {resume_command(args)}",
               file=sys.stderr)
-        return 130
+        return err.exit_code if isinstance(err, Interrupted) else 130
     counts = table["status"].value_counts().to_dict()
     failed = {k: v for k, v in counts.items() if k != "done"}
     out = args.out if args.out is not None else default_out(spec)

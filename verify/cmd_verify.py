@@ -14,6 +14,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from sharpgen.numerics.runs.limits import SEED_MAX
 from sharpgen.numerics.validate import DEVICES
 from sharpgen.verify.cli_args import out_dir
 from sharpgen.verify.ledger.command import Options, run_verify
@@ -83,6 +84,10 @@ def _check_out(out: Path, flag: str = "--out") -> str | None:
     """Create ``out`` if needed and prove it writable (a probe file); an error message or None."""
     if out.exists() and not out.is_dir():
         return f"{flag}: {out} exists and is not a directory"
+    for name, folder in (("runs", True), ("figures", True), ("report.md", False), ("report.json", False)):
+        path = out / name
+        if path.exists() and path.is_dir() != folder:
+            return f"{flag}: {path} is a {'file' if folder else 'folder'} where the report keeps its {name}; move it away"
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".sharpgen-probe-{os.getpid()}"
@@ -115,6 +120,9 @@ def command_line(args) -> str:
     return shlex.join(words)
 
 
+MAX_EXAMPLES = 100_000  # hypothesis examples per property: 100 times the paper profile's, hours per entry
+
+
 def _check_device(device: str) -> str | None:
     return None if device in DEVICES else f"--device: expected one of {DEVICES}, got {device!r}"
 
@@ -127,13 +135,14 @@ def run(args) -> int:
         entries = select(args.only)
     except ValueError as err:
         return _error(str(err))
-    if args.seed < 0:
-        return _error(f"--seed: expected an integer >= 0, got {args.seed}")
-    if args.examples is not None and args.examples < 1:
-        return _error(f"--examples: expected an integer >= 1, got {args.examples}")
+    if not 0 <= args.seed <= SEED_MAX:
+        return _error(f"--seed: expected an integer in [0, {SEED_MAX}], got {args.seed}")
+    if args.examples is not None and not 1 <= args.examples <= MAX_EXAMPLES:
+        return _error(f"--examples: expected an integer in [1, {MAX_EXAMPLES}] (the paper profile runs 1000 per "
+                      f"property), got {args.examples}")
     kinds = tuple(k for k in KINDS if k in (args.kind or KINDS))
     out = args.out if args.out is not None else DEFAULT_OUT
-    message = _check_device(args.device) if "trained" in kinds else None
+    message = _check_device(args.device)  # bad input even where no evidence trains
     if message is None:
         message = _check_out(out, "--out" if args.out is not None else f"--out (default {DEFAULT_OUT})")
     if message is not None:

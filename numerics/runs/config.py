@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 
 from sharpgen.numerics import engine
-from sharpgen.numerics.runs.limits import CUBE_DATA, SEED_MAX, check_cube_sizes
+from sharpgen.numerics.runs.limits import CUBE_DATA, SEED_MAX, check_cube_sizes, check_schedule_sizes
 from sharpgen.numerics.validate import (DEVICES, DTYPES, STEP_RANGES, check_choice, check_hyper, check_init_gamma,
                                         check_int, check_loss, check_number, check_step, is_int)
 
@@ -230,6 +230,7 @@ class TrainConfig:
         check_int("eval_every", self.eval_every, 1)
         check_int("eval_log_points", self.eval_log_points, 0)
         check_int("checkpoint_every", self.checkpoint_every, 1, allow_none=True)
+        check_schedule_sizes(self.total_epochs, self.eval_every, self.eval_log_points)
         check_int("seed", self.seed, 0, SEED_MAX)
         check_choice("device", self.device, DEVICES)
         check_choice("backend", self.backend, engine.BACKENDS)

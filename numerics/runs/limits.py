@@ -11,6 +11,9 @@ endless loop or a raw allocation failure.
   evaluation on the training, test and 4096 diagnostic points) and
   :func:`check_memory` refuses a run whose estimate exceeds the machine's
   physical memory, naming the sizes to lower.
+* The schedule: :func:`check_schedule_sizes` bounds the epochs (``MAX_EPOCHS``) and the
+  evaluations, i.e. rows of metrics.csv (``MAX_EVALUATIONS``), since the evaluation grid is
+  built before the first step.
 
 Nothing here imports torch.
 """
@@ -24,6 +27,10 @@ CUBE_DATA = ("xor", "condition1")
 PARAM_COPIES = 6  # parameters, gradients, SAM's perturbed copy and step buffers
 ACTIVATION_COPIES = 8  # pre-activations, activations and their derivatives, per-sample gradient terms
 DIAGNOSTIC_POINTS = 4096  # numerics.diagnostics.zero_fraction's sample
+SIZES = ("width", "d", "depth", "n", "n_test")  # the fields estimated_bytes grows with
+MAX_INPUT_ENTRIES = 2 ** 27  # inputs of a data set, float64: 1 GiB
+MAX_EPOCHS = 10 ** 9  # 1700 times the paper's longest schedule (6e5); at a microsecond a step, years
+MAX_EVALUATIONS = 10 ** 6  # metrics.csv rows: each evaluation costs milliseconds, the grid is held in memory
 
 
 def check_cube_sizes(d: int, n: int, n_test: int) -> None:
@@ -38,10 +45,35 @@ def check_cube_sizes(d: int, n: int, n_test: int) -> None:
     ...
     ValueError: n: expected n + n_test <= 2^(d-1) = 1048576 for cube data with d = 21 > 20 (distinct points are drawn by rejection sampling, which needs half the cube free), got n + n_test = 1049576; lower n or n_test
     """
-    if d > CUBE_LIMIT and n + n_test > 2 ** (d - 1):
+    points = n + n_test
+    if points * d > MAX_INPUT_ENTRIES:
+        raise ValueError(f"{'n' if points > d else 'd'}: the data would hold (n + n_test)·d = {_size(points)}·{_size(d)} numbers, more than "
+                         f"{MAX_INPUT_ENTRIES} (1 GiB of float64); lower d, n or n_test")
+    if d > CUBE_LIMIT and d - 1 < points.bit_length() and points > 2 ** (d - 1):  # never builds 2^d for huge d
         raise ValueError(f"n: expected n + n_test <= 2^(d-1) = {2 ** (d - 1)} for cube data with d = {d} > "
                          f"{CUBE_LIMIT} (distinct points are drawn by rejection sampling, which needs half the "
                          f"cube free), got n + n_test = {n + n_test}; lower n or n_test")
+
+
+def check_schedule_sizes(total_epochs: int, eval_every: int, eval_log_points: int) -> None:
+    """ValueError when a schedule has more than ``MAX_EPOCHS`` epochs or more than ``MAX_EVALUATIONS``
+    evaluations (total_epochs / eval_every + eval_log_points), naming the argument to lower.
+
+    >>> check_schedule_sizes(6 * 10 ** 5, 1000, 30)
+    >>> check_schedule_sizes(10 ** 8, 10, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: eval_every: expected at most 1000000 evaluations (metrics.csv rows), got about 1e+07 (1e+08 epochs / eval_every 10 + 0 log-spaced); raise eval_every or lower eval_log_points
+    """
+    if total_epochs > MAX_EPOCHS:
+        raise ValueError(f"epochs: expected at most {MAX_EPOCHS:.0e} epochs in all phases (the paper's longest "
+                         f"schedule has 6e5), got {total_epochs:.3g}; lower the phases' epochs")
+    count = total_epochs // eval_every + eval_log_points
+    if count > MAX_EVALUATIONS:
+        what = "eval_log_points" if eval_log_points > MAX_EVALUATIONS // 2 else "eval_every"
+        raise ValueError(f"{what}: expected at most {MAX_EVALUATIONS} evaluations (metrics.csv rows), got about "
+                         f"{count:.3g} ({total_epochs:.3g} epochs / eval_every {eval_every} + "
+                         f"{_size(eval_log_points)} log-spaced); raise eval_every or lower eval_log_points")
 
 
 def estimated_bytes(config) -> int:
@@ -57,6 +89,11 @@ def estimated_bytes(config) -> int:
     return 8 * (PARAM_COPIES * params + ACTIVATION_COPIES * activations + 2 * points * config.d)
 
 
+def _size(k: int) -> str:
+    """An integer as written, or in 3 digits when it is too long to read (1e+300 given on a command line)."""
+    return str(k) if k < 10 ** 12 else f"{k:.3g}"
+
+
 def _gib(b: float) -> str:
     return f"{b / 2 ** 30:.3g} GiB"
 
@@ -68,13 +105,22 @@ def check_memory(config, available: int | None = None) -> None:
     >>> check_memory(TrainConfig(width=10 ** 8), available=2 ** 34)
     Traceback (most recent call last):
     ...
-    ValueError: width: a run of this size needs about 3.11e+04 GiB (3.3e+09 parameters; activations of width 100000000 on n + n_test = 1100 points and 4096 diagnostic ones), more than this machine's 16 GiB; lower width, n or n_test
+    ValueError: width: a run of this size needs about 3.11e+04 GiB (3.3e+09 parameters; activations of width 100000000 on n + n_test = 1100 points and 4096 diagnostic ones), more than this machine's 16 GiB; lower width, d, depth, n or n_test
     """
     available = physical_memory() if available is None else available
     need = estimated_bytes(config)
     if available is not None and need > available:
         params = parameter_count(config.d, config.width, config.depth)
-        raise ValueError(f"width: a run of this size needs about {_gib(need)} ({params:.2g} parameters; "
-                         f"activations of width {config.width} on n + n_test = {config.n + config.n_test} points "
-                         f"and {DIAGNOSTIC_POINTS} diagnostic ones), more than this machine's {_gib(available)}; "
-                         f"lower width, n or n_test")
+        raise ValueError(f"{_culprit(config, available)}: a run of this size needs about {_gib(need)} ({params:.2g} "
+                         f"parameters; activations of width {_size(config.width)} on n + n_test = {_size(config.n + config.n_test)} "
+                         f"points and {DIAGNOSTIC_POINTS} diagnostic ones), more than this machine's "
+                         f"{_gib(available)}; lower width, d, depth, n or n_test")
+
+
+def _culprit(config, available: int) -> str:
+    """The size that alone makes the run too big (back at its default, the run fits), else all of them."""
+    defaults = type(config)()
+    for name in SIZES:
+        if estimated_bytes(config.replace(**{name: min(getattr(config, name), getattr(defaults, name))})) <= available:
+            return name
+    return ", ".join(SIZES)

@@ -263,8 +263,7 @@ def test_a_scheduler_lost_mid_sweep_stops_with_its_state_and_the_resume_command(
     assert stderr.splitlines() == [
         f"sharpgen sweep: error: scheduler: lost the connection to {address} during the sweep; 0 of 2 runs are "
         "done and kept, unfinished ones resume from their checkpoints (once the scheduler is back, or on this "
-        "machine without --scheduler)",
-        f"sharpgen sweep: resume with: sharpgen sweep {spec} --out {out} --scheduler {address}"]
+        f"machine without --scheduler); resume with: sharpgen sweep {spec} --out {out} --scheduler {address}"]
     assert run(["sweep", str(spec), "--out", str(out), "--workers", "2", "--progress", "off"]) == 0
     table = pd.read_csv(out / "results.csv")
     assert list(table["status"]) == ["done", "done"] and list(table["epoch"]) == [200000, 200000]
@@ -295,3 +294,35 @@ def test_ctrl_c_at_the_terminal_stops_the_sweep_without_a_worker_traceback(tmp_p
     assert sweep.returncode == 130 and "Traceback" not in stdout + stderr and "Error" not in stderr
     assert stderr.rstrip().endswith(f"sharpgen sweep: interrupted; finished runs are kept; resume with: sharpgen "
                                     f"sweep {spec} --out {out} --workers 2")
+
+
+def test_sigterm_stops_the_sweep_like_ctrl_c(tmp_path):
+    """What SLURM sends before its kill: exit 143, the resume command, no traceback."""
+    import signal
+    spec, out = tmp_path / "slow.toml", tmp_path / "out"
+    spec.write_text(SLOW)
+    bindir = __import__("pathlib").Path(sys.executable).parent
+    sweep = subprocess.Popen([bindir / "sharpgen", "sweep", str(spec), "--out", str(out), "--workers", "1",
+                              "--progress", "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(out / "runs" / "seed=0" / "checkpoint.pt", sweep)
+        sweep.send_signal(signal.SIGTERM)
+        stdout, stderr = sweep.communicate(timeout=60)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+            sweep.wait()
+    assert sweep.returncode == 143 and "Traceback" not in stdout + stderr
+    assert stderr.strip() == (f"sharpgen sweep: interrupted by SIGTERM; finished runs are kept; resume with: "
+                              f"sharpgen sweep {spec} --out {out} --workers 1")
+
+
+def test_a_file_where_the_runs_folder_goes_is_refused_before_anything(tmp_path, capsys):
+    spec, out = tmp_path / "tiny.toml", tmp_path / "out"
+    spec.write_text(TINY)
+    out.mkdir()
+    (out / "runs").write_text("")
+    assert run(["sweep", str(spec), "--out", str(out), "--workers", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (f"sharpgen sweep: error: out: {out / 'runs'} is a file where the sweep "
+                                               "keeps its runs folder; move it away or choose another --out")
+    assert sorted(p.name for p in out.iterdir()) == ["runs"]

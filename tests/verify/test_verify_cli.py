@@ -268,3 +268,17 @@ def test_version(capsys):
 
 def test_cmd_verify_is_thin():
     assert len(cmd_verify.__doc__) > 0 and cmd_verify.run.__code__.co_argcount == 1
+
+
+@pytest.mark.parametrize("name, folder", [("runs", False), ("report.md", True), ("figures", False)])
+def test_a_file_or_folder_in_the_reports_place_is_refused_before_any_work(name, folder, tmp_path, monkeypatch,
+                                                                          capsys):
+    monkeypatch.setattr(command, "run_verify", lambda opts: pytest.fail("ran despite a blocked --out"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).mkdir() if folder else (out / name).write_text("")
+    assert cli.main(["verify", "--kind", "trained", "--only", "thm-3.2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"--out: {out / name} is a {'folder' if folder else 'file'} where the report keeps its "
+                        f"{name}; move it away")
+    assert sorted(p.name for p in out.iterdir()) == [name]

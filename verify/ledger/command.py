@@ -14,6 +14,7 @@ no report is written.
 """
 from __future__ import annotations
 
+import errno
 import sys
 import tempfile
 import time
@@ -68,7 +69,8 @@ def infrastructure_message(err: Exception, opts: Options) -> str:
     sharpgen verify: out/report.md: No space left on device; free space or fix its permissions, then rerun: sharpgen verify --kind exact (no report written)
     """
     if isinstance(err, OSError) and err.filename is not None:
-        what = f"{err.filename}: {err.strerror or err}; free space or fix its permissions, then rerun: {opts.command_line}"
+        advice = "" if err.errno == errno.EISDIR else "; free space or fix its permissions"
+        what = f"{err.filename}: {err.strerror or err}{advice}, then rerun: {opts.command_line}"
     else:
         what = " ".join(str(err).split())
     return f"sharpgen verify: {what} (no report written)"
@@ -127,6 +129,9 @@ def _write(opts: Options, rows, records, meta: dict) -> None:
     meta = {**meta, "profile": asdict(replace(opts.profile)), "kinds": list(opts.kinds), "examples": opts.examples,
             "device": opts.device}
     opts.out.mkdir(parents=True, exist_ok=True)
+    for name in ("report.json", "report.md"):  # checked before either is written: never one report of two
+        if (opts.out / name).is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file: move it away", str(opts.out / name))
     figures = trained_figures(rows, records, opts.out / "figures")
     write_json(opts.out / "report.json", meta, rows, run_summaries(records), figures)
     write_markdown(opts.out / "report.md", meta, rows, figures)

@@ -18,6 +18,7 @@ import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
+from sharpgen.numerics.runs.atomic import atomic_write_text
 from sharpgen.verify.ledger.entries import ENTRIES
 from sharpgen.verify.ledger.outcome import (CONDITION_NOT_MET, CONTRADICTED, FAIL, NOT_REPRODUCED, NOT_RUN, PASS,
                                             jsonable, worst_status)
@@ -172,7 +173,7 @@ def write_json(path: Path, meta: dict, rows, runs: list[dict], figures: dict) ->
     data = {**meta, "summary": summary_counts(rows), "entries": entry_summaries(rows),
             "errata": [dict(entry=r.entry.id, **asdict(e)) for r in rows for e in r.outcome.errata],
             "runs": runs, "figures": {k: [str(p) for p in v] for k, v in figures.items()}}
-    _atomic(path, json.dumps(jsonable(data), indent=2, sort_keys=False) + "\n")
+    atomic_write_text(path, json.dumps(jsonable(data), indent=2, sort_keys=False) + "\n")
 
 
 def write_markdown(path: Path, meta: dict, rows, figures: dict) -> None:
@@ -200,7 +201,7 @@ def write_markdown(path: Path, meta: dict, rows, figures: dict) -> None:
     errata = format_errata(rows)
     if errata:
         lines += ["## Errata", ""] + [ln.replace("\n", "  \n") for ln in errata[1:]] + [""]
-    _atomic(path, "\n".join(lines) + "\n")
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def _cell(text: str) -> str:
@@ -233,8 +234,3 @@ def _evidence_md(ev: dict) -> list[str]:
     lines.append("")
     return lines
 
-
-def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

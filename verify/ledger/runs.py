@@ -31,6 +31,7 @@ from pathlib import Path
 from sharpgen.numerics.runs.config import TrainConfig
 from sharpgen.numerics.runs.presets import SCENARIOS, get_preset
 from sharpgen.numerics.runs.replica_runs import engine_key
+from sharpgen.numerics.runs.rundir import RunDirError
 from sharpgen.numerics.runs.state import DIVERGED, FAILED, read_run
 from sharpgen.verify.ledger.lifetime import stop_workers, worker_init
 from sharpgen.verify.ledger.profiles import training_seeds
@@ -174,12 +175,19 @@ class RunPool:
         if fut.cancelled() or fut.exception() is not None:
             return
         for spec, facts in zip(members, fut.result()):
+            if "error" in facts:
+                continue  # record() raises it: the run never trained
             how = "reused" if facts["reused"] else f"{facts['wall_s']:.0f} s"
             self.log(f"  trained {spec.group} seed {spec.config.seed} ({spec.preset}) [{how}]")
 
     def record(self, spec: RunSpec) -> RunRecord:
+        """The run's record once its group is trained; RunDirError when its directory was refused (busy,
+        a file in its place, a damaged file, a full disk): the files, never a claim, are at fault."""
         fut, k, placed = self.futures[spec.name]
-        return read_record(placed, fut.result()[k])
+        facts = fut.result()[k]
+        if "error" in facts:
+            raise RunDirError(facts["error"])
+        return read_record(placed, facts)
 
     def stop(self) -> None:
         """Stop the training now: each worker saves its runs' checkpoints, then exits (``lifetime``)."""

@@ -19,6 +19,7 @@ import torch
 
 from sharpgen.numerics.nets.data import Dataset, cube, xor_labels
 from sharpgen.numerics.runs.config import TrainConfig
+from sharpgen.numerics.runs.limits import SEED_MAX
 from sharpgen.numerics.search import Problem, Schedule, SearchResult, adversary, flattest, targets
 from sharpgen.numerics.search.violation import inside
 from sharpgen.numerics.validate import check_choice, check_int, check_number
@@ -38,6 +39,11 @@ class BelowMinimum(RuntimeError):
 
 class SearchFailed(RuntimeError):
     """No start ended feasible (or none inside the adversary's bound): nothing to report."""
+
+
+MAX_STARTS = 4096  # starts run batched: beyond this a search is many searches
+MAX_ITERATIONS = 10 ** 6  # 2500 times the default schedule; a descent step costs milliseconds
+MAX_ENTRIES = 2 ** 28  # numbers held by the batched Jacobian: 2 GiB of float64
 
 
 @dataclass(frozen=True)
@@ -68,13 +74,22 @@ class SearchSpec:
         if self.target == "output_mass" and self.arch != "sim_bn":
             raise ValueError(f"target: output_mass needs arch sim_bn (it reads gamma), got arch {self.arch!r}")
         check_number("kappa", self.kappa, ge=0)
-        check_int("starts", self.starts, 1)
-        check_int("seed", self.seed, 0)
-        check_int("iterations", self.iterations, 1)
+        check_int("starts", self.starts, 1, MAX_STARTS)
+        check_int("seed", self.seed, 0, SEED_MAX)
+        check_int("iterations", self.iterations, 1, MAX_ITERATIONS)
+        check_int("width", self.width, 1, MAX_ENTRIES)
 
     def problem(self) -> Problem:
-        return Problem(self.arch, self.X, self.Y, self.width, depth=self.depth, activation=self.activation,
-                       eps=self.eps, loss=self.loss, p=self.p)
+        """The ``Problem``; ValueError when the batched Jacobian (starts × n × parameters numbers) would not
+        fit ``MAX_ENTRIES``, naming what to lower."""
+        problem = Problem(self.arch, self.X, self.Y, self.width, depth=self.depth, activation=self.activation,
+                          eps=self.eps, loss=self.loss, p=self.p)
+        entries = self.starts * len(self.Y) * problem.size
+        if entries > MAX_ENTRIES:
+            raise ValueError(f"starts: the search holds starts × n × parameters = {self.starts} × {len(self.Y)} × "
+                             f"{problem.size} = {entries:.3g} numbers at once, more than {MAX_ENTRIES:.3g} (2 GiB "
+                             f"of float64); lower --starts, --width, n or d")
+        return problem
 
 
 @dataclass

@@ -70,6 +70,10 @@ def check_out(points: list[GridPoint], out: Path) -> None:
     above = next((p for p in out.parents if p.exists()), None)
     if above is not None and not above.is_dir():
         raise ValueError(f"out: {above} is a file, so {out} cannot be created below it; choose another --out")
+    for name in ("runs", "errors", "locks"):
+        if (out / name).exists() and not (out / name).is_dir():
+            raise ValueError(f"out: {out / name} is a file where the sweep keeps its {name} folder; move it away "
+                             f"or choose another --out")
     check_points(points, out)
 
 
