@@ -107,6 +107,18 @@ def _wait_for(path, proc, timeout=60.0):
         time.sleep(0.1)
 
 
+def _wait_for_progress(run_dir, proc, timeout=60.0):
+    """Until the run's checkpoint lies past epoch 0 (the first one is written at epoch 0)."""
+    from sharpgen.numerics.runs.checkpoint import load_checkpoint
+    deadline = time.monotonic() + timeout
+    while True:
+        state = load_checkpoint(run_dir) if (run_dir / "checkpoint.pt").exists() else None
+        if state is not None and state["epoch"] > 0:
+            return
+        assert proc.poll() is None and time.monotonic() < deadline, f"no progress in {run_dir} from {proc.args}"
+        time.sleep(0.1)
+
+
 def test_a_sweep_runs_on_a_separate_dask_cluster(tmp_path, capsys):
     # What docs/sweeps.md tells users to do on other machines: `dask scheduler`, then `dask worker ADDRESS`.
     bindir = __import__("pathlib").Path(sys.executable).parent
@@ -251,8 +263,9 @@ def test_a_scheduler_lost_mid_sweep_stops_with_its_state_and_the_resume_command(
                                   stderr=subprocess.DEVNULL)
         sweep = subprocess.Popen([bindir / "sharpgen", "sweep", str(spec), "--out", str(out), "--scheduler", address,
                                   "--progress", "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _wait_for(out / "runs" / "seed=0" / "checkpoint.pt", sweep)
+        _wait_for_progress(out / "runs" / "seed=0", sweep)
         scheduler.kill()
+        worker.kill()  # the machine goes with its scheduler: an orphaned worker could otherwise finish the runs
         stdout, stderr = sweep.communicate(timeout=120)
     finally:
         for proc in (sweep, worker, scheduler):
@@ -292,7 +305,7 @@ def test_ctrl_c_at_the_terminal_stops_the_sweep_without_a_worker_traceback(tmp_p
             os.killpg(sweep.pid, signal.SIGKILL)
             sweep.wait()
     assert sweep.returncode == 130 and "Traceback" not in stdout + stderr and "Error" not in stderr
-    assert stderr.rstrip().endswith(f"sharpgen sweep: interrupted; finished runs are kept; resume with: sharpgen "
+    assert stderr.rstrip().endswith(f"sharpgen sweep: interrupted by SIGINT; finished runs are kept; resume with: sharpgen "
                                     f"sweep {spec} --out {out} --workers 2")
 
 

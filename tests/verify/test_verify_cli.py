@@ -201,8 +201,8 @@ def test_a_second_verify_into_a_busy_folder_is_refused_naming_the_first(tmp_path
 
 @pytest.mark.parametrize("argv, message", [
     (["--only", "C9"], "--only: unknown entry 'C9'"),
-    (["--seed", "-1"], "--seed: expected an integer >= 0, got -1"),
-    (["--examples", "0"], "--examples: expected an integer >= 1, got 0"),
+    (["--seed", "-1"], "--seed: expected an integer in [0, 18446744073709551615], got -1"),
+    (["--examples", "0"], "--examples: expected an integer in [1, 100000]"),
     (["--device", "tpu"], "device: expected one of"),
 ])
 def test_bad_arguments_exit_2_before_any_work(argv, message, monkeypatch, capsys):
