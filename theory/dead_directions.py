@@ -25,7 +25,7 @@ import sympy as sp
 
 from sharpgen.theory.data import as_points
 
-__all__ = ["dead_direction", "is_dead_direction"]
+__all__ = ["dead_direction", "is_dead_direction", "origin_interior"]
 
 
 def is_dead_direction(u, X) -> bool:
@@ -69,3 +69,30 @@ def dead_direction(X) -> list | None:
         if is_dead_direction(u, X):
             return u
     return None
+
+
+def origin_interior(X) -> bool:
+    """Whether the origin is an interior point of the convex hull of the rows of X, that is, whether
+    no unit w has w·x_i <= 0 for every i (not even with equalities). Where such a w exists, every
+    average of the form (1/n) Σ φ(w·x_i) 1[w·x_i > 0] is 0 at it, so the lower bounds of Lemmas
+    A.5 and A.6 fail on that training set.
+
+    Decided by the LP max t s.t. Σ λ_i x_i = 0, Σ λ_i = 1, λ_i >= t (scipy's HiGHS; interior iff
+    t* > 0 and the rows span R^d), in floating point with a 1e-9 margin.
+
+    >>> origin_interior([[1, 1], [1, -1], [-1, 1], [-1, -1]]), origin_interior([[1, 1], [1, -1], [-1, 1]])
+    (True, False)
+    """
+    from scipy.optimize import linprog  # deferred on purpose, as in dead_direction
+    Xf = np.array(as_points(X, symbolic=False).tolist(), dtype=float)
+    n, d = Xf.shape
+    if np.linalg.matrix_rank(Xf) < d:
+        return False
+    cost = np.zeros(n + 1)
+    cost[-1] = -1.0
+    A_eq = np.vstack([np.hstack([Xf.T, np.zeros((d, 1))]), np.hstack([np.ones((1, n)), np.zeros((1, 1))])])
+    b_eq = np.concatenate([np.zeros(d), [1.0]])
+    A_ub = np.hstack([-np.eye(n), np.ones((n, 1))])  # t - λ_i <= 0
+    res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(n), A_eq=A_eq, b_eq=b_eq,
+                  bounds=[(0, None)] * n + [(None, None)], method="highs")
+    return bool(res.status == 0 and res.x[-1] > 1e-9)

@@ -5,6 +5,7 @@ net in the near-flattest set that violates a claim most.
   vectors, the exact F1 sharpness (closed form, differentiable, batched over starts);
 * :func:`flattest` — minimize Tr ∇²L over {f(x_i) = t_i} from many random starts together;
 * :func:`adversary` — maximize a :class:`Target` over {f(x_i) = t_i, Tr ∇²L <= bound};
+* :func:`least` — the least value over unit directions of an average over the inputs (Lemmas A.5, A.6);
 * :mod:`targets` — the conclusions of the paper's "for all flattest" statements as numbers;
 * :class:`Schedule`, :class:`SearchResult`, ``FEASIBLE`` (1e-10, the residual a reported net reaches).
 
@@ -24,6 +25,7 @@ _NAMES = {
     "Schedule": "method", "FEASIBLE": "method", "descend": "method", "restore": "method",
     "SearchResult": "minimum", "flattest": "minimum", "feasible_starts": "minimum",
     "adversary": "violation", "Target": "targets", "targets": "",
+    "least": "directions", "Least": "directions",
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_exports(__name__, _NAMES)

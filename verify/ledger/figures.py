@@ -21,6 +21,8 @@ def _series(records, column) -> list[Series]:
 def _references(check, records, thresholds) -> dict:
     if check.reference == "c3_path_norm":
         return {"C3: 2 sqrt(2)": C3_PATH_NORM, f"bound {PATH_NORM_FACTOR} x C3": PATH_NORM_FACTOR * C3_PATH_NORM}
+    if check.reference == "none":  # no theory minimum to draw (softplus: only the trivial bound 0)
+        return {}
     by_value = {}
     for rec in records:
         best = rec.final.get("theory_min")
@@ -30,11 +32,11 @@ def _references(check, records, thresholds) -> dict:
 
 
 def trained_figures(rows, records: dict, fig_dir: Path) -> dict:
-    """entry id -> [png, pdf] for every trained row whose runs exist."""
+    """entry id -> [png, pdf] for every trained row that ran and whose runs exist."""
     out = {}
     for row in rows:
-        if row.kind != "trained" or row.entry.id not in TRAINED:
-            continue
+        if row.kind != "trained" or row.entry.id not in TRAINED or row.outcome.not_run:
+            continue  # a row not run in this profile has no figure, even where its groups' runs exist
         check = TRAINED[row.entry.id]
         recs = [rec for g in check.groups for rec in records.get(g, [])]
         if not any(rec.rows for rec in recs):

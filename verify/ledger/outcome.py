@@ -10,11 +10,14 @@ every reasonable reading: an erratum of kind ``error`` on the statement itself, 
 of its proof; reported with both values, the exit status does not change); ``condition not met``
 (the case checked lies outside the result's stated conditions, named in ``unmet_condition``:
 reported with its numbers, never a failure, whatever it found; the exit status does not change);
-``not run`` (kind or entry not selected).
+``not run`` (kind or entry not selected, or evidence that runs in other profiles only: ``not_run`` says
+which, and what it costs).
 
 >>> o = Outcome(True, "Tr = 8 = min", worst=0.0, worst_what="|Tr - min|")
 >>> o.status, Outcome(False, "x", expected=False).status, Outcome(False, "x", unmet_condition="n < d").status
 ('pass', 'not reproduced', 'condition not met')
+>>> Outcome(True, "runs in --profile rates", not_run="runs in --profile rates").status
+'not run'
 """
 from __future__ import annotations
 
@@ -88,7 +91,8 @@ class Outcome:
     """One check's result. ``worst``: the largest discrepancy found (>= 0; NaN when none applies),
     ``worst_what`` says what it measures; ``numbers``: every number behind the verdict; ``expected``
     False with ``reason``: not expected at this profile; ``unmet_condition``: the stated condition
-    of the result that the checked case does not meet (empty: all met)."""
+    of the result that the checked case does not meet (empty: all met); ``not_run``: why the evidence
+    did not run in this profile (empty: it ran)."""
 
     passed: bool
     detail: str
@@ -100,6 +104,7 @@ class Outcome:
     expected: bool = True
     reason: str = ""
     unmet_condition: str = ""
+    not_run: str = ""
 
     def __post_init__(self):
         self.passed = bool(self.passed)
@@ -107,6 +112,8 @@ class Outcome:
 
     @property
     def status(self) -> str:
+        if self.not_run:
+            return NOT_RUN
         if self.unmet_condition:
             return CONDITION_NOT_MET
         if self.passed:

@@ -26,7 +26,7 @@ from sharpgen.verify.ledger.outcome import (CONDITION_NOT_MET, CONTRADICTED, FAI
 ELLIPSIS = "…"
 MIN_WIDTH = 40  # below this even the fixed columns would be cut
 DEFAULT_WIDTH = 100  # stdout is not a terminal and $COLUMNS is unset
-SUMMARY_ORDER = (PASS, FAIL, CONTRADICTED, NOT_REPRODUCED, CONDITION_NOT_MET)
+SUMMARY_ORDER = (PASS, FAIL, CONTRADICTED, NOT_REPRODUCED, CONDITION_NOT_MET, NOT_RUN)
 NAMED = (FAIL, CONTRADICTED)  # statuses whose entries the last line names
 COLUMNS = f"{'entry':<13} {'evidence':<8} {'status':<17} {'worst':>8} {'time':>7}  detail"
 
@@ -132,7 +132,7 @@ def format_counterexamples(rows) -> list[str]:
 
 def summary_counts(rows) -> dict:
     """How many rows have each status, in the order pass, fail, contradicted, not reproduced, condition
-    not met; statuses no row has are left out."""
+    not met, not run (evidence of other profiles only); statuses no row has are left out."""
     return {s: n for s in SUMMARY_ORDER if (n := sum(r.status == s for r in rows))}
 
 

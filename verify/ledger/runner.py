@@ -10,6 +10,8 @@ Infrastructure trouble is never a claim's failure: a damaged or refused run file
 ``command.run_verify`` stops with one line naming the file (exit status 2).
 An interruption (``lifetime.Interrupted``, a ``KeyboardInterrupt``) is not a crash: it propagates,
 and the training processes are stopped (their runs checkpointed) before it leaves ``rows()``.
+A trained entry whose evidence runs in other profiles only (``TrainedCheck.skip_reason``: the figures'
+claims, rates and paper profiles) is a ``not run`` row naming them, and none of its runs is trained.
 """
 from __future__ import annotations
 
@@ -70,7 +72,8 @@ class Session:
         # deferred: torch and sympy load only when trained checks are planned; `sharpgen verify --help` imports this
         from sharpgen.verify.ledger.runs import specs_for
         from sharpgen.verify.ledger.trained import TRAINED
-        groups = [g for e, _ in plan(self.opts.entries, ("trained",)) for g in TRAINED[e.id].groups]
+        here = [e for e, _ in plan(self.opts.entries, ("trained",)) if not TRAINED[e.id].skip_reason(self.opts.profile.name)]
+        groups = [g for e in here for g in TRAINED[e.id].groups]
         return {g: specs_for(g, self.opts.profile, device=self.opts.device) for g in dict.fromkeys(groups)}
 
     def rows(self):
@@ -113,6 +116,9 @@ class Session:
                                             seed=self.opts.profile.seed)
             from sharpgen.verify.ledger.trained import TRAINED
             check = TRAINED[entry.id]
+            skipped = check.skip_reason(self.opts.profile.name)  # evidence of other profiles only: no runs here
+            if skipped:
+                return Outcome(True, skipped, worst_what="not run", not_run=skipped)
             for g in check.groups:
                 if g not in self.records:
                     self.records[g] = [pool.record(s) for s in specs[g]]

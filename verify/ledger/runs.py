@@ -18,6 +18,16 @@ seconds):
 * ``sim_bn-sam`` the reproducing protocol ``SIM_BN_PRESET`` (γ starts at 0.5, phase 2 at
   ρ = 0.55; quick: width 64); ``sim_bn-printed`` fig2a as printed (γ starts at 1), which
   diverges or collapses (docs/scenarios.md): the ledger records what it does as a deviation.
+
+The figures' groups (``verify.ledger.trained_figures``; trained in the rates and paper profiles only),
+each the preset of its name in ``numerics.presets``:
+
+* ``nobias-gd`` fig1a (GD + weight decay); ``softplus-gd`` fig5a, ``softplus-sam`` fig5b; ``sim_ln-proj``
+  fig6b (first layer projected to norm 10); ``ball-nobias-sam`` fig7a, ``ball-bias-sam`` fig7b (uniform
+  ball, d = 10);
+* logistic loss: ``logit-nobias-gd`` fig8a, ``logit-nobias-sam`` fig8b, ``logit-bias-gd`` fig9a,
+  ``logit-bias-sam`` fig9b, ``logit-sim_bn-sam`` fig10a, ``logit-sim_ln-sam`` fig10b;
+* ``depth3-gd`` fig11a, ``depth3-sam`` fig11b (depth-3 ``bias``).
 """
 from __future__ import annotations
 
@@ -47,6 +57,20 @@ GROUPS = {  # group -> (preset, overrides), the presets from the one scenario ta
     "sim_ln-sam": (SCENARIOS["sim_ln"].sam, {}),
     "sim_bn-sam": (SIM_BN_PRESET, {}),
     "sim_bn-printed": (SCENARIOS["sim_bn"].printed, {}),
+    "nobias-gd": (SCENARIOS["nobias"].baselines[0], {}),
+    "softplus-gd": ("fig5a", {}),
+    "softplus-sam": ("fig5b", {}),
+    "sim_ln-proj": ("fig6b", {}),
+    "ball-nobias-sam": ("fig7a", {}),
+    "ball-bias-sam": ("fig7b", {}),
+    "logit-nobias-gd": ("fig8a", {}),
+    "logit-nobias-sam": ("fig8b", {}),
+    "logit-bias-gd": ("fig9a", {}),
+    "logit-bias-sam": ("fig9b", {}),
+    "logit-sim_bn-sam": ("fig10a", {}),
+    "logit-sim_ln-sam": ("fig10b", {}),
+    "depth3-gd": ("fig11a", {}),
+    "depth3-sam": ("fig11b", {}),
 }
 
 

@@ -26,15 +26,15 @@ import torch
 
 from sharpgen.numerics.nets.data import circle_dataset, condition1_dataset, cube, xor_dataset, xor_labels
 from sharpgen.numerics.nets.diagnostics import lemma31_terms
-from sharpgen.numerics.search import Problem, Schedule, adversary, flattest, targets
+from sharpgen.numerics.search import Problem, adversary, flattest, targets
 from sharpgen.theory.dead_directions import dead_direction
+from sharpgen.verify.ledger import concentration, condition2
 from sharpgen.verify.ledger.outcome import Erratum, Outcome
-from sharpgen.verify.search.certify import certify
+from sharpgen.verify.ledger.search_budget import KAPPA, certificate, schedule_for, starts_for
 from sharpgen.verify.search.run import BELOW, BelowMinimum, SearchSpec, check_not_below, theory_minimum
 from sharpgen.verify.theory_min import TheoryMinimum
 
 REACH = 0.02        # flattest must come within 2% of an exact minimum
-KAPPA = 0.01        # near-flattest: Tr <= (1 + KAPPA) x the infimum
 MEMORIZING = 0.3    # population zero-one error that counts as memorizing (issue #19)
 RATIO = 0.5         # Thm 3.2's ε for the weights: ||W1_i[3:d]|| > RATIO ||W1_i|| violates it
 
@@ -47,24 +47,8 @@ def _exact_min(arch, X, Y, width=4, **hyper) -> float:
     return value
 
 
-def _starts(profile) -> int:
-    return 6 if profile.name != "paper" else 24
-
-
-def _schedule(profile, arch: str = "") -> Schedule:
-    """250 iterations per descent in the quick and rates profiles (the ledger's budget), 400 in paper and
-    for sim_bn (whose infimum is approached only as the first layer grows, which takes longer)."""
-    return Schedule(iterations=400 if profile.name == "paper" or arch == "sim_bn" else 250)
-
-
 def _seed(profile, k: int = 0) -> int:
     return profile.seed + 11 + k
-
-
-def certificate(problem: Problem, theta: torch.Tensor) -> dict:
-    """``verify.search.certify``'s independent re-check (float64 autograd Hessian; exact sympy where
-    small), as plain data with its verdict under ``"ok"``."""
-    return certify(problem, theta).to_dict()
 
 
 def _params(problem: Problem, theta: torch.Tensor) -> dict:
@@ -75,7 +59,7 @@ def met_from_above(arch, data, width, profile, **hyper) -> Outcome:
     """``flattest`` against the exact minimum of the training set ``data``."""
     problem = Problem(arch, data.X, data.Y, width=width, **hyper)
     start = time.perf_counter()
-    res = flattest(problem, starts=_starts(profile), seed=_seed(profile), schedule=_schedule(profile, arch))
+    res = flattest(problem, starts=starts_for(profile), seed=_seed(profile), schedule=schedule_for(profile, arch))
     best = _exact_min(arch, data.X, data.Y, width, **hyper)
     numbers = {"minimum": best, "found": res.best_trace, "spread": res.spread(), "n": data.n, "d": data.d,
                "width": width, "seconds": time.perf_counter() - start}
@@ -104,8 +88,8 @@ def memorizing_exists(arch, d, n, width, profile, **hyper) -> Outcome:
     X = cube(d)
     start = time.perf_counter()
     res = adversary(problem, targets.population_error(X, xor_labels(X)), best * (1 + KAPPA),
-                    starts=_starts(profile), seed=_seed(profile),
-                    schedule=_schedule(profile), flat_schedule=_schedule(profile))
+                    starts=starts_for(profile), seed=_seed(profile),
+                    schedule=schedule_for(profile), flat_schedule=schedule_for(profile))
     numbers = {"minimum": best, "bound": best * (1 + KAPPA), "d": d, "n": n, "width": width,
                "seconds": time.perf_counter() - start, "memorizing_construction_error": 1 - n / 2 ** d}
     if res.best is None:
@@ -168,8 +152,8 @@ def violating_neuron(problem: Problem, theta: torch.Tensor) -> dict:
 def _thm32_case(profile, d: int, tails, width: int):
     data = condition1_dataset(d, tails=tails, seed=_seed(profile))
     problem = Problem("sim_bn", data.X, data.Y, width=width)
-    res = adversary(problem, targets.off_coordinates((0, 1)), 8 * (1 + KAPPA), starts=_starts(profile),
-                    seed=_seed(profile), schedule=_schedule(profile), flat_schedule=_schedule(profile, "sim_bn"))
+    res = adversary(problem, targets.off_coordinates((0, 1)), 8 * (1 + KAPPA), starts=starts_for(profile),
+                    seed=_seed(profile), schedule=schedule_for(profile), flat_schedule=schedule_for(profile, "sim_bn"))
     if res.best is None:
         return data, problem, res, None
     return data, problem, res, violating_neuron(problem, res.best_theta)
@@ -217,8 +201,8 @@ def thm32_function(profile) -> Outcome:
     data = condition1_dataset(4, tails=[(1, 1), (-1, 1), (1, -1)], seed=_seed(profile))
     problem = Problem("sim_bn", data.X, data.Y, width=6)
     X = cube(4)
-    res = adversary(problem, targets.sup_error(X, xor_labels(X)), 8 * (1 + KAPPA), starts=_starts(profile),
-                    seed=_seed(profile), schedule=_schedule(profile), flat_schedule=_schedule(profile, "sim_bn"))
+    res = adversary(problem, targets.sup_error(X, xor_labels(X)), 8 * (1 + KAPPA), starts=starts_for(profile),
+                    seed=_seed(profile), schedule=schedule_for(profile), flat_schedule=schedule_for(profile, "sim_bn"))
     if res.best is None:
         return Outcome(False, "no start inside the near-flattest set", expected=False,
                        reason="flattest did not reach (1 + κ) x the infimum")
@@ -242,8 +226,8 @@ def lemma31_path_norm(profile) -> Outcome:
     data, dead = _nobias_set(profile)
     problem = Problem("nobias", data.X, data.Y, width=8)
     bound = 4 * data.d ** 0.5 * (1 + KAPPA)
-    res = adversary(problem, targets.path_norm(), bound, starts=_starts(profile), seed=_seed(profile),
-                    schedule=_schedule(profile), flat_schedule=_schedule(profile))
+    res = adversary(problem, targets.path_norm(), bound, starts=starts_for(profile), seed=_seed(profile),
+                    schedule=schedule_for(profile), flat_schedule=schedule_for(profile))
     if res.best is None:
         return Outcome(False, "no start inside the near-flattest set", expected=False,
                        reason="flattest did not reach (1 + κ) x 4 sqrt(d)")
@@ -260,6 +244,16 @@ def lemma31_path_norm(profile) -> Outcome:
                    "path norm over the proof's bound, above 1", numbers, unmet_condition=unmet)
 
 
+def lemma31_search(profile) -> Outcome:
+    """(i) the proof's bound on the adversary's nets (``lemma31_path_norm``) and (ii) the worst constant
+    1/G* across n/(d ln d) (``concentration.lemma31_constant``), one outcome judged on both."""
+    out, ii = lemma31_path_norm(profile), concentration.lemma31_constant(profile)
+    out.passed = out.passed and ii.passed
+    out.detail += f"; (ii) {ii.detail}"
+    out.numbers["inverse_G_star"] = ii.numbers
+    return out
+
+
 def thm31_minimum(profile) -> Outcome:
     """4 sqrt(d) met from above, and (measured, not judged: the Õ(d/n) has no constant) the adversary's
     largest population error within 1% of it on a set of about 2 d ln d points."""
@@ -268,8 +262,8 @@ def thm31_minimum(profile) -> Outcome:
     problem = Problem("nobias", data.X, data.Y, width=8)
     X = cube(data.d)
     res = adversary(problem, targets.population_error(X, xor_labels(X)), 4 * data.d ** 0.5 * (1 + KAPPA),
-                    starts=_starts(profile), seed=_seed(profile),
-                    schedule=_schedule(profile), flat_schedule=_schedule(profile))
+                    starts=starts_for(profile), seed=_seed(profile),
+                    schedule=schedule_for(profile), flat_schedule=schedule_for(profile))
     err = None if res.best is None else float(res.values[res.best])
     out.numbers["measured_worst_population_error"] = {"d": data.d, "n": data.n, "error": err, "dead_direction": dead}
     out.detail += (f"; measured: the adversary's largest population error within 1% of 4 sqrt(d) at d = {data.d}, "
@@ -283,8 +277,8 @@ def lemma_a1_mass(profile) -> Outcome:
     it over interpolators (a loose bound Tr <= 4 x the infimum keeps the starts' own region)."""
     data = condition1_dataset(4, tails=[(1, 1), (-1, -1), (1, -1)], seed=_seed(profile))
     problem = Problem("sim_bn", data.X, data.Y, width=6)
-    res = adversary(problem, targets.output_mass(), 32.0, starts=_starts(profile), seed=_seed(profile),
-                    schedule=_schedule(profile), flat_schedule=_schedule(profile))
+    res = adversary(problem, targets.output_mass(), 32.0, starts=starts_for(profile), seed=_seed(profile),
+                    schedule=schedule_for(profile), flat_schedule=schedule_for(profile))
     if res.best is None:
         return Outcome(False, "no interpolating start", expected=False, reason="the search found no interpolator")
     mass = -float(res.values[res.best])
@@ -318,7 +312,7 @@ SEARCH = {
     "thm-4.1-d3": lambda profile: met_from_above("bias", xor_dataset(3, 5, seed=_seed(profile)), 8, profile, depth=3),
     "lemma-A.12": lambda profile: met_from_above("sim_ln", xor_dataset(4, 6, seed=_seed(profile)), 8, profile, eps=1e-3),
     "thm-3.1": thm31_minimum,
-    "lemma-3.1": lemma31_path_norm,
+    "lemma-3.1": lemma31_search,
     "prop-4.1": lambda profile: memorizing_exists("bias", 4, 6, 8, profile),
     "prop-5.1": lambda profile: memorizing_exists("sim_ln", 4, 6, 8, profile, eps=1e-3),
     "thm-3.2": thm32_weights,
@@ -327,4 +321,6 @@ SEARCH = {
     "lemma-A.3": sim_bn_infimum,
     "lemma-A.13": lambda profile: met_from_above("bias", xor_dataset(4, 6, seed=_seed(profile)), 8, profile,
                                                  loss="logistic", p=0.2),
+    **concentration.SEARCH,
+    "thm-A.1": condition2.check_thm_a_1,
 }

@@ -52,30 +52,28 @@ features ±x[1] ± x[2]" (the paper's Figure 2b table has about 500).
   ``nobias`` net whose training set has a dead direction (u·x_i < 0 for every i, found by an LP and
   certified exactly) is outside the lemma's setting and reported as condition not met; every other
   has path norm <= ``PATH_NORM_FACTOR`` x C3's 2 sqrt(2). Not a rate: the bound is held on every run.
+
+The levels, ``TrainedCheck`` and the per-seed table live in ``verify.ledger.trained_base``, shared with
+``verify.ledger.trained_figures``: the figures' own trained claims (Figures 1a, 2b's column norms, 4's
+late degeneration, 5, 6b, 7-11), which ``TRAINED`` includes and which run in the rates and paper
+profiles only.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable
 
 from sharpgen.numerics.nets.diagnostics import lemma31_terms
 from sharpgen.numerics.runs.train import make_dataset
 from sharpgen.theory.dead_directions import dead_direction
-from sharpgen.verify.ledger.approached import describe_run, final_net
+from sharpgen.verify.ledger.approached import final_net
 from sharpgen.verify.ledger.outcome import Erratum, Outcome
-from sharpgen.verify.ledger.rates import ALL_SEEDS, WILSON_RULE, SeedRate, pass_rule, seed_rate
+from sharpgen.verify.ledger.rates import ALL_SEEDS, pass_rule, seed_rate
+from sharpgen.verify.ledger.trained_base import (  # noqa: F401 (the levels and TrainedCheck are this module's too)
+    C3_PATH_NORM, COLLAPSED_MEAN_ABS_F, COLLAPSED_TRAIN_LOSS, FLAT_TOL, GENERALIZES, HEAD_OVER_REST, MEMORIZES,
+    NOBIAS_FACTOR, PATH_NORM_FACTOR, SIM_LN_LOW, TrainedCheck, all_done, finished, first_config, fmt_values,
+    ratio_to, seed_table, trained_outcome)
+from sharpgen.verify.ledger.trained_figures import TRAINED_FIGURES
 
-GENERALIZES = 0.02
-MEMORIZES = 0.15
-SIM_LN_LOW = 0.10
-FLAT_TOL = 0.05
-NOBIAS_FACTOR = 1.5
-HEAD_OVER_REST = 5.0
-PATH_NORM_FACTOR = 2.0
-C3_PATH_NORM = 2 * math.sqrt(2)
-COLLAPSED_MEAN_ABS_F = 0.1   # docs/scenarios.md: a collapsed net has mean |f| < 0.1 on the training set
-COLLAPSED_TRAIN_LOSS = 0.8   # ... and training loss > 0.8 (f ≡ 0 gives 1)
 
 PAPER_FIG1 = ('Figure 1: "In both cases, the model reaches perfect generalization."; §3.2: "reaches a flat '
               'minimum that generalizes perfectly to the test set."')
@@ -89,88 +87,38 @@ PAPER_SEC32_BN = '§3.2: "we still observe that SAM finds a flat minimum that ge
 PAPER_THM31 = PAPER_FIG1 + ' Theorem 3.1: population error Õ(d/n) for the flattest interpolators.'
 
 
-@dataclass(frozen=True)
-class TrainedCheck:
-    """Which run groups an entry judges, how, and what its figure plots (column, reference line)."""
-
-    groups: tuple[str, ...]
-    judge: Callable
-    column: str = "trace"
-    reference: str = "theory_min"
-
-
-def _seed_table(records, extra=lambda r: {}) -> list[dict]:
-    rows = []
-    for r in records:
-        f = r.final
-        num = lambda key: math.nan if f.get(key) is None else float(f[key])  # a diverged run has no numbers
-        row = {"group": r.spec.group, "seed": r.spec.config.seed, "status": r.status, "epoch": f.get("epoch"),
-               "test_error": num("test_error"), "trace": num("trace"), "trace_gn": num("trace_gn"),
-               "theory_min": num("theory_min"), "train_loss": num("train_loss"), "run": r.run_dir.name}
-        row.update(extra(r))
-        row["approached"] = describe_run(r) if r.status == "done" else {}
-        rows.append(row)
-    return rows
-
-
-def _ratio(row, column="trace") -> float:
-    value, best = row.get(column, math.nan), row.get("theory_min", math.nan)
-    return value / best if best else math.nan
-
-
-def _outcome(ok, detail, seeds, worst, what, records, rate: SeedRate | None = None, **numbers) -> Outcome:
-    """The entry's outcome: ``ok`` for its parts other than ``rate`` (the per-seed criterion, judged by its
-    pass rule, ``verify.ledger.rates``); under the rate rule a rate short of it is "not reproduced"."""
-    expected = all(r.spec.expected for r in records)
-    reason = next((r.spec.reason for r in records if r.spec.reason), "")
-    if rate is None:
-        return Outcome(ok, detail, worst, what, dict(numbers, seeds=seeds), expected=expected, reason=reason)
-    if rate.rule == WILSON_RULE and ok and not rate.passed:
-        expected, reason = False, rate.shortfall()
-    return Outcome(ok and rate.passed, f"{detail}; {rate.text()} (pass rule: {rate.rule})", worst, what,
-                   dict(numbers, **rate.numbers(), seeds=seeds), expected=expected, reason=reason)
-
-
-def _done(records) -> bool:
-    return bool(records) and all(r.status == "done" for r in records)
-
-
-def _finished(row) -> bool:
-    return row["status"] == "done"
-
-
 def judge_nobias(groups) -> Outcome:
     recs = groups["nobias-sam"]
-    seeds = _seed_table(recs)
-    rate = seed_rate((_finished(s) and s["test_error"] <= GENERALIZES and _ratio(s) <= NOBIAS_FACTOR for s in seeds),
+    seeds = seed_table(recs)
+    rate = seed_rate((finished(s) and s["test_error"] <= GENERALIZES and ratio_to(s) <= NOBIAS_FACTOR for s in seeds),
                      f"test error <= {GENERALIZES} and Tr/4sqrt(d) <= {NOBIAS_FACTOR}", PAPER_FIG1)
-    worst = max((_ratio(s) - 1 for s in seeds), default=math.nan)
-    return _outcome(True, f"1-SAM nobias: test error {_fmt(s['test_error'] for s in seeds)} (<= {GENERALIZES}), "
-                          f"Tr/4sqrt(d) {_fmt(_ratio(s) for s in seeds)} (<= {NOBIAS_FACTOR})",
+    worst = max((ratio_to(s) - 1 for s in seeds), default=math.nan)
+    return trained_outcome(True, f"1-SAM nobias: test error {fmt_values(s['test_error'] for s in seeds)} (<= {GENERALIZES}), "
+                          f"Tr/4sqrt(d) {fmt_values(ratio_to(s) for s in seeds)} (<= {NOBIAS_FACTOR})",
                     seeds, worst, "max over seeds of Tr/min - 1", recs, rate,
                     thresholds={"test_error_max": GENERALIZES, "trace_over_min_max": NOBIAS_FACTOR})
 
 
 def _bias_pair_ok(sam, gd) -> bool:
     """One seed of ``table1-bias``: 1-SAM flattest yet memorizing, GD + weight decay generalizing and sharper."""
-    sam_ok = _finished(sam) and abs(_ratio(sam) - 1) <= FLAT_TOL and sam["test_error"] >= MEMORIZES
-    return sam_ok and gd is not None and _finished(gd) and gd["test_error"] <= GENERALIZES and \
+    sam_ok = finished(sam) and abs(ratio_to(sam) - 1) <= FLAT_TOL and sam["test_error"] >= MEMORIZES
+    return sam_ok and gd is not None and finished(gd) and gd["test_error"] <= GENERALIZES and \
         gd["trace"] > (1 + FLAT_TOL) * gd["theory_min"] and gd["trace"] > sam["trace"]
 
 
 def judge_bias(groups) -> Outcome:
     sam, gd = groups["bias-sam"], groups["bias-gd"]
-    s_rows, g_rows = _seed_table(sam), _seed_table(gd)
+    s_rows, g_rows = seed_table(sam), seed_table(gd)
     gd_by_seed = {g["seed"]: g for g in g_rows}
     rate = seed_rate((_bias_pair_ok(s, gd_by_seed.get(s["seed"])) for s in s_rows),
                      f"1-SAM |Tr/4sqrt(d+1) - 1| <= {FLAT_TOL} and test error >= {MEMORIZES}; GD+wd on the same "
                      f"seed test error <= {GENERALIZES}, Tr > (1 + {FLAT_TOL}) x min and > 1-SAM's", PAPER_FIG4)
-    worst = max((abs(_ratio(s) - 1) for s in s_rows), default=math.nan)
+    worst = max((abs(ratio_to(s) - 1) for s in s_rows), default=math.nan)
     same_seeds = set(gd_by_seed) == {s["seed"] for s in s_rows}
-    return _outcome(same_seeds,
-                    f"1-SAM bias: Tr/4sqrt(d+1) {_fmt(_ratio(s) for s in s_rows)} (within {FLAT_TOL}), test error "
-                    f"{_fmt(s['test_error'] for s in s_rows)} (>= {MEMORIZES}); GD+wd: test error "
-                    f"{_fmt(g['test_error'] for g in g_rows)} (<= {GENERALIZES}), Tr/min {_fmt(_ratio(g) for g in g_rows)}",
+    return trained_outcome(same_seeds,
+                    f"1-SAM bias: Tr/4sqrt(d+1) {fmt_values(ratio_to(s) for s in s_rows)} (within {FLAT_TOL}), test error "
+                    f"{fmt_values(s['test_error'] for s in s_rows)} (>= {MEMORIZES}); GD+wd: test error "
+                    f"{fmt_values(g['test_error'] for g in g_rows)} (<= {GENERALIZES}), Tr/min {fmt_values(ratio_to(g) for g in g_rows)}",
                     s_rows + g_rows, worst, "max over 1-SAM seeds of |Tr/min - 1|", sam + gd, rate,
                     thresholds={"flat_tolerance": FLAT_TOL, "sam_test_error_min": MEMORIZES,
                                 "gd_test_error_max": GENERALIZES})
@@ -180,13 +128,13 @@ def judge_sim_ln(groups) -> Outcome:
     """Fig. 6's "almost perfectly generalize": test error <= ``GENERALIZES`` under the rate rule; the
     all-seeds rule keeps the earlier ``SIM_LN_LOW`` (module docstring)."""
     recs = groups["sim_ln-sam"]
-    seeds = _seed_table(recs)
+    seeds = seed_table(recs)
     level = SIM_LN_LOW if pass_rule(len(seeds)) == ALL_SEEDS else GENERALIZES
-    rate = seed_rate((_finished(s) and abs(_ratio(s, "trace_gn") - 1) <= FLAT_TOL and s["test_error"] <= level
+    rate = seed_rate((finished(s) and abs(ratio_to(s, "trace_gn") - 1) <= FLAT_TOL and s["test_error"] <= level
                       for s in seeds), f"|trace_gn/2 - 1| <= {FLAT_TOL} and test error <= {level}", PAPER_FIG6)
-    worst = max((abs(_ratio(s, "trace_gn") - 1) for s in seeds), default=math.nan)
-    return _outcome(True, f"1-SAM sim_ln: interpolation part of Tr / 2 {_fmt(_ratio(s, 'trace_gn') for s in seeds)} "
-                          f"(within {FLAT_TOL}), test error {_fmt(s['test_error'] for s in seeds)} (<= {level}; "
+    worst = max((abs(ratio_to(s, "trace_gn") - 1) for s in seeds), default=math.nan)
+    return trained_outcome(True, f"1-SAM sim_ln: interpolation part of Tr / 2 {fmt_values(ratio_to(s, 'trace_gn') for s in seeds)} "
+                          f"(within {FLAT_TOL}), test error {fmt_values(s['test_error'] for s in seeds)} (<= {level}; "
                           f"<= {GENERALIZES} on {sum(s['test_error'] <= GENERALIZES for s in seeds)}/{len(seeds)} seeds)",
                     seeds, worst, "max over seeds of |trace_gn/min - 1|", recs, rate,
                     thresholds={"flat_tolerance": FLAT_TOL, "test_error_max": level})
@@ -199,18 +147,18 @@ def _aligned(s) -> bool:
 
 def judge_sim_bn(groups, *, generalization: bool = True) -> Outcome:
     recs = groups["sim_bn-sam"]
-    seeds = _seed_table(recs)
+    seeds = seed_table(recs)
     aligned = f"top-4 neurons cover the 4 sign patterns with min |W1[1,2]| / ||W1[3:]|| >= {HEAD_OVER_REST}"
-    rate = seed_rate((_finished(s) and _aligned(s) and (not generalization or s["test_error"] <= GENERALIZES)
+    rate = seed_rate((finished(s) and _aligned(s) and (not generalization or s["test_error"] <= GENERALIZES)
                       for s in seeds),
                      f"test error <= {GENERALIZES} and {aligned}" if generalization else aligned,
                      PAPER_SEC32_BN + PAPER_FIG2 if generalization else PAPER_FIG2)
     worst = max((s["test_error"] for s in seeds), default=math.nan)
     heads = [min(s["approached"].get("top4_head_over_rest", [math.nan])) for s in seeds]
-    return _outcome(True, f"1-SAM sim_bn ({recs[0].spec.preset if recs else '?'}, d={_cfg(recs, 'd')}, "
-                          f"n={_cfg(recs, 'n')}, width {_cfg(recs, 'width')}): test error "
-                          f"{_fmt(s['test_error'] for s in seeds)}{f' (<= {GENERALIZES})' if generalization else ''}, "
-                          f"top-4 min |W1[1,2]| / ||W1[3:]|| {_fmt(heads)} (>= {HEAD_OVER_REST}), sign patterns "
+    return trained_outcome(True, f"1-SAM sim_bn ({recs[0].spec.preset if recs else '?'}, d={first_config(recs, 'd')}, "
+                          f"n={first_config(recs, 'n')}, width {first_config(recs, 'width')}): test error "
+                          f"{fmt_values(s['test_error'] for s in seeds)}{f' (<= {GENERALIZES})' if generalization else ''}, "
+                          f"top-4 min |W1[1,2]| / ||W1[3:]|| {fmt_values(heads)} (>= {HEAD_OVER_REST}), sign patterns "
                           f"{[s['approached'].get('top4_sign_patterns') for s in seeds]} (4)",
                     seeds, worst, "max over seeds of the test error", recs, rate,
                     thresholds={"test_error_max": GENERALIZES, "head_over_rest_min": HEAD_OVER_REST})
@@ -263,15 +211,15 @@ def judge_thm_3_2(groups) -> Outcome:
 
 def judge_thm_3_1(groups) -> Outcome:
     big, small = groups["nobias-sam"], groups["nobias-sam-n30"]
-    b_rows, s_rows = _seed_table(big), _seed_table(small)
+    b_rows, s_rows = seed_table(big), seed_table(small)
     mean = lambda rows: sum(r["test_error"] for r in rows) / len(rows) if rows else math.nan
-    rate = seed_rate((_finished(r) and r["test_error"] <= GENERALIZES for r in b_rows),
+    rate = seed_rate((finished(r) and r["test_error"] <= GENERALIZES for r in b_rows),
                      f"n = 100 test error <= {GENERALIZES}", PAPER_THM31)
     # a run with no numbers (diverged) already counts against the rate; the means compare the finished ones
-    ok = _done(small) and mean([r for r in b_rows if _finished(r)]) <= mean(s_rows)
-    return _outcome(ok, f"nobias 1-SAM test error: n=30 {_fmt(r['test_error'] for r in s_rows)} (mean "
-                        f"{mean(s_rows):.4f}), n=100 {_fmt(r['test_error'] for r in b_rows)} (mean {mean(b_rows):.4f}); "
-                        f"Tr/4sqrt(d) n=30 {_fmt(_ratio(r) for r in s_rows)}, n=100 {_fmt(_ratio(r) for r in b_rows)}",
+    ok = all_done(small) and mean([r for r in b_rows if finished(r)]) <= mean(s_rows)
+    return trained_outcome(ok, f"nobias 1-SAM test error: n=30 {fmt_values(r['test_error'] for r in s_rows)} (mean "
+                        f"{mean(s_rows):.4f}), n=100 {fmt_values(r['test_error'] for r in b_rows)} (mean {mean(b_rows):.4f}); "
+                        f"Tr/4sqrt(d) n=30 {fmt_values(ratio_to(r) for r in s_rows)}, n=100 {fmt_values(ratio_to(r) for r in b_rows)}",
                     s_rows + b_rows, max(0.0, mean(b_rows) - mean(s_rows)),
                     "mean error at n=100 minus at n=30 (positive: no decrease)", big + small, rate,
                     mean_error_n30=mean(s_rows), mean_error_n100=mean(b_rows))
@@ -308,18 +256,18 @@ def judge_lemma_3_1(groups) -> Outcome:
     with their numbers. The runs inside it are held to ``PATH_NORM_FACTOR`` x C3's 2 sqrt(2) (a
     constant of the ledger's: the lemma states only that some absolute C exists)."""
     recs = groups["nobias-sam"] + groups["nobias-sam-n30"]
-    seeds = _seed_table(recs, extra=lambda r: {"path_norm": float(r.final.get("diag_path_norm") or math.nan),
+    seeds = seed_table(recs, extra=lambda r: {"path_norm": float(r.final.get("diag_path_norm") or math.nan),
                                                "dead_direction": _dead_direction_exists(r), **_lemma31(r)})
     bound = PATH_NORM_FACTOR * C3_PATH_NORM
     inside = [s for s in seeds if not s["dead_direction"]]
     proof_steps = all(s.get("am_gm_holds") and s.get("bound_holds") for s in seeds)
-    ok = _done(recs) and bool(inside) and proof_steps and all(s["path_norm"] <= bound for s in inside)
+    ok = all_done(recs) and bool(inside) and proof_steps and all(s["path_norm"] <= bound for s in inside)
     worst = max((s["path_norm"] / C3_PATH_NORM for s in inside), default=math.nan)
-    per_n = "; ".join(f"{'n=30' if g.endswith('-n30') else 'n=100'} {_fmt(s['path_norm'] for s in seeds if s['group'] == g)}"
-                      f" (1/G {_fmt(s.get('inverse_G') for s in seeds if s['group'] == g)}; dead direction on "
+    per_n = "; ".join(f"{'n=30' if g.endswith('-n30') else 'n=100'} {fmt_values(s['path_norm'] for s in seeds if s['group'] == g)}"
+                      f" (1/G {fmt_values(s.get('inverse_G') for s in seeds if s['group'] == g)}; dead direction on "
                       f"{sum(s['dead_direction'] for s in seeds if s['group'] == g)} of "
                       f"{sum(s['group'] == g for s in seeds)} training sets)" for g in ("nobias-sam", "nobias-sam-n30"))
-    return _outcome(ok, f"path norm of trained nobias nets: {per_n}; the proof's AM-GM step and bound "
+    return trained_outcome(ok, f"path norm of trained nobias nets: {per_n}; the proof's AM-GM step and bound "
                         f"Tr_gn/(4 sqrt(d) G) {'hold on every run' if proof_steps else 'FAIL on some run'} "
                         f"(1/G -> 2 sqrt(2) = {C3_PATH_NORM:.3f} as n/(d log d) grows); held to <= {bound:.3f} = "
                         f"{PATH_NORM_FACTOR} x C3's 2 sqrt(2) where no dead direction exists; condition not met "
@@ -337,12 +285,5 @@ TRAINED = {
     "thm-3.1": TrainedCheck(("nobias-sam-n30", "nobias-sam"), judge_thm_3_1),
     "lemma-3.1": TrainedCheck(("nobias-sam-n30", "nobias-sam"), judge_lemma_3_1, column="diag_path_norm",
                               reference="c3_path_norm"),
+    **TRAINED_FIGURES,  # the figures' trained claims (verify.ledger.trained_figures)
 }
-
-
-def _fmt(values) -> str:
-    return "[" + ", ".join("nan" if v is None or v != v else f"{v:.4g}" for v in values) + "]"
-
-
-def _cfg(records, name):
-    return getattr(records[0].spec.config, name) if records else "?"
