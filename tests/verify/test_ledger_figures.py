@@ -12,7 +12,7 @@ import torch
 from sharpgen.numerics.runs import checkpoint as ckpt
 from sharpgen.numerics.runs.presets import get_preset
 from sharpgen.theory import constructions
-from sharpgen.verify.ledger import runs, trained, trained_figures as F
+from sharpgen.verify.ledger import runs, trained, trained_figures as F, trained_sec6 as S
 from sharpgen.verify.ledger.entries import entry
 from sharpgen.verify.ledger.profiles import PROFILES
 from sharpgen.verify.ledger.runs import RunRecord
@@ -231,3 +231,86 @@ def test_a_row_not_run_here_gets_no_figure_even_where_its_groups_runs_exist(tmp_
                           outcome=Outcome(True, "runs in --profile rates", not_run="runs in --profile rates"))
     runs = {"bias-sam": [SimpleNamespace(rows=[{"epoch": 0, "trace": 1.0}], final={}, spec=None)]}  # table1-bias's
     assert trained_figures([row], runs, tmp_path) == {} and not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ §6: 1-SAM reaches the exact lower bound
+
+def _sec6_groups(tmp_path, n, ratio_of=lambda group, seed: 1.0):
+    """Records of every §6 group with Tr = ratio x theory_min (theory_min 10; sim_ln: trace_gn carries it)."""
+    out = {}
+    for group in S.SEC6_GROUPS:
+        recs = []
+        for k in range(n):
+            r = ratio_of(group, 1000 + k)
+            sim_ln = runs.GROUPS[group][0] in ("fig6a", "fig10b")
+            recs.append(record(tmp_path / group, group, 1000 + k, test_error=0.0, theory_min=10.0,
+                               trace=10.0 * (1.0 if sim_ln else r), trace_gn=10.0 * r))
+        out[group] = recs
+    return out
+
+
+@pytest.fixture
+def exact_except(monkeypatch):
+    """theory_min_for replaced by a stub: exact for every run but those of the architectures/data named."""
+    from sharpgen.verify.theory_min import TheoryMinimum
+    bound_only = {("nobias", "ball"), ("sim_bn", "logistic")}
+
+    def fake(config):
+        key = {(config.arch, config.data), (config.arch, config.loss)}
+        return TheoryMinimum(10.0, not (key & bound_only), "stub")
+    monkeypatch.setattr(S, "theory_min_for", fake)
+
+
+def test_sec6_is_registered_over_the_papers_1sam_groups():
+    check = trained.TRAINED["sec6-lower-bound"]
+    assert check is S.TRAINED_SEC6["sec6-lower-bound"] and check.profiles == ("rates", "paper")
+    assert all(g in runs.GROUPS and g.endswith("-sam") for g in check.groups)
+    assert not set(check.groups) & set(S.LEFT_OUT) and "sim_ln-proj" in S.LEFT_OUT
+    assert entry("sec6-lower-bound").kinds == ("trained",)
+
+
+def test_sec6_passes_when_every_exact_experiment_reaches_its_bound(tmp_path, exact_except):
+    out = S.judge_sec6_lower_bound(_sec6_groups(tmp_path, 10, lambda g, s: 1.03))
+    assert out.status == "pass", out.detail
+    judged = {e["group"]: e for e in out.numbers["experiments"]}
+    assert not judged["ball-nobias-sam"]["judged"] and not judged["logit-sim_bn-sam"]["judged"]
+    assert judged["bias-sam"]["k"] == 10 and "not judged" in out.detail
+
+
+def test_sec6_one_experiment_short_of_its_bound_is_not_reproduced_and_names_it(tmp_path, exact_except):
+    far = lambda g, s: 1.25 if g == "nobias-sam" else 1.0
+    out = S.judge_sec6_lower_bound(_sec6_groups(tmp_path, 10, far))
+    assert out.status == "not reproduced" and "fig1b" in out.reason
+    assert out.worst == pytest.approx(0.25)
+    # a lower-bound-only experiment far from its bound changes nothing
+    loose = lambda g, s: 2.0 if g == "ball-nobias-sam" else 1.0
+    assert S.judge_sec6_lower_bound(_sec6_groups(tmp_path / "b", 10, loose)).status == "pass"
+    # sim_ln is judged on its interpolation part: the full trace at the bound does not rescue a far trace_gn
+    gn = lambda g, s: 1.2 if g == "sim_ln-sam" else 1.0
+    assert S.judge_sec6_lower_bound(_sec6_groups(tmp_path / "c", 10, gn)).status == "not reproduced"
+
+
+def test_sec6_with_few_seeds_every_seed_must_reach_and_a_diverged_run_does_not(tmp_path, exact_except):
+    one_off = lambda g, s: 1.08 if (g, s) == ("depth3-sam", 1002) else 1.0
+    assert S.judge_sec6_lower_bound(_sec6_groups(tmp_path, 3, one_off)).status == "fail"
+    groups = _sec6_groups(tmp_path / "d", 3)
+    groups["bias-sam"][0].status = "diverged"
+    assert S.judge_sec6_lower_bound(groups).status == "fail"
+
+
+def test_sec6_reads_exactness_from_the_theory():
+    from sharpgen.verify.theory_min import theory_min_for
+    exact = {g: theory_min_for(get_preset(runs.GROUPS[g][0], quick=True)).exact
+             for g in ("nobias-sam", "bias-sam", "ball-nobias-sam", "logit-sim_bn-sam")}
+    assert exact == {"nobias-sam": True, "bias-sam": True, "ball-nobias-sam": False, "logit-sim_bn-sam": False}
+
+
+def test_sec6_judges_only_the_runs_whose_minimum_is_exact(tmp_path, monkeypatch):
+    from sharpgen.verify.theory_min import TheoryMinimum
+    monkeypatch.setattr(S, "theory_min_for", lambda config: TheoryMinimum(10.0, config.seed % 5 != 0, "stub"))
+    far_on_bound_only = lambda g, s: 1.5 if s % 5 == 0 else 1.0  # seeds 1000, 1005: far, but a lower bound only
+    out = S.judge_sec6_lower_bound(_sec6_groups(tmp_path, 10, far_on_bound_only))
+    assert out.status == "pass", out.detail
+    bias = next(e for e in out.numbers["experiments"] if e["group"] == "bias-sam")
+    assert (bias["k"], bias["n"]) == (8, 8) and bias["bound_only_ratios"] == [1.5, 1.5]
+    assert "2 more with a lower bound only" in out.detail

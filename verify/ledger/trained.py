@@ -73,6 +73,7 @@ from sharpgen.verify.ledger.trained_base import (  # noqa: F401 (the levels and 
     NOBIAS_FACTOR, PATH_NORM_FACTOR, SIM_LN_LOW, TrainedCheck, all_done, finished, first_config, fmt_values,
     ratio_to, seed_table, trained_outcome)
 from sharpgen.verify.ledger.trained_figures import TRAINED_FIGURES
+from sharpgen.verify.ledger.trained_sec6 import TRAINED_SEC6
 
 
 PAPER_FIG1 = ('Figure 1: "In both cases, the model reaches perfect generalization."; §3.2: "reaches a flat '
@@ -286,4 +287,5 @@ TRAINED = {
     "lemma-3.1": TrainedCheck(("nobias-sam-n30", "nobias-sam"), judge_lemma_3_1, column="diag_path_norm",
                               reference="c3_path_norm"),
     **TRAINED_FIGURES,  # the figures' trained claims (verify.ledger.trained_figures)
+    **TRAINED_SEC6,  # §6's observation across them (verify.ledger.trained_sec6)
 }
