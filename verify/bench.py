@@ -10,7 +10,8 @@
   replicas at once on the backend ``auto`` resolves to (the C loops on CPU, spread over the
   cores; the Triton kernel on CUDA);
 
-plus one exact Tr ∇²L of the training loss (float64, as every evaluation of the trainer does).
+plus one exact Tr ∇²L of the training loss (float64, as every evaluation of the trainer does) and
+one whole evaluation of the trainer (``numerics.runs.train.evaluate``), per replica.
 Every path starts from the same network and data (P_xor, the paper's d = 30, n = 100, width 500
 by default). Numbers depend on the machine and its load: :func:`machine_line` records both.
 """
@@ -28,11 +29,12 @@ from torch import nn
 
 from sharpgen.numerics.engine.backends import resolve_backend
 from sharpgen.numerics.engine.replicas import ReplicaEngine
-from sharpgen.numerics.nets.data import xor_dataset
+from sharpgen.numerics.nets.data import Dataset, xor_dataset
 from sharpgen.numerics.nets.initialization import build
 from sharpgen.numerics.nets.sharpness import trace_hessian
 from sharpgen.numerics.optim.sam import SAM
 from sharpgen.numerics.runs.config import Phase, TrainConfig
+from sharpgen.numerics.runs.train import evaluate
 from sharpgen.numerics.validate import torch_dtype
 
 # (name, arch, activation, depth, lr): the paper's 1-SAM step sizes (docs/paper.md §6; sim_bn and
@@ -195,17 +197,27 @@ def time_engine(case: str, cfg, X, Y, backend: str, R: int, *, threads: int | No
     return 1e6 * _timed(steps, seconds) / R, eng.threads if backend == "c" else 1
 
 
-def time_trace(cfg, X, Y, device) -> float:
-    """Milliseconds of one exact Tr ∇²L of the training loss (float64), fastest of three."""
-    cfg64 = cfg.replace(dtype="float64")
-    X64, Y64 = X.to(device=device, dtype=torch.float64), Y.to(device=device, dtype=torch.float64)
-    net = _nets(cfg64, X64, 1, device)[0]
+def _fastest(fn, repeats: int = 3) -> float:
+    """Milliseconds of the fastest of ``repeats`` calls of ``fn``."""
     best = math.inf
-    for _ in range(3):
+    for _ in range(repeats):
         t = time.perf_counter()
-        trace_hessian(net, X64, Y64, method="exact")
+        fn()
         best = min(best, time.perf_counter() - t)
     return 1e3 * best
+
+
+def time_evaluation(cfg, X, Y, device) -> dict:
+    """Milliseconds (fastest of three) of one exact Tr ∇²L of the training loss (float64) and of one whole
+    evaluation of the trainer (``numerics.runs.train.evaluate``: losses and errors on the training set and
+    ``cfg.n_test`` test points, the exact trace and its Gauss-Newton part, the structure diagnostics), one
+    float64 replica on the bench's training set."""
+    cfg64 = cfg.replace(dtype="float64")
+    fresh = xor_dataset(X.shape[1], X.shape[0], n_test=cfg64.n_test, seed=0)  # the bench's set, with test points
+    data = Dataset(*(t.to(device=device, dtype=torch.float64) for t in (X, Y, fresh.X_test, fresh.Y_test)))
+    net = _nets(cfg64, data.X, 1, device)[0]
+    return {"trace_ms": _fastest(lambda: trace_hessian(net, data.X, data.Y, method="exact")),
+            "evaluation_ms": _fastest(lambda: evaluate(net, data, cfg64))}
 
 
 def machine_line(device) -> str:
@@ -218,8 +230,8 @@ def machine_line(device) -> str:
 
 
 def bench_case(case: str, *, d: int, n: int, width: int, dtype: str, device, replicas, threads: int | None,
-               seconds: float, plain_threads, progress=None) -> tuple[list[Row], float]:
-    """Every path of one case: the rows and the ms of one exact Tr ∇²L."""
+               seconds: float, plain_threads, progress=None) -> tuple[list[Row], dict]:
+    """Every path of one case: the rows and ``time_evaluation``'s ms of one exact Tr ∇²L and one evaluation."""
     data = xor_dataset(d, n, n_test=1, seed=0)
     cfg = _config(case, d, n, width, dtype, device.type)
     rows = []
@@ -239,9 +251,9 @@ def bench_case(case: str, *, d: int, n: int, width: int, dtype: str, device, rep
             us, used = time_engine(case, cfg, data.X, data.Y, backend, R, threads=threads, seconds=seconds,
                                    device=device)
         rows.append(Row(case, f"engine {backend}", used, R, us))
-    say(f"{case}: exact trace")
+    say(f"{case}: exact trace, evaluation")
     with _threads(1):  # one torch thread, as the trainer evaluates
-        return rows, time_trace(cfg, data.X, data.Y, device)
+        return rows, time_evaluation(cfg, data.X, data.Y, device)
 
 
 LEGEND = """\
@@ -251,7 +263,9 @@ reference    the trainer's autograd path (numerics.sam.SAM on a Net, backend gen
 engine B xR  R replicas in one ReplicaEngine call on backend B (c: the C loops, one replica per
              core at a time), each with its own seed; per replica-step
 x plain      replica-steps/s over the best plain torch row;  x ref: over the reference row
-Tr exact     one exact Tr of the Hessian of the training loss (float64), as each evaluation"""
+Tr exact     one exact Tr of the Hessian of the training loss (float64), as each evaluation
+evaluation   one whole evaluation of the trainer (float64): losses and errors on the training set
+             and 1000 test points, Tr and its Gauss-Newton part, the structure diagnostics"""
 
 
 def summarize(rows: list[Row]) -> list[dict]:
@@ -267,7 +281,7 @@ def summarize(rows: list[Row]) -> list[dict]:
     return out
 
 
-def format_table(summary: list[dict], traces: dict) -> str:
+def format_table(summary: list[dict], evaluations: dict) -> str:
     """The bench table, every line within 100 columns."""
     head = f"{'case':<14}{'path':<14}{'threads':>8}{'replicas':>9}{'us/step':>11}{'steps/s':>12}" \
            f"{'x plain':>10}{'x ref':>9}"
@@ -276,5 +290,7 @@ def format_table(summary: list[dict], traces: dict) -> str:
         for r in (r for r in summary if r["case"] == case):
             lines.append(f"{case:<14}{r['path']:<14}{r['threads']:>8}{r['replicas']:>9}{r['us_per_step']:>11.2f}"
                          f"{r['steps_per_s']:>12,.0f}{r['x_plain']:>10.1f}{r['x_reference']:>9.1f}")
-        lines.append(f"{case:<14}{'Tr exact':<14}{'':>17}{traces[case]:>8.2f} ms (one evaluation, float64)")
+        lines.append(f"{case:<14}{'Tr exact':<14}{'':>17}{evaluations[case]['trace_ms']:>8.2f} ms (float64)")
+        lines.append(f"{case:<14}{'evaluation':<14}{'':>17}{evaluations[case]['evaluation_ms']:>8.2f} ms (float64, "
+                     f"per replica)")
     return "\n".join(lines)

@@ -127,7 +127,7 @@ def run(args) -> int:
         rows += got
     summary = bench.summarize(rows)
     if args.json:
-        print(json.dumps({"header": header, "rows": summary, "trace_ms": traces}, indent=1))
+        print(json.dumps({"header": header, "rows": summary, "evaluation": traces}, indent=1))
     else:
         print(header, bench.LEGEND, bench.format_table(summary, traces), sep="\n\n")
     return 0

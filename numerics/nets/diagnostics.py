@@ -56,18 +56,43 @@ def activation_counts(model: Net, X) -> torch.Tensor:
     return (z > 0).sum(dim=0)
 
 
+CODE_MAX_D = 62  # a cube point is coded as the int64 of its sign bits up to this d
+
+
+def _codes(points: torch.Tensor) -> torch.Tensor:
+    """Each ±1 row as the integer of its sign bits (bit k set where x[k] > 0), for ``torch.isin``."""
+    return ((points > 0).long() << torch.arange(points.shape[1])).sum(dim=1)
+
+
 def _unseen_cube_points(X_train: torch.Tensor, samples: int, seed: int) -> torch.Tensor:
+    """The cube points not in ``X_train``: all of them in cube order for d <= ``ENUMERATE_LIMIT``, else
+    the first ``samples`` unseen ones of uniform draws of ``samples`` rows at a time (``seed``). Rows are
+    compared as sign-bit codes (vectorized: this ran at every evaluation, once 60 ms of a 140 ms one)."""
     d = X_train.shape[1]
-    seen = {tuple(r) for r in X_train.round().long().tolist()}
+    signs = X_train.round()
+    if d > CODE_MAX_D:
+        return _unseen_by_tuples(signs, samples, seed)
+    seen = _codes(signs)
     if d <= ENUMERATE_LIMIT:
-        rows = [r for r in cube(d).long().tolist() if tuple(r) not in seen]
-    else:
-        gen = torch.Generator().manual_seed(seed)
-        rows = []
-        while len(rows) < samples:
-            draw = (2 * torch.randint(0, 2, (samples, d), generator=gen) - 1).tolist()
-            rows += [r for r in draw if tuple(r) not in seen][: samples - len(rows)]
-    return torch.tensor(rows, dtype=X_train.dtype).reshape(-1, d)
+        points = cube(d).long()
+        return points[~torch.isin(_codes(points), seen)].to(X_train.dtype).reshape(-1, d)
+    gen, parts, count = torch.Generator().manual_seed(seed), [], 0
+    while count < samples:
+        draw = 2 * torch.randint(0, 2, (samples, d), generator=gen) - 1
+        fresh = draw[~torch.isin(_codes(draw), seen)][: samples - count]
+        parts.append(fresh)
+        count += len(fresh)
+    return torch.cat(parts).to(X_train.dtype)
+
+
+def _unseen_by_tuples(signs: torch.Tensor, samples: int, seed: int) -> torch.Tensor:
+    """``_unseen_cube_points`` beyond ``CODE_MAX_D`` (sampled), comparing rows as tuples."""
+    d, seen = signs.shape[1], {tuple(r) for r in signs.long().tolist()}
+    gen, rows = torch.Generator().manual_seed(seed), []
+    while len(rows) < samples:
+        draw = (2 * torch.randint(0, 2, (samples, d), generator=gen) - 1).tolist()
+        rows += [r for r in draw if tuple(r) not in seen][: samples - len(rows)]
+    return torch.tensor(rows, dtype=signs.dtype).reshape(-1, d)
 
 
 def zero_fraction(model: Net, X_train, *, samples: int = 4096, seed: int = 0) -> float:
@@ -91,9 +116,13 @@ def zero_fraction(model: Net, X_train, *, samples: int = 4096, seed: int = 0) ->
     unseen = _unseen_cube_points(X_train.cpu(), samples, seed).to(X_train.device)
     if unseen.shape[0] == 0:
         return float("nan")
-    act = activation_derivatives(model.hyper["activation"])[0]
-    h = act(first_layer(params, unseen))
-    return float((h == 0).all(dim=1).to(torch.float64).mean())
+    # addmm: one pass over the (samples, m) block instead of a product then an add (half the time here)
+    z = unseen @ params["W1"].T if params.get("b1") is None else torch.addmm(params["b1"], unseen, params["W1"].T)
+    if model.hyper["activation"] == "relu":  # relu(z) = 0 exactly where z <= 0: no relu pass, no bool tensor
+        off = z.amax(dim=1) <= 0
+    else:
+        off = (activation_derivatives(model.hyper["activation"])[0](z) == 0).all(dim=1)
+    return float(off.to(torch.float64).mean())
 
 
 def column_norms(model: Net) -> torch.Tensor:

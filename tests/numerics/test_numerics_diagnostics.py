@@ -7,7 +7,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from sharpgen.numerics.nets.data import Dataset, xor_dataset
+from sharpgen.numerics.nets.data import Dataset, cube, xor_dataset
 from sharpgen.numerics.nets.diagnostics import (activation_counts, column_norms, diagnose, lemma31_terms, path_norm,
                                                 top_neurons, zero_fraction)
 from sharpgen.numerics.nets.initialization import build
@@ -157,3 +157,27 @@ def test_lemma_3_1_terms_hold_the_am_gm_step_and_the_path_norm_bound(d, n, width
     assert t.trace_gn == pytest.approx(2 * sum(grads) / n, rel=1e-12, abs=1e-15)
     assert t.activation_mass <= t.trace_gn * (1 + 1e-12) + 1e-15
     assert t.path_norm <= t.path_norm_bound * (1 + 1e-12) + 1e-15
+
+
+def _unseen_reference(X_train, samples, seed):
+    """The unseen cube points as first written (Python tuples): the vectorized version must equal it."""
+    d = X_train.shape[1]
+    seen = {tuple(r) for r in X_train.round().long().tolist()}
+    if d <= 14:
+        rows = [r for r in cube(d).long().tolist() if tuple(r) not in seen]
+    else:
+        gen, rows = torch.Generator().manual_seed(seed), []
+        while len(rows) < samples:
+            draw = (2 * torch.randint(0, 2, (samples, d), generator=gen) - 1).tolist()
+            rows += [r for r in draw if tuple(r) not in seen][: samples - len(rows)]
+    return torch.tensor(rows, dtype=X_train.dtype).reshape(-1, d)
+
+
+@pytest.mark.parametrize("d, n, seed", [(3, 8, 0), (5, 7, 1), (14, 40, 2), (20, 100, 3), (30, 100, 4), (70, 10, 5)])
+def test_unseen_cube_points_are_those_of_the_tuple_version(d, n, seed):
+    from sharpgen.numerics.nets import diagnostics
+    X = xor_dataset(d, min(n, 2 ** d), seed=seed).X
+    if d == 20:  # a sampled cube with many training points among the draws: the filter matters
+        X = torch.cat([X, 2 * torch.randint(0, 2, (300, d), generator=torch.Generator().manual_seed(9)) - 1.0])
+    got, want = diagnostics._unseen_cube_points(X, 512, seed), _unseen_reference(X, 512, seed)
+    assert got.dtype == want.dtype and torch.equal(got, want)

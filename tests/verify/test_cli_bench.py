@@ -64,7 +64,7 @@ def test_tiny_run_prints_every_path_within_100_columns(capsys):
         lines = [ln for ln in out.splitlines() if ln.startswith(case + " ")]
         paths = [ln[14:28].strip() for ln in lines]
         plain = len({1, torch.get_num_threads()})  # at one thread and at torch's default
-        assert paths[:plain + 1] == ["plain torch"] * plain + ["reference"] and paths[-1] == "Tr exact"
+        assert paths[:plain + 1] == ["plain torch"] * plain + ["reference"] and paths[-2:] == ["Tr exact", "evaluation"]
         assert sum(p.startswith("engine") for p in paths) == 2  # replicas 1 and 3
     assert "plain torch  nn.Sequential" in out and "load average" in out
 
@@ -81,7 +81,8 @@ def test_json_rows_and_ratios(capsys):
         assert r["us_per_step"] > 0
         assert r["x_plain"] == pytest.approx(plain / r["us_per_step"])
         assert r["steps_per_s"] == pytest.approx(1e6 / r["us_per_step"])
-    assert data["trace_ms"]["sim_bn"] > 0
+    assert data["evaluation"]["sim_bn"]["trace_ms"] > 0
+    assert data["evaluation"]["sim_bn"]["evaluation_ms"] >= data["evaluation"]["sim_bn"]["trace_ms"] * 0.5
 
 
 def test_plain_models_compute_the_architectures():
