@@ -32,11 +32,10 @@ from sharpgen.numerics.search import Problem, adversary, flattest, targets
 from sharpgen.theory.dead_directions import dead_direction
 from sharpgen.verify.ledger import concentration, condition2, search_drawn
 from sharpgen.verify.ledger.outcome import Erratum, Outcome
-from sharpgen.verify.ledger.search_budget import KAPPA, certificate, schedule_for, search_seed, starts_for
+from sharpgen.verify.ledger.search_budget import KAPPA, REACH, certificate, schedule_for, search_seed, starts_for
 from sharpgen.verify.search.run import BELOW, BelowMinimum, SearchSpec, check_not_below, theory_minimum
 from sharpgen.verify.theory_min import TheoryMinimum
 
-REACH = 0.02        # flattest must come within 2% of an exact minimum
 MEMORIZING = 0.3    # population zero-one error that counts as memorizing (issue #19)
 RATIO = 0.5         # Thm 3.2's ε for the weights: ||W1_i[3:d]|| > RATIO ||W1_i|| violates it
 
