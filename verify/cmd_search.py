@@ -52,6 +52,9 @@ def add_parser(subparsers) -> None:
     how.add_argument("--starts", type=positive_int, default=16, help="random starts (default 16)")
     how.add_argument("--iterations", type=positive_int, default=400, help="iterations of each descent (default 400)")
     how.add_argument("--seed", type=int, default=0, help="seed of the starts (default 0)")
+    how.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
+                     help="where the search runs (float64 on any device; cuda without a GPU falls back to the "
+                          "CPU with a warning; the certificate always re-checks on the CPU; default cpu)")
     parser.add_argument("--out", type=out_dir, required=True, help="folder to write (refused when not empty)")
     parser.add_argument("--force", action="store_true", help="write into a non-empty OUT, replacing its files")
     add_progress_argument(parser)
@@ -111,7 +114,7 @@ def build_spec(args):
     X, Y = training_set(args)
     spec = SearchSpec(args.arch, args.width, X, Y, depth=args.depth, activation=args.activation, eps=args.eps,
                       loss=args.loss, p=args.p, kind=args.kind, target=args.target, kappa=args.kappa,
-                      starts=args.starts, seed=args.seed, iterations=args.iterations)
+                      starts=args.starts, seed=args.seed, iterations=args.iterations, device=args.device)
     spec.problem()
     return spec
 
@@ -136,7 +139,7 @@ def command_line(args) -> str:
         words += ["--d", str(args.d)] + (["--data-seed", str(args.data_seed)] if args.data_seed is not None else [])
     words += ["--kind", args.kind] + (["--target", args.target] if args.target else [])
     words += ["--kappa", str(args.kappa), "--starts", str(args.starts), "--iterations", str(args.iterations),
-              "--seed", str(args.seed), "--out", str(args.out)]
+              "--seed", str(args.seed), "--device", args.device, "--out", str(args.out)]
     return shlex.join(words)
 
 

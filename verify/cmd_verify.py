@@ -48,7 +48,8 @@ def add_parser(sub) -> None:
                         "evaluation seeds per trained group (1000 + --seed on, never used for tuning), each "
                         "seed-dependent trained claim judged by its success rate's 95%% Wilson interval (about "
                         "5 min on a 2-core CPU for --kind trained, and 17 min more for the figures' entries, "
-                        "which run in the rates and paper profiles only); paper: more cases, 1000 examples, 5 seeds of "
+                        "which run in the rates and paper profiles only, as does the adversary on drawn training sets "
+                        "and κ against the 'for all' statements, about 7 min of --kind search); paper: more cases, 1000 examples, 5 seeds of "
                         "the paper's protocol (days on a CPU; rerun to resume)")
     p.add_argument("--only", metavar="ID", nargs="+", action="extend",
                    help=f"run only these entries (ids, or the docs/paper.md refs F1-F7, C1-C6 selecting every entry "

@@ -2,7 +2,8 @@
 net in the near-flattest set that violates a claim most.
 
 * :class:`Problem` — one architecture and width on one training set, parameters as flat float64
-  vectors, the exact F1 sharpness (closed form, differentiable, batched over starts);
+  vectors, the exact F1 sharpness (closed form, differentiable, batched over starts), on the device
+  it resolves once (``device="cpu" | "cuda" | "auto"``);
 * :func:`flattest` — minimize Tr ∇²L over {f(x_i) = t_i} from many random starts together;
 * :func:`adversary` — maximize a :class:`Target` over {f(x_i) = t_i, Tr ∇²L <= bound};
 * :func:`least` — the least value over unit directions of an average over the inputs (Lemmas A.5, A.6);

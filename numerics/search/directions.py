@@ -65,7 +65,7 @@ def _starts(X: torch.Tensor, starts: int, generator: torch.Generator) -> torch.T
     """Half random directions, half −x_i (a direction that already misses one point)."""
     n, d = X.shape
     away = -X[torch.randperm(n, generator=generator)[: starts // 2]]
-    W = torch.cat([away, torch.randn(starts - len(away), d, generator=generator, dtype=X.dtype)])
+    W = torch.cat([away, torch.randn(starts - len(away), d, generator=generator, dtype=X.dtype).to(X.device)])
     return W / W.norm(dim=1, keepdim=True)
 
 

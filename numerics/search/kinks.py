@@ -63,7 +63,7 @@ class Kinks:
 
     def __init__(self, problem: Problem, theta: torch.Tensor):
         self.problem = problem
-        self.mask = torch.zeros(preactivations(problem, theta).shape, dtype=theta.dtype)
+        self.mask = torch.zeros(preactivations(problem, theta).shape, dtype=theta.dtype, device=theta.device)
         self.base = _preactivation_jacobian(problem)
 
     def update(self, theta: torch.Tensor) -> "Kinks":
@@ -88,7 +88,7 @@ def _preactivation_jacobian(problem: Problem) -> torch.Tensor:
     for name, shape in problem.shapes.items():
         offsets[name] = k
         k += math.prod(shape)
-    base = torch.zeros(n, m, problem.size, dtype=torch.float64)
+    base = torch.zeros(n, m, problem.size, dtype=torch.float64, device=problem.device)
     for j in range(m):
         base[:, j, offsets["W1"] + j * d: offsets["W1"] + (j + 1) * d] = problem.X
         if "b1" in offsets:
@@ -159,7 +159,7 @@ def exact_zeros(problem: Problem, theta: torch.Tensor) -> torch.Tensor:
 def _on_null_space(w: torch.Tensor, basis: list) -> torch.Tensor:
     if not basis:
         return torch.zeros_like(w)
-    N = torch.tensor(basis, dtype=w.dtype).T
+    N = torch.tensor(basis, dtype=w.dtype, device=w.device).T
     u = torch.linalg.lstsq(N, w[:, None]).solution[:, 0]
     return N @ (torch.round(u * 2.0 ** GRID) / 2.0 ** GRID)
 

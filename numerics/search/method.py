@@ -67,7 +67,7 @@ def residual_norms(problem: Problem, theta: torch.Tensor, extra=None, rows=None)
     with torch.no_grad():
         worst = problem.residuals(theta).abs().amax(dim=1)
         if extra is not None:
-            rows = torch.arange(len(theta)) if rows is None else rows
+            rows = torch.arange(len(theta), device=theta.device) if rows is None else rows
             worst = torch.maximum(worst, extra.residuals(theta, rows).abs().amax(dim=1))
         return worst
 
@@ -85,7 +85,7 @@ def _gram_solve(J: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
     # a projection step; feasibility is still measured exactly.
     G = J @ J.transpose(1, 2)
     lam = 1e-13 * G.diagonal(dim1=1, dim2=2).amax(dim=1).clamp(min=1e-300)
-    G = G + lam[:, None, None] * torch.eye(G.shape[1], dtype=G.dtype)
+    G = G + lam[:, None, None] * torch.eye(G.shape[1], dtype=G.dtype, device=G.device)
     return torch.cholesky_solve(rhs, torch.linalg.cholesky(G))
 
 
@@ -94,7 +94,7 @@ def restore(problem: Problem, theta: torch.Tensor, *, tol: float = 1e-12, iters:
     θ ← θ − s J⁺ c until max |c| ≤ ``tol``, s the first of 1, 1/2, 1/4, 1/8 that lowers the start's
     residual (none: that start stops there)."""
     theta = theta.detach().clone()
-    everyone = torch.arange(len(theta))
+    everyone = torch.arange(len(theta), device=theta.device)
     worst = residual_norms(problem, theta, extra)
     active = torch.isfinite(worst) & (worst > tol)
     for _ in range(iters):
@@ -104,7 +104,7 @@ def restore(problem: Problem, theta: torch.Tensor, *, tol: float = 1e-12, iters:
         with torch.no_grad():
             c, J = _constraints(problem, theta[idx], extra, everyone[idx])
             step = (J.transpose(1, 2) @ _gram_solve(J, c[..., None]))[..., 0]
-        better = torch.zeros(len(idx), dtype=torch.bool)
+        better = torch.zeros(len(idx), dtype=torch.bool, device=theta.device)
         for scale in (1.0, 0.5, 0.25, 0.125):  # damped where the full step switches neurons on or off
             trial = theta[idx] - scale * step
             new = residual_norms(problem, trial, extra, everyone[idx])
@@ -125,7 +125,8 @@ def tangent(problem: Problem, theta: torch.Tensor, g: torch.Tensor, normals: tor
     (R, k, P) adds rows to J (active inequality constraints; zero rows where inactive), ``extra`` its
     constraints' Jacobian."""
     with torch.no_grad():
-        J = _constraints(problem, theta, extra, torch.arange(len(theta)) if rows is None else rows)[1]
+        everyone = torch.arange(len(theta), device=theta.device)
+        J = _constraints(problem, theta, extra, everyone if rows is None else rows)[1]
         if normals is not None:
             J = torch.cat([J, normals], dim=1)
         coef = _gram_solve(J, J @ g[..., None])
@@ -143,7 +144,7 @@ def descend(problem: Problem, theta: torch.Tensor, objective: Callable, *, sched
     goes (updated, and restored onto, every iteration); ``progress(k, K)`` is called every iteration.
     Returns the end points (R, P); infeasible starts are left where they are."""
     theta = restore(problem, theta)
-    alpha = torch.full((theta.shape[0],), float(schedule.step), dtype=theta.dtype)
+    alpha = torch.full((theta.shape[0],), float(schedule.step), dtype=theta.dtype, device=theta.device)
     for k in range(schedule.iterations):
         T = schedule.smoothing_at(k)
         if extra is not None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.func import jacrev, vmap
 
+from sharpgen.numerics.device import resolve_device
 from sharpgen.numerics.nets.data import check_labels, check_points
 from sharpgen.numerics.nets.functional import forward
 from sharpgen.numerics.nets.initialization import build
@@ -26,7 +27,7 @@ from sharpgen.numerics.nets.losses import loss_derivatives
 from sharpgen.numerics.nets.models import Net
 from sharpgen.numerics.nets.params import from_params
 from sharpgen.numerics.nets.sharpness import sample_terms
-from sharpgen.numerics.validate import check_hyper, check_int, check_loss
+from sharpgen.numerics.validate import DEVICES, check_choice, check_hyper, check_int, check_loss
 
 
 def interpolation_targets(loss: str, Y: torch.Tensor, p=None) -> torch.Tensor:
@@ -48,6 +49,9 @@ class Problem:
     arch, width, depth, activation, eps : the network (docs/paper.md §2), validated as ``build`` does.
     X, Y : the training set, X (n, d) and labels (n,) (±1 for the logistic loss).
     loss, p : "mse" or "logistic" with label smoothing p.
+    device : "cpu", "cuda" or "auto" (``numerics.device.resolve_device``: "cuda" without a GPU falls back to
+        the CPU with a warning), resolved once here; every tensor of a search lives there, and the random
+        starts are drawn on the CPU and moved, so they are the same on every device.
 
     Examples
     ========
@@ -69,12 +73,17 @@ class Problem:
     eps: float | None = None
     loss: str = "mse"
     p: float | None = None
+    device: str | torch.device = "cpu"
     shapes: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        X = check_points("X", self.X).to(torch.float64)
+        if not isinstance(self.device, torch.device):
+            check_choice("device", self.device, DEVICES)
+        device = self.device if isinstance(self.device, torch.device) else resolve_device(self.device)
+        object.__setattr__(self, "device", device)
+        X = check_points("X", self.X).to(device=device, dtype=torch.float64)
         object.__setattr__(self, "X", X)
-        object.__setattr__(self, "Y", check_labels("Y", self.Y, X.shape[0]).to(torch.float64))
+        object.__setattr__(self, "Y", check_labels("Y", self.Y, X.shape[0]).to(device=device, dtype=torch.float64))
         check_int("width", self.width, 1)
         check_hyper(self.arch, depth=self.depth, activation=self.activation, eps=self.eps)
         check_loss(self.loss, self.p)
@@ -111,7 +120,8 @@ class Problem:
         net = params if isinstance(params, Net) else from_params(self.arch, params, activation=self.activation,
                                                                  eps=self.eps)
         got = dict(net.named_parameters())
-        return torch.cat([got[k].detach().reshape(-1).to(torch.float64) for k in self.shapes])
+        return torch.cat([got[k].detach().reshape(-1).to(device=self.device, dtype=torch.float64)
+                          for k in self.shapes])
 
     def starts(self, count: int, seed: int = 0) -> torch.Tensor:
         """``count`` random starts (count, P): the PyTorch-default initialisation (``build``) of seeds
@@ -134,7 +144,9 @@ class Problem:
         return net.set_training_inputs(self.X)
 
     # ------------------------------------------------------------ one θ (vmapped below)
-    def _outputs(self, theta: torch.Tensor, X: torch.Tensor, smoothing: float | None = None) -> torch.Tensor:
+    def output_of(self, theta: torch.Tensor, X: torch.Tensor, smoothing: float | None = None) -> torch.Tensor:
+        """f_θ(x) (n_X,) of one θ (P,) on the rows of X (on this problem's device); with ``smoothing`` T the
+        relu's gate softened as in ``numerics.nets.functional.forward`` (the adversary's surrogates)."""
         return forward(self.arch, self.unflatten(theta), X, activation=self.activation, eps=self.eps,
                        X_train=self.X, smoothing=smoothing)
 
@@ -150,7 +162,7 @@ class Problem:
     def outputs(self, theta: torch.Tensor, X: torch.Tensor | None = None) -> torch.Tensor:
         """f_θ(x) (R, n_X) for every start and every row of X (default: the training inputs)."""
         X = self.X if X is None else X
-        return vmap(lambda t: self._outputs(t, X))(theta)
+        return vmap(lambda t: self.output_of(t, X))(theta)
 
     def residuals(self, theta: torch.Tensor) -> torch.Tensor:
         """f_θ(x_i) − t_i (R, n)."""
@@ -170,4 +182,4 @@ class Problem:
 
     def jacobian(self, theta: torch.Tensor) -> torch.Tensor:
         """∂f_θ(x_i)/∂θ (R, n, P) on the training inputs."""
-        return vmap(jacrev(lambda t: self._outputs(t, self.X)))(theta)
+        return vmap(jacrev(lambda t: self.output_of(t, self.X)))(theta)

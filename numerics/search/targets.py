@@ -41,9 +41,20 @@ class Target:
     description: str = ""
 
 
-def _points(X, Y):
-    X = torch.as_tensor(X, dtype=torch.float64)
-    return X, torch.as_tensor(Y, dtype=torch.float64).reshape(-1)
+class _Points:
+    """Evaluation points (X, Y) in float64, copied once to each device a problem asks for."""
+
+    def __init__(self, X, Y):
+        self.cpu = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(Y, dtype=torch.float64).reshape(-1)
+        self.copies = {}
+
+    def __len__(self) -> int:
+        return len(self.cpu[1])
+
+    def on(self, problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+        if problem.device not in self.copies:
+            self.copies[problem.device] = tuple(t.to(problem.device) for t in self.cpu)
+        return self.copies[problem.device]
 
 
 def population_error(X, Y) -> Target:
@@ -53,47 +64,52 @@ def population_error(X, Y) -> Target:
     >>> t.name
     'population_error'
     """
-    X, Y = _points(X, Y)
+    points = _Points(X, Y)
 
     def surrogate(problem: Problem, theta, T=None):
+        X, Y = points.on(problem)
         # linear in the margin until a point is wrong by 1, so correct points pull too (a clamp at 0 would not)
-        return torch.clamp(-Y * problem._outputs(theta, X, T), max=1).mean()
+        return torch.clamp(-Y * problem.output_of(theta, X, T), max=1).mean()
 
     def measure(problem: Problem, theta):
+        X, Y = points.on(problem)
         with torch.no_grad():
-            return float((Y * problem._outputs(theta, X) <= 0).to(torch.float64).mean())
+            return float((Y * problem.output_of(theta, X) <= 0).to(torch.float64).mean())
 
-    return Target("population_error", surrogate, measure, f"zero-one error on {len(Y)} evaluation points")
+    return Target("population_error", surrogate, measure, f"zero-one error on {len(points)} evaluation points")
 
 
 def population_mse(X, Y) -> Target:
     """(1/N) Σ (f(x) − y)² on the evaluation points."""
-    X, Y = _points(X, Y)
+    points = _Points(X, Y)
 
     def value(problem: Problem, theta, T=None):
-        return ((problem._outputs(theta, X, T) - Y) ** 2).mean()
+        X, Y = points.on(problem)
+        return ((problem.output_of(theta, X, T) - Y) ** 2).mean()
 
     return Target("population_mse", value, lambda p, t: float(value(p, t).detach()),
-                  f"mean squared error on {len(Y)} evaluation points")
+                  f"mean squared error on {len(points)} evaluation points")
 
 
 def sup_error(X, Y) -> Target:
     """max |f(x) − y| over the evaluation points."""
-    X, Y = _points(X, Y)
+    points = _Points(X, Y)
 
     def surrogate(problem: Problem, theta, T=None):
-        err = (problem._outputs(theta, X, T) - Y).abs()
+        X, Y = points.on(problem)
+        err = (problem.output_of(theta, X, T) - Y).abs()
         return torch.logsumexp(SOFT * err, dim=0) / SOFT
 
     def measure(problem: Problem, theta):
+        X, Y = points.on(problem)
         with torch.no_grad():
-            return float((problem._outputs(theta, X) - Y).abs().max())
+            return float((problem.output_of(theta, X) - Y).abs().max())
 
-    return Target("sup_error", surrogate, measure, f"max |f(x) - y| over {len(Y)} evaluation points")
+    return Target("sup_error", surrogate, measure, f"max |f(x) - y| over {len(points)} evaluation points")
 
 
 def _ratios(W1: torch.Tensor, keep) -> tuple[torch.Tensor, torch.Tensor]:
-    mask = torch.ones(W1.shape[1], dtype=torch.bool)
+    mask = torch.ones(W1.shape[1], dtype=torch.bool, device=W1.device)
     mask[list(keep)] = False
     full = (W1 * W1).sum(dim=1)
     rest = (W1[:, mask] * W1[:, mask]).sum(dim=1)

@@ -76,9 +76,10 @@ def adversary(problem: Problem, target: Target, bound: float, *, starts: int = 1
     if theta0 is None:
         theta0 = inside(problem, flattest(problem, starts=starts, seed=seed, schedule=flat_schedule), bound)
     if theta0.shape[0] == 0:
-        empty = torch.empty(0, problem.size, dtype=torch.float64)
-        none = torch.empty(0, dtype=torch.float64)
-        return SearchResult(problem, empty, none, none, torch.empty(0, dtype=torch.bool), None, none)
+        empty = torch.empty(0, problem.size, dtype=torch.float64, device=problem.device)
+        none = torch.empty(0, dtype=torch.float64, device=problem.device)
+        return SearchResult(problem, empty, none, none, torch.empty(0, dtype=torch.bool, device=problem.device),
+                            None, none)
     b = bound - 1e-6 * abs(bound)
     def objective(theta, T):
         over = torch.clamp(problem.sharpness(theta) - b, min=0) ** 2
@@ -99,6 +100,6 @@ def adversary(problem: Problem, target: Target, bound: float, *, starts: int = 1
     traces, res, feasible = evaluate(problem, theta)
     feasible &= traces <= bound
     values = torch.tensor([target.measure(problem, t) if ok else float("nan") for t, ok in zip(theta, feasible)],
-                          dtype=torch.float64)
+                          dtype=torch.float64, device=problem.device)
     best = int(torch.where(feasible, values, -torch.inf).argmax()) if bool(feasible.any()) else None
     return SearchResult(problem, theta, traces, res, feasible, best, values)

@@ -154,3 +154,39 @@ def test_exact_zeros_makes_near_zero_preactivations_exact():
     z1 = preactivations(prob, out)[0]
     assert bool((z1[near] == 0).all())
     assert float(prob.residuals(out).abs().max()) <= 1e-12
+
+
+def _searched_on(device):
+    X = cube(3)[:4]
+    prob = Problem("bias", X, xor_labels(X), width=6, device=device)
+    return prob, adversary(prob, targets.population_error(cube(3), xor_labels(cube(3))), 8 * 1.01, starts=3,
+                           schedule=Schedule(iterations=30), flat_schedule=Schedule(iterations=60))
+
+
+def test_search_runs_where_the_problem_lives_and_cuda_falls_back_cleanly():
+    """The device is resolved once, in Problem; every tensor of a result is there. Without a GPU, "cuda"
+    warns and runs on the CPU with bitwise the CPU's numbers; with one, the numbers agree to 1e-9."""
+    cpu_prob, cpu = _searched_on("cpu")
+    assert cpu_prob.device == torch.device("cpu") and cpu.best is not None
+    if torch.cuda.is_available():
+        prob, res = _searched_on("cuda")
+        assert res.theta.device.type == res.traces.device.type == res.values.device.type == "cuda"
+        assert res.best_trace == pytest.approx(cpu.best_trace, rel=1e-9)
+        return
+    with pytest.warns(RuntimeWarning, match="cuda requested but not available"):
+        prob, res = _searched_on("cuda")
+    assert prob.device == torch.device("cpu")
+    assert torch.equal(res.theta, cpu.theta) and res.best == cpu.best
+    torch.testing.assert_close(res.values, cpu.values, rtol=0, atol=0, equal_nan=True)
+
+
+def test_problem_device_is_validated():
+    with pytest.raises(ValueError, match="device: expected one of"):
+        Problem("bias", cube(2), xor_labels(cube(2)), width=2, device="tpu")
+
+
+def test_starts_are_drawn_on_the_cpu_so_every_device_gets_the_same():
+    X = cube(3)[:4]
+    a = Problem("bias", X, xor_labels(X), width=4, device="cpu").starts(3, seed=2)
+    b = Problem("bias", X, xor_labels(X), width=4, device="auto").starts(3, seed=2)
+    assert torch.equal(a.cpu(), b.cpu())

@@ -35,6 +35,9 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
     assert main([*TINY, *XOR, "--kind", "adversary", "--out", str(out)]) == 2
     assert "target: expected one of" in capsys.readouterr().err
     assert main([*TINY, "--train", str(tmp_path / "missing.csv"), "--out", str(out)]) == 2
+    with pytest.raises(SystemExit) as stop:
+        main([*TINY, *XOR, "--device", "tpu", "--out", str(out)])
+    assert stop.value.code == 2 and "--device: invalid choice: 'tpu'" in capsys.readouterr().err
     assert not out.exists()
 
 
@@ -76,6 +79,17 @@ def test_an_adversary_search_reports_its_target_within_the_bound(tmp_path, capsy
     target = report["target"]
     assert target["name"] == "population_error" and target["bound"] == pytest.approx(8 * 1.05)
     assert report["trace"] <= target["bound"] and 0 <= target["value"] <= 1
+
+
+def test_the_device_reaches_the_problem_and_the_repeat_line(tmp_path):
+    parser = __import__("argparse").ArgumentParser()
+    cmd_search.add_parser(parser.add_subparsers())
+    args = parser.parse_args([*TINY, *XOR, "--device", "auto", "--out", str(tmp_path / "o")])
+    spec = cmd_search.build_spec(args)
+    assert spec.device == "auto" and spec.problem().device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert "--device auto" in cmd_search.command_line(args)
+    with pytest.raises(ValueError, match="device: expected one of"):
+        pipeline.SearchSpec("bias", 4, cube(2), xor_labels(cube(2)), device="gpu")
 
 
 def test_the_parser_choices_match_the_pipeline():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import sympy as sp
-from hypothesis import HealthCheck, given, seed as hyp_seed, settings
+from hypothesis import HealthCheck, given, reject, seed as hyp_seed, settings
 from hypothesis.errors import Unsatisfiable
 from hypothesis.reporting import with_reporter
 
@@ -55,17 +55,37 @@ def describe(value):
     return str(value)
 
 
-def run_property(prop: Property, *, examples: int, seed: int) -> Outcome:
-    """Run ``prop`` on ``examples`` hypothesis examples seeded by ``seed``; shrink and keep a failure."""
+def run_property(prop: Property, *, examples: int, seed: int, max_calls: int | None = None) -> Outcome:
+    """Run ``prop`` on ``examples`` hypothesis examples seeded by ``seed``; shrink and keep a failure.
+
+    ``max_calls`` bounds the checks one run makes (for checks that cost seconds, such as a search): then
+    each distinct example (as ``describe`` writes it) is checked once, a replay reads its measure back,
+    and once ``max_calls`` checks have run shrinking sees new candidates as invalid, so the failure kept
+    is the smallest found so far.
+    """
     stats = {"calls": 0, "worst": 0.0}
     failure: dict = {}
+    seen: dict[str, Measure] = {}
 
-    def test(example):
+    def checked(example) -> Measure:
         stats["calls"] += 1
         try:
-            m = prop.check(example)
+            return prop.check(example)
         except Exception as err:  # a crash is a failure too, shrunk like one
-            m = Measure(False, math.inf, {"error": f"{type(err).__name__}: {err}"})
+            return Measure(False, math.inf, {"error": f"{type(err).__name__}: {err}"})
+
+    def measure(example) -> Measure:
+        if max_calls is None:
+            return checked(example)
+        key = repr(describe(example))
+        if key not in seen:
+            if stats["calls"] >= max_calls:
+                reject()
+            seen[key] = checked(example)
+        return seen[key]
+
+    def test(example):
+        m = measure(example)
         if math.isfinite(m.discrepancy):
             stats["worst"] = max(stats["worst"], m.discrepancy)
         if not m.ok:

@@ -45,3 +45,15 @@ def certificate(problem: Problem, theta: torch.Tensor) -> dict:
     """``verify.search.certify``'s independent re-check (float64 autograd Hessian; exact sympy where
     small), as plain data with its verdict under ``"ok"``."""
     return certify(problem, theta).to_dict()
+
+
+def forall_examples(profile) -> int:
+    """(set, width, κ) hypothesis draws per "for all" claim in ``verify.ledger.search_forall``: 0 in the
+    quick profile (one adversary costs 6-10 s on the 2-core CPU; the quick profile is at its 5-minute
+    budget), 3 in rates, 12 in paper."""
+    return {"quick": 0, "rates": 3}.get(profile.name, 12)
+
+
+def forall_calls(profile) -> int:
+    """The adversary runs one claim may make, shrinking included: the draws plus 4 (12 in paper)."""
+    return forall_examples(profile) + (12 if profile.name == "paper" else 4)

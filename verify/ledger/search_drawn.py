@@ -43,9 +43,14 @@ class Case:
     hyper: dict = field(default_factory=dict)
 
 
-def _xor(draw_set):
+def xor_sets(draw_set):
     """(d, X) -> (X, x1 x2): cube points with the P_xor labels (``nobias``'s minimum is exact there)."""
     return draw_set.map(lambda dx: (dx[1], sp.Matrix([row[0] * row[1] for row in dx[1].tolist()])))
+
+
+def condition1_xy(dims=(3,)):
+    """(X, Y) of a ``strategies.condition1_sets`` draw (Condition-1 sets labelled x1 x2)."""
+    return S.condition1_sets(dims=dims).map(lambda dxy: (dxy[1], dxy[2]))
 
 
 @st.composite
@@ -58,19 +63,20 @@ def _labelled(draw, draw_set):
 CASES = {
     "thm-4.1": Case("bias", _labelled(S.extreme_sets(max_d=4, max_n=6)), 8),
     "thm-4.1-d3": Case("bias", _labelled(S.cube_subsets(dims=(2, 3), max_n=5)), 6, {"depth": 3}),
-    "thm-3.1": Case("nobias", _xor(S.cube_subsets(dims=(3, 4), min_n=2, max_n=8)), 8),
+    "thm-3.1": Case("nobias", xor_sets(S.cube_subsets(dims=(3, 4), min_n=2, max_n=8)), 8),
     "lemma-A.12": Case("sim_ln", _labelled(S.extreme_sets(max_d=4, max_n=6)), 8, {"eps": 1e-3}),
-    "lemma-A.3": Case("sim_bn", S.condition1_sets(dims=(3,)).map(lambda dxy: (dxy[1], dxy[2])), 6),
+    "lemma-A.3": Case("sim_bn", condition1_xy(dims=(3,)), 6),
 }
 
 
-def _tensor(M: sp.Matrix) -> torch.Tensor:
+def as_tensor(M: sp.Matrix) -> torch.Tensor:
+    """An exact sympy matrix as a float64 tensor (the search's inputs)."""
     return torch.tensor([[float(v) for v in row] for row in M.tolist()], dtype=torch.float64)
 
 
 def _check(case: Case, profile):
     def check(example) -> Measure:
-        X, Y = _tensor(example[0]), _tensor(example[1]).flatten()
+        X, Y = as_tensor(example[0]), as_tensor(example[1]).flatten()
         best = theory_minimum(SearchSpec(case.arch, case.width, X, Y, **case.hyper)).value
         problem = Problem(case.arch, X, Y, width=case.width, **case.hyper)
         res = flattest(problem, starts=starts_for(profile), seed=search_seed(profile),
@@ -85,16 +91,22 @@ def _check(case: Case, profile):
     return check
 
 
-def drawn_minimum(entry_id: str, profile) -> Outcome:
-    """``flattest`` met from above on ``drawn_examples(profile)`` hypothesis-drawn sets of ``CASES[entry_id]``."""
-    case, seen = CASES[entry_id], []
-    check = _check(case, profile)
+def recorded(check):
+    """(``check`` keeping each measure's values, the list they go to): what a drawn check reports beside
+    its verdict."""
+    seen = []
 
-    def recording(example):
+    def recording(example) -> Measure:
         m = check(example)
         seen.append(m.values)
         return m
+    return recording, seen
 
+
+def drawn_minimum(entry_id: str, profile) -> Outcome:
+    """``flattest`` met from above on ``drawn_examples(profile)`` hypothesis-drawn sets of ``CASES[entry_id]``."""
+    case = CASES[entry_id]
+    recording, seen = recorded(_check(case, profile))
     prop = Property(entry_id, f"{case.arch} flattest never below the exact minimum on drawn sets",
                     "no interpolator below the exact minimum", lambda: case.sets, recording,
                     "relative depth below the exact minimum")

@@ -17,9 +17,10 @@ is at most ``numerics.search.FEASIBLE``.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import sympy as sp
+
 import torch
 
 from sharpgen.numerics.nets.sharpness import AUTOGRAD_MAX_PARAMS, trace_hessian as numeric_trace
@@ -163,7 +164,9 @@ def certify(problem: Problem, theta: torch.Tensor) -> Certificate:
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem: expected a numerics.search.Problem, got {type(problem).__name__}")
-    theta = torch.as_tensor(theta, dtype=torch.float64)
+    # on the CPU whatever device the search ran on: the re-check shares no kernels with it
+    problem = replace(problem, device="cpu")
+    theta = torch.as_tensor(theta, dtype=torch.float64).cpu()
     if theta.shape != (problem.size,):
         raise ValueError(f"theta: expected shape ({problem.size},), got {tuple(theta.shape)}")
     search_trace = float(problem.sharpness(theta[None])[0])

@@ -22,7 +22,7 @@ from sharpgen.numerics.runs.config import TrainConfig
 from sharpgen.numerics.runs.limits import SEED_MAX
 from sharpgen.numerics.search import Problem, Schedule, SearchResult, adversary, flattest, targets
 from sharpgen.numerics.search.violation import inside
-from sharpgen.numerics.validate import check_choice, check_int, check_number
+from sharpgen.numerics.validate import DEVICES, check_choice, check_int, check_number
 from sharpgen.verify.search.certify import Certificate, certify
 from sharpgen.verify.theory_min import TheoryMinimum, theory_min_for
 
@@ -66,9 +66,11 @@ class SearchSpec:
     starts: int = 16
     seed: int = 0
     iterations: int = 400
+    device: str = "cpu"
 
     def __post_init__(self):
         check_choice("kind", self.kind, KINDS)
+        check_choice("device", self.device, DEVICES)
         if self.kind == "adversary" or self.target is not None:
             check_choice("target", self.target, TARGETS)
         if self.target == "output_mass" and self.arch != "sim_bn":
@@ -83,7 +85,7 @@ class SearchSpec:
         """The ``Problem``; ValueError when the batched Jacobian (starts × n × parameters numbers) would not
         fit ``MAX_ENTRIES``, naming what to lower."""
         problem = Problem(self.arch, self.X, self.Y, self.width, depth=self.depth, activation=self.activation,
-                          eps=self.eps, loss=self.loss, p=self.p)
+                          eps=self.eps, loss=self.loss, p=self.p, device=self.device)
         entries = self.starts * len(self.Y) * problem.size
         if entries > MAX_ENTRIES:
             raise ValueError(f"starts: the search holds starts × n × parameters = {self.starts} × {len(self.Y)} × "
